@@ -1,0 +1,27 @@
+# Third-party packages, all from Debian 12 (see README.md for the apt-get line).
+find_package(LLVM 19.1 REQUIRED CONFIG HINTS /usr/lib/llvm-19/lib/cmake/llvm)  # "19" alone is rejected
+find_package(Boost 1.74 REQUIRED)
+find_package(fmt REQUIRED CONFIG)
+find_package(CLI11 REQUIRED CONFIG)
+find_package(simdjson REQUIRED CONFIG)
+find_package(doctest REQUIRED CONFIG)
+include(doctest)
+
+find_library(XXHASH_LIBRARY NAMES libxxhash.a xxhash REQUIRED)
+find_path(XXHASH_INCLUDE_DIR xxhash.h REQUIRED)
+add_library(flow_xxhash INTERFACE)
+target_include_directories(flow_xxhash SYSTEM INTERFACE ${XXHASH_INCLUDE_DIR})
+target_link_libraries(flow_xxhash INTERFACE ${XXHASH_LIBRARY})
+
+# LLVM: only its include dirs and definitions (llvm-config --cxxflags would force C++17 and
+# -fno-exceptions), as SYSTEM includes so its headers do not drown our warnings.
+add_library(flow_llvm INTERFACE)
+separate_arguments(FLOW_LLVM_DEFINITIONS NATIVE_COMMAND ${LLVM_DEFINITIONS})
+target_include_directories(flow_llvm SYSTEM INTERFACE ${LLVM_INCLUDE_DIRS})
+target_compile_definitions(flow_llvm INTERFACE ${FLOW_LLVM_DEFINITIONS})
+if(FLOW_LLVM_SHARED)
+  target_link_libraries(flow_llvm INTERFACE LLVM)
+else()
+  llvm_map_components_to_libnames(FLOW_LLVM_LIBS orcjit native passes)
+  target_link_libraries(flow_llvm INTERFACE ${FLOW_LLVM_LIBS})
+endif()

@@ -1,0 +1,196 @@
+// IrBuilder basics: LLVM types of .flow values, runtime declarations, helpers, and
+// flow_job_setup, the function that describes the job to the runtime (abi.h).
+#include "ir_builder.h"
+
+#include <llvm/IR/Verifier.h>
+
+#include "flow/abi.h"
+
+namespace flow::codegen {
+
+IrBuilder::IrBuilder(llvm::LLVMContext& c, llvm::Module& m, const plan::PhysicalPlan& p, const SourceFile& f)
+    : context(c), module(m), plan(p), file(f), b(c) {
+  i1 = b.getInt1Ty();
+  i8 = b.getInt8Ty();
+  i32 = b.getInt32Ty();
+  i64 = b.getInt64Ty();
+  f64 = b.getDoubleTy();
+  ptr = b.getPtrTy();
+  str_type = llvm::StructType::create(c, {ptr, i64}, "flow_str");
+  list_type = llvm::StructType::create(c, {ptr, i64}, "flow_list");
+  cell_type = llvm::StructType::create(c, {ptr, i32, i32}, "flow_cell");
+}
+
+llvm::Type* IrBuilder::register_type(const sema::Type& t) {
+  using K = sema::Type::Kind;
+  switch (t.kind) {
+    case K::Bool: return i1;
+    case K::I64:
+    case K::Timestamp:
+    case K::Duration:
+    case K::Null: return i64;
+    case K::F64: return f64;
+    case K::String: return str_type;
+    case K::List: return list_type;
+    case K::Record: break;
+  }
+  throw CodegenError("records as values are not supported yet");
+}
+
+llvm::Type* IrBuilder::memory_type(const sema::Type& t) {
+  return t.kind == sema::Type::Kind::Bool ? i8 : register_type(t);
+}
+
+llvm::Value* IrBuilder::to_memory(llvm::Value* v, const sema::Type& t) {
+  return t.kind == sema::Type::Kind::Bool ? b.CreateZExt(v, i8) : v;
+}
+
+llvm::Value* IrBuilder::from_memory(llvm::Value* v, const sema::Type& t) {
+  return t.kind == sema::Type::Kind::Bool ? b.CreateICmpNE(v, b.getInt8(0)) : v;
+}
+
+llvm::FunctionCallee IrBuilder::runtime(const std::string& name, llvm::Type* result, std::vector<llvm::Type*> params) {
+  return module.getOrInsertFunction(name, llvm::FunctionType::get(result, params, false));
+}
+
+llvm::Value* IrBuilder::string_constant(const std::string& text) {
+  auto it = strings_.find(text);
+  if (it != strings_.end()) return it->second;
+  auto* global = b.CreateGlobalString(text, "str", 0, &module);
+  strings_[text] = global;
+  return global;
+}
+
+Value IrBuilder::make_string(llvm::Value* data, llvm::Value* length) {
+  llvm::Value* s = llvm::UndefValue::get(str_type);
+  s = b.CreateInsertValue(s, data, 0);
+  s = b.CreateInsertValue(s, length, 1);
+  return Value{s, nullptr};
+}
+
+llvm::Value* IrBuilder::null_or(llvm::Value* a, llvm::Value* c) {
+  if (!a) return c;
+  if (!c) return a;
+  return b.CreateOr(a, c);
+}
+
+llvm::AllocaInst* IrBuilder::entry_alloca(llvm::Type* t, const char* name) {
+  llvm::IRBuilder<> entry(&function->getEntryBlock(), function->getEntryBlock().begin());
+  return entry.CreateAlloca(t, nullptr, name);
+}
+
+llvm::BasicBlock* IrBuilder::block(const char* name) { return llvm::BasicBlock::Create(context, name, function); }
+
+void IrBuilder::begin_function(llvm::Function* f) {
+  function = f;
+  ctx = f->getArg(0);
+  auto* entry = llvm::BasicBlock::Create(context, "entry", f);
+  fail_block = llvm::BasicBlock::Create(context, "fail", f);
+  b.SetInsertPoint(fail_block);
+  b.CreateRet(b.getInt32(1));
+  b.SetInsertPoint(entry);
+}
+
+void IrBuilder::check_status(llvm::Value* status) {
+  auto* ok = block("ok");
+  b.CreateCondBr(b.CreateICmpEQ(status, b.getInt32(0)), ok, fail_block);
+  b.SetInsertPoint(ok);
+}
+
+namespace {
+
+int32_t type_code(const sema::Type& t) {
+  using K = sema::Type::Kind;
+  switch (t.kind) {
+    case K::Bool: return FLOW_T_BOOL;
+    case K::I64: return FLOW_T_I64;
+    case K::F64: return FLOW_T_F64;
+    case K::String: return FLOW_T_STRING;
+    case K::Timestamp: return FLOW_T_TIMESTAMP;
+    case K::Duration: return FLOW_T_DURATION;
+    case K::List: return FLOW_T_LIST;
+    default: return FLOW_T_STRING;
+  }
+}
+
+}  // namespace
+
+void IrBuilder::build() {
+  for (const auto& a : plan.aggregates) aggregate_layouts.push_back(row_layout(*a.stage));
+  pipeline_functions.resize(plan.pipelines.size());
+  for (const auto& p : plan.pipelines) pipeline_functions[p.id] = build_pipeline(p);
+  build_setup();
+  std::string problems;
+  llvm::raw_string_ostream os(problems);
+  if (llvm::verifyModule(module, &os)) throw CodegenError("invalid IR generated: " + os.str());
+}
+
+// flow_job_setup(b): program name, params, sources with their fields, sinks with their
+// columns, aggregates (abi.h, "job description").
+void IrBuilder::build_setup() {
+  const auto& program = *plan.program;
+  std::vector<llvm::Function*> source_paths, sink_paths;
+  for (size_t i = 0; i < program.sources.size(); ++i)
+    source_paths.push_back(build_path_function(program.sources[i].path, "source_path_" + std::to_string(i)));
+  for (size_t i = 0; i < plan.sinks.size(); ++i) {
+    const auto& stage = *plan.sinks[i].stage;
+    sink_paths.push_back(stage.sink_path ? build_path_function(*stage.sink_path, "sink_path_" + std::to_string(i)) : nullptr);
+  }
+
+  auto* type = llvm::FunctionType::get(b.getVoidTy(), {ptr}, false);
+  auto* setup = llvm::Function::Create(type, llvm::Function::ExternalLinkage, "flow_job_setup", module);
+  auto* entry = llvm::BasicBlock::Create(context, "entry", setup);
+  b.SetInsertPoint(entry);
+  llvm::Value* builder = setup->getArg(0);
+  auto* null_ptr = llvm::ConstantPointerNull::get(ptr);
+
+  b.CreateCall(runtime("flow_job_program", b.getVoidTy(), {ptr, ptr}), {builder, string_constant(file.name())});
+  for (const auto& param : program.params) {
+    llvm::Value* default_text = param.default_text ? string_constant(*param.default_text) : null_ptr;
+    b.CreateCall(runtime("flow_job_param", b.getVoidTy(), {ptr, ptr, i32, ptr}),
+                 {builder, string_constant(param.name), b.getInt32(type_code(param.type)), default_text});
+  }
+  for (size_t i = 0; i < program.sources.size(); ++i) {
+    const auto& source = program.sources[i];
+    int32_t format = source.format == sema::SourceFormat::Csv     ? FLOW_FORMAT_CSV
+                     : source.format == sema::SourceFormat::Jsonl ? FLOW_FORMAT_JSONL
+                                                                  : FLOW_FORMAT_TEXT;
+    int32_t on_error = source.on_error == sema::OnError::Fail   ? FLOW_ON_ERROR_FAIL
+                       : source.on_error == sema::OnError::Skip ? FLOW_ON_ERROR_SKIP
+                                                                : FLOW_ON_ERROR_DEAD_LETTER;
+    int consume = plan.source_pipeline[i];
+    int dead = plan.dead_letter_pipeline[i];
+    b.CreateCall(runtime("flow_job_source", b.getVoidTy(), {ptr, ptr, i32, i32, ptr, ptr, ptr}),
+                 {builder, string_constant(source.name), b.getInt32(format), b.getInt32(on_error), source_paths[i],
+                  consume >= 0 ? static_cast<llvm::Value*>(pipeline_functions[consume]) : null_ptr,
+                  dead >= 0 ? static_cast<llvm::Value*>(pipeline_functions[dead]) : null_ptr});
+    for (size_t f = 0; f < source.schema->fields.size(); ++f) {
+      const auto& field = source.schema->fields[f];
+      b.CreateCall(runtime("flow_job_source_field", b.getVoidTy(), {ptr, ptr, i32, i32, i32}),
+                   {builder, string_constant(field.name), b.getInt32(type_code(field.type)),
+                    b.getInt32(field.type.nullable ? 1 : 0), b.getInt32(plan.fields_used[i][f] ? 1 : 0)});
+    }
+  }
+  for (size_t i = 0; i < plan.sinks.size(); ++i) {
+    const auto& stage = *plan.sinks[i].stage;
+    int32_t kind = stage.sink_kind == sema::Stage::SinkKind::Stdout ? FLOW_SINK_STDOUT
+                   : stage.sink_kind == sema::Stage::SinkKind::File ? FLOW_SINK_FILE
+                                                                    : FLOW_SINK_NULL;
+    int32_t format = stage.sink_format == sema::Stage::Format::Csv ? FLOW_FORMAT_CSV : FLOW_FORMAT_JSONL;
+    b.CreateCall(runtime("flow_job_sink", b.getVoidTy(), {ptr, i32, i32, ptr}),
+                 {builder, b.getInt32(kind), b.getInt32(format),
+                  sink_paths[i] ? static_cast<llvm::Value*>(sink_paths[i]) : null_ptr});
+    for (const auto& field : stage.input->fields)
+      b.CreateCall(runtime("flow_job_sink_field", b.getVoidTy(), {ptr, ptr}), {builder, string_constant(field.name)});
+  }
+  const auto& layout = module.getDataLayout();
+  for (size_t i = 0; i < plan.aggregates.size(); ++i) {
+    const auto& a = plan.aggregates[i];
+    uint64_t size = layout.getTypeAllocSize(aggregate_layouts[i].type);
+    b.CreateCall(runtime("flow_job_aggregate", b.getVoidTy(), {ptr, i32, i64, ptr}),
+                 {builder, b.getInt32(a.source), b.getInt64(size), pipeline_functions[a.emit_pipeline]});
+  }
+  b.CreateRetVoid();
+}
+
+}  // namespace flow::codegen

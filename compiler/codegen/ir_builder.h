@@ -1,0 +1,136 @@
+// Internal to compiler/codegen: the state shared while one job's LLVM module is built, and
+// the value representation used by the expression, pipeline and setup generators.
+#pragma once
+
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
+
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "compiler/plan/plan.h"
+
+namespace flow::codegen {
+
+// A value of a .flow type in registers. `is_null` is an i1, or nullptr when the value can
+// never be null. Invariant: a null value's `v` is still a harmless value of its type (zero,
+// or an empty string), so it may be passed to runtime functions without a branch.
+struct Value {
+  llvm::Value* v = nullptr;
+  llvm::Value* is_null = nullptr;
+};
+
+// Where each part of an aggregate's row lives: the struct field index of each key (its null
+// flag, if nullable, follows it) and of each binding's first accumulator slot.
+struct AggregateLayout {
+  llvm::StructType* type = nullptr;
+  std::vector<unsigned> key_slots;
+  std::vector<unsigned> binding_slots;
+};
+
+// A failure to generate code: a plan the generator cannot handle. Caught at the top of the
+// stage and turned into an error message (never thrown through LLVM frames).
+struct CodegenError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// The environment an expression is evaluated in.
+struct Environment {
+  const std::vector<Value>* record = nullptr;
+  const std::vector<Value>* locals = nullptr;
+};
+
+class IrBuilder {
+ public:
+  IrBuilder(llvm::LLVMContext& context, llvm::Module& module, const plan::PhysicalPlan& plan,
+            const SourceFile& file);
+
+  // Builds every pipeline function and flow_job_setup.
+  void build();
+
+  // ---- used by the generators (ir_*.cpp)
+  llvm::LLVMContext& context;
+  llvm::Module& module;
+  const plan::PhysicalPlan& plan;
+  const SourceFile& file;
+  llvm::IRBuilder<> b;
+
+  llvm::Type* i1;
+  llvm::Type* i8;
+  llvm::Type* i32;
+  llvm::Type* i64;
+  llvm::Type* f64;
+  llvm::PointerType* ptr;
+  llvm::StructType* str_type;   // flow_str { ptr, i64 }
+  llvm::StructType* list_type;  // flow_list { ptr, i64 }
+  llvm::StructType* cell_type;  // flow_cell { ptr, i32, i32 }
+
+  llvm::Type* register_type(const sema::Type& t);  // in registers (bool = i1)
+  llvm::Type* memory_type(const sema::Type& t);    // in memory (bool = i8)
+  llvm::FunctionCallee runtime(const std::string& name, llvm::Type* result, std::vector<llvm::Type*> params);
+  llvm::Value* string_constant(const std::string& text);  // a pointer to NUL-terminated bytes
+  Value make_string(llvm::Value* data, llvm::Value* length);
+  llvm::Value* string_data(const Value& s) { return b.CreateExtractValue(s.v, 0); }
+  llvm::Value* string_length(const Value& s) { return b.CreateExtractValue(s.v, 1); }
+  llvm::Value* null_or(llvm::Value* a, llvm::Value* c);  // OR of null flags (nullptr = never)
+  llvm::Value* zero_of(const sema::Type& t) { return llvm::Constant::getNullValue(register_type(t)); }
+  llvm::Value* to_memory(llvm::Value* v, const sema::Type& t);    // i1 -> i8 for bools
+  llvm::Value* from_memory(llvm::Value* v, const sema::Type& t);  // i8 -> i1 for bools
+  llvm::AllocaInst* entry_alloca(llvm::Type* t, const char* name);
+  llvm::BasicBlock* block(const char* name);
+
+  // ---- the function being generated
+  llvm::Function* function = nullptr;
+  llvm::Value* ctx = nullptr;
+  llvm::BasicBlock* fail_block = nullptr;  // returns 1: the runtime has recorded the failure
+  void begin_function(llvm::Function* f);
+  void check_status(llvm::Value* status);  // branch to fail_block unless status == 0
+
+  // ---- expressions (ir_expressions.cpp)
+  Value eval(const sema::Expr& e, const Environment& env);
+  Value coerce_null(const Value& v, const sema::Expr& e, const sema::Type& target);
+
+  // ---- pipelines (ir_pipelines.cpp)
+  llvm::Function* build_pipeline(const plan::Pipeline& p);
+  llvm::Function* build_path_function(const sema::Expr& path, const std::string& name);
+  std::vector<llvm::Function*> pipeline_functions;
+  std::vector<AggregateLayout> aggregate_layouts;
+
+ private:
+  Value eval_binary(const sema::Expr& e, const Environment& env);
+  Value eval_logic(const sema::Expr& e, const Environment& env);
+  Value eval_if(const sema::Expr& e, const Environment& env);
+  Value eval_coalesce(const sema::Expr& e, const Environment& env);
+  Value eval_in(const sema::Expr& e, const Environment& env);
+  Value eval_call(const sema::Expr& e, const Environment& env);
+  Value eval_cast(const sema::Expr& e, const std::vector<Value>& args);
+  Value eval_param(const sema::Expr& e);
+  Value eval_constant(const sema::Expr& e);
+  Value compare(sema::BinaryOp op, const sema::Type& t, const Value& a, const Value& c);
+  Value divide(const sema::Expr& e, const Value& a, const Value& c);
+  Value merge(llvm::BasicBlock* a_block, const Value& a, llvm::BasicBlock* c_block, const Value& c, llvm::Type* type);
+  llvm::Value* call_string_out(const std::string& name, std::vector<llvm::Type*> params, std::vector<llvm::Value*> args);
+
+  // pipelines
+  void generate_stages(const plan::Pipeline& p, size_t index, const std::vector<Value>& record,
+                       const std::vector<Value>& locals, llvm::BasicBlock* next);
+  void generate_sink(int sink, const std::vector<Value>& record);
+  void write_value(llvm::Value* sink, const sema::Type& t, const Value& v);
+  void write_non_null(llvm::Value* sink, const sema::Type& t, llvm::Value* v);
+  void generate_aggregate_update(int aggregate, const std::vector<Value>& record, const Environment& env);
+  std::vector<Value> load_aggregate_row(int aggregate, llvm::Value* row);
+  std::vector<Value> decode_row(const plan::Pipeline& p, llvm::Value* batch, llvm::Value* cells,
+                                llvm::Value* row, llvm::BasicBlock* next);
+  AggregateLayout row_layout(const sema::Stage& stage);
+  void build_setup();
+
+  std::map<std::string, llvm::Value*> strings_;
+  std::vector<llvm::Value*> sink_handles_;  // per sink, valid inside the current function
+  std::vector<llvm::Value*> aggregate_handles_;
+};
+
+}  // namespace flow::codegen

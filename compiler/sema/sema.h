@@ -1,0 +1,193 @@
+// The sema stage: ast::Program -> CheckedProgram. Resolves names, checks types, inlines `fn`
+// calls and `let` streams, expands `...` and shorthand fields, and rejects what the language
+// does not allow (or does not support yet) with located diagnostics.
+// Public header of compiler/sema: the typed program defined here is all that later stages see.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "compiler/syntax/syntax.h"
+
+namespace flow::sema {
+
+// ------------------------------------------------------------------------------- types
+
+struct RecordType;
+
+struct Type {
+  enum class Kind { Bool, I64, F64, String, Timestamp, Duration, List, Record, Null };
+  Kind kind = Kind::Null;  // Null is only the type of the literal `null`
+  bool nullable = false;
+  std::shared_ptr<const Type> element;        // List
+  std::shared_ptr<const RecordType> record;   // Record (a join alias, later)
+
+  static Type scalar(Kind k, bool nullable = false) { return Type{k, nullable, nullptr, nullptr}; }
+  static Type list_of(Type element, bool nullable = false);
+  Type as_nullable(bool n = true) const { Type t = *this; t.nullable = n; return t; }
+  bool is_numeric() const { return kind == Kind::I64 || kind == Kind::F64; }
+  bool operator==(const Type& o) const;  // structural, nullability included
+  bool same_base(const Type& o) const;   // structural, nullability ignored at the top
+};
+
+std::string to_string(const Type& t);  // "i64", "string?", "[string]"
+
+struct FieldDef {
+  std::string name;
+  Type type;
+};
+
+struct RecordType {
+  std::string name;  // the schema name, or "" for a record built by a stage
+  std::vector<FieldDef> fields;
+  int index_of(const std::string& field) const;  // -1 if absent
+};
+using RecordPtr = std::shared_ptr<const RecordType>;
+
+// ------------------------------------------------------------------------------- expressions
+
+enum class Builtin {
+  Lower, Upper, Len, Substr, SplitWords, Contains, StartsWith, Abs, Floor, Ceil, Round, Sqrt,
+  Hash, Now, Year, Hour, DateTrunc, FormatTime,
+  ToI64, ToF64, ToString, ToTimestamp, ToDuration  // the casts i64(x), f64(x), ...
+};
+
+enum class UnaryOp { Not, Negate };
+enum class BinaryOp { Or, And, Eq, Ne, Lt, Le, Gt, Ge, Add, Sub, Mul, Div, Mod };
+
+using Constant = std::variant<std::monostate /*null*/, bool, int64_t, double, std::string>;
+
+// A typed expression. Function calls are already inlined (their arguments substituted), and
+// every implicit conversion is explicit (Widen), so codegen needs no type rules of its own.
+//   Const:    constant (int64_t also holds timestamps and durations in ms)
+//   Field:    index = field of the current input record
+//   Param:    index = position in CheckedProgram::params
+//   Local:    index = a flatmap variable (0 for the innermost, only one exists today)
+//   Widen:    args[0] is i64, the result f64 (nullability kept)
+//   Unary, Binary: op on args. Arithmetic and comparisons have operands of the same base
+//             type after widening. Eq/Ne on strings compare bytes. A null operand makes the
+//             result null, except for `and`/`or`, which use SQL's three-valued logic.
+//   IsNull:   args[0] == null (bool, never null); `x != null` is Not(IsNull(x))
+//   Coalesce: args[0] ?? args[1]
+//   In:       args[0] in (args[1..])
+//   If:       if args[0] then args[1] else args[2] (a null condition takes the else branch)
+//   Call:     builtin applied to args
+//   Member:   args[0] is a record, index its field (join aliases; later issue)
+struct Expr {
+  enum class Kind { Const, Field, Param, Local, Widen, Unary, Binary, IsNull, Coalesce, In, If, Call, Member };
+  Kind kind = Kind::Const;
+  Type type;
+  Span span;  // in the source (for the division-by-zero message: its line:col)
+  Constant constant;
+  int index = -1;
+  UnaryOp unary_op = UnaryOp::Not;
+  BinaryOp binary_op = BinaryOp::Add;
+  Builtin builtin = Builtin::Lower;
+  std::vector<Expr> args;
+};
+
+// ------------------------------------------------------------------------------- streams
+
+// `name = value` in map, flatmap and aggregate keys; output field `name` gets `value`.
+struct Assignment {
+  std::string name;
+  Expr value;
+};
+
+enum class Aggregator { Count, CountNonNull, Sum, Min, Max, Avg, First, Last, CountDistinct };
+
+// One binding of an aggregate: `name = AGG(arg)`.
+//  Count: no arg, i64.  CountNonNull, CountDistinct: any scalar arg, i64.
+//  Sum: i64 or f64 (same type, nullable only if every input was null: then null).
+//  Min, Max: any ordered scalar (not list), result type of arg made nullable only when the arg
+//    is nullable.  Avg: numeric -> f64.  First, Last: any scalar, the arg's type.
+//  Null inputs are ignored by every aggregator except Count().
+struct AggregateBinding {
+  std::string name;
+  Aggregator aggregator = Aggregator::Count;
+  std::optional<Expr> arg;
+  Type type;  // the output type
+  Span span;
+};
+
+struct Stage {
+  enum class Kind { Filter, Map, FlatMap, Aggregate, Sink };
+  Kind kind = Kind::Filter;
+  Span span;
+  RecordPtr input;   // the record type flowing in
+  RecordPtr output;  // the record type flowing out (null after a sink)
+
+  // Filter
+  std::optional<Expr> predicate;  // bool or bool?; null drops the record
+  // Map: one assignment per output field, in output order (`...` already expanded).
+  // FlatMap: `list` is evaluated once per input record; for each element the assignments are
+  //   evaluated with Local 0 = the element.
+  std::vector<Assignment> assignments;
+  std::optional<Expr> list;
+  // Aggregate (unwindowed, bounded input): keys then bindings; output = key fields then
+  // binding fields.
+  std::vector<Assignment> keys;
+  std::vector<AggregateBinding> aggregates;
+  // Sink
+  enum class SinkKind { Stdout, File, Null };
+  enum class Format { Csv, Jsonl };
+  SinkKind sink_kind = SinkKind::Stdout;
+  Format sink_format = Format::Csv;
+  std::optional<Expr> sink_path;  // File: a string expression of params and constants
+};
+
+enum class SourceFormat { Csv, Jsonl, Text };
+enum class OnError { Fail, Skip, DeadLetter };
+
+struct Source {
+  std::string name;
+  RecordPtr schema;
+  SourceFormat format = SourceFormat::Csv;
+  Expr path;  // string expression of params and constants
+  OnError on_error = OnError::Fail;
+  std::string dead_letter;  // the stream name, for DeadLetter
+  Span span;
+};
+
+// Where a flow's records come from.
+struct Origin {
+  enum class Kind { Source, DeadLetter };
+  Kind kind = Kind::Source;
+  int source = -1;  // index in CheckedProgram::sources (for DeadLetter: the failing source)
+};
+
+// A chain of stages from an origin to a sink. `let` streams are inlined: a flow that starts at
+// a let name gets the let's stages in front of its own. Today each origin feeds one flow.
+struct Flow {
+  Origin origin;
+  std::vector<Stage> stages;  // the last one is a Sink
+  Span span;
+};
+
+struct Param {
+  std::string name;
+  Type type;  // scalar, not nullable
+  std::optional<std::string> default_text;  // the default written as --param text
+  Span span;
+};
+
+struct CheckedProgram {
+  std::vector<Param> params;
+  std::vector<Source> sources;
+  std::vector<Flow> flows;
+};
+
+// The dead-letter record: { source: string, position: string, raw: string, error: string }.
+RecordPtr dead_letter_record();
+
+// Type-checks `program`. All errors found are added to `diagnostics` (warnings too); returns
+// the checked program only when there were no errors.
+std::optional<CheckedProgram> check_program(const ast::Program& program, const SourceFile& file,
+                                            Diagnostics& diagnostics);
+
+}  // namespace flow::sema

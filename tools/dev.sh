@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The project's one entry point for people and CI (see README.md):
+#   tools/dev.sh sample          install dependencies, build, run samples/wordcount.flow
+#   tools/dev.sh test            install dependencies, build, run the whole test suite
+#   tools/dev.sh test-sanitize   the same in build-asan/ with ASan and UBSan
+#   tools/dev.sh build           install dependencies and build only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian 12 packages: LLVM 19, Boost (Spirit X3), fmt, doctest, CLI11, simdjson, fast_float,
+# xxHash, RocksDB (state backends, later issues), the build tools, and clang for the fuzzer.
+PACKAGES=(build-essential cmake ninja-build ccache pkg-config llvm-19-dev libboost-dev libfmt-dev
+          doctest-dev libcli11-dev libsimdjson-dev libfast-float-dev libxxhash-dev librocksdb-dev
+          zlib1g-dev libzstd-dev python3)
+
+install_dependencies() {
+  local sudo=""
+  if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
+  echo "== installing Debian packages"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${PACKAGES[@]}" >/dev/null
+}
+
+configure_and_build() {
+  local dir=$1; shift
+  echo "== building in $dir"
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  ninja -C "$dir" -j"$(nproc)"
+}
+
+run_tests() {
+  local dir=$1
+  echo "== running the test suite"
+  ctest --test-dir "$dir" --output-on-failure -j"$(nproc)" --timeout 600
+}
+
+command=${1:-}
+case "$command" in
+  sample)
+    install_dependencies
+    configure_and_build build
+    echo "== build/flowc run samples/wordcount.flow"
+    build/flowc run samples/wordcount.flow
+    ;;
+  test)
+    install_dependencies
+    configure_and_build build
+    run_tests build
+    ;;
+  test-sanitize)
+    install_dependencies
+    configure_and_build build-asan -DFLOW_SANITIZE=ON
+    ASAN_OPTIONS=detect_leaks=0 run_tests build-asan
+    ;;
+  build)
+    install_dependencies
+    configure_and_build build
+    ;;
+  *)
+    echo "usage: tools/dev.sh sample|test|test-sanitize|build" >&2
+    exit 2
+    ;;
+esac
