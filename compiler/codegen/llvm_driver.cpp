@@ -184,6 +184,7 @@ bool build_executable(const plan::PhysicalPlan& plan, const SourceFile& file, co
   std::vector<std::string> command{FLOW_AOT_CXX, "-o", output, object_path.str().str()};
   std::istringstream libraries(FLOW_AOT_LIBS " " FLOW_AOT_FLAGS);
   for (std::string word; libraries >> word;) command.push_back(word);
+  if (auto found = llvm::sys::findProgramByName(command[0])) command[0] = *found;
   std::vector<llvm::StringRef> argv(command.begin(), command.end());
   std::string message;
   int status = llvm::sys::ExecuteAndWait(command[0], argv, std::nullopt, {}, 0, 0, &message);

@@ -241,7 +241,9 @@ auto const binary_op_def = x3::raw[
   | '+' | (x3::lit('-') >> !x3::lit('>')) | '*' | '/' | '%' | keyword("in")][make_token];
 auto const prefix_op_def = x3::raw[keyword("not") | (x3::lit('-') >> !x3::lit('>'))][make_token];
 
-auto const arg_def = -(identifier >> '=' >> !x3::lit('=')) >> expression;
+// The lookahead keeps a positional argument that starts with a name (`lower(line)`) from
+// being taken as a named one.
+auto const arg_def = -(&(identifier >> '=' >> !x3::lit('=')) >> identifier >> '=') >> expression;
 auto const call_def = identifier >> '(' >> -(arg % ',') > ')';
 auto const if_expr_def = keyword_token("if") > expression > keyword("then") > expression > keyword("else") > expression;
 auto const tuple_def = symbol_token("(") > (expression % ',') > ')';
@@ -269,7 +271,10 @@ auto const join_stage_def = -keyword_token("left") >> keyword_token("join") > -k
 auto const split_branch_def = (keyword_token("when") | keyword_token("else"))
     >> -(!x3::lit("->") >> expression) > "->" > identifier;
 auto const split_stage_def = keyword_token("split") > '{' > *split_branch > '}';
-auto const sink_stage_def = keyword_token("sink") > call;
+// `null` is reserved, but `sink null()` names the null sink.
+auto const sink_call = x3::rule<struct sink_call_id, Call>{"a sink such as `stdout()`, `file(\"out.csv\", format = csv)` or `null()`"} =
+    (identifier | keyword_token("null")) > '(' > -(arg % ',') > ')';
+auto const sink_stage_def = keyword_token("sink") > sink_call;
 auto const stage_def = filter_stage | map_stage | flatmap_stage | aggregate_stage | join_stage
                      | split_stage | sink_stage;
 

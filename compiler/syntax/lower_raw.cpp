@@ -520,6 +520,9 @@ ast::Flow Lowerer::flow(const FlowRaw& raw) {
     for (const Token& t : raw.origin.names) f.origin.merged.push_back(name_of(t));
   } else if (!raw.origin.names.empty()) {
     f.origin.name = name_of(raw.origin.names.front());
+    if (raw.origin.names.size() > 1)
+      diagnostics_.error("E0101", raw.origin.span, "several streams need `merge` in front",
+                         "write `merge(a, b)`");
   }
   for (const StageRaw& s : raw.stages) f.stages.push_back(stage(s));
   return f;

@@ -1,0 +1,90 @@
+// The aggregate hash table and the flow_agg_* / flow_distinct_new entry points.
+#include "agg/agg_table.h"
+
+#include <xxhash.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "agg/key_buffer.h"
+
+namespace {
+constexpr std::size_t kInitialSlots = 1024;
+}  // namespace
+
+flow_agg_table::flow_agg_table(int64_t row_size) : row_size_(row_size <= 0 ? 8 : (row_size + 7) / 8 * 8) {
+  slots_.assign(kInitialSlots, Slot{0, 0});
+  mask_ = kInitialSlots - 1;
+}
+
+uint8_t* flow_agg_table::upsert(const uint8_t* key, std::size_t key_len, int32_t* is_new) {
+  uint64_t hash = XXH3_64bits(key, key_len);
+  uint32_t tag = static_cast<uint32_t>(hash >> 32);
+  for (std::size_t i = hash & mask_;; i = (i + 1) & mask_) {
+    Slot& slot = slots_[i];
+    if (slot.entry_plus_one == 0) break;
+    if (slot.tag != tag) continue;
+    const Entry& e = entries_[slot.entry_plus_one - 1];
+    if (e.key_len == key_len && std::memcmp(e.key, key, key_len) == 0) {
+      *is_new = 0;
+      return e.row;
+    }
+  }
+  // A new key. Grow first (keeping the load factor under 1/2), then insert.
+  if ((entries_.size() + 1) * 2 > slots_.size()) grow();
+  auto* row = reinterpret_cast<uint8_t*>(rows_.allocate(static_cast<std::size_t>(row_size_), 8));
+  std::memset(row, 0, static_cast<std::size_t>(row_size_));
+  auto* stored_key =
+      reinterpret_cast<const uint8_t*>(storage_.copy(reinterpret_cast<const char*>(key), key_len).data());
+  entries_.push_back(Entry{hash, stored_key, key_len, row});
+  std::size_t i = hash & mask_;
+  while (slots_[i].entry_plus_one != 0) i = (i + 1) & mask_;
+  slots_[i] = Slot{static_cast<uint32_t>(entries_.size()), tag};
+  *is_new = 1;
+  return row;
+}
+
+void flow_agg_table::grow() {
+  std::vector<Slot> bigger(slots_.size() * 2, Slot{0, 0});
+  mask_ = bigger.size() - 1;
+  for (std::size_t e = 0; e < entries_.size(); ++e) {
+    std::size_t i = entries_[e].hash & mask_;
+    while (bigger[i].entry_plus_one != 0) i = (i + 1) & mask_;
+    bigger[i] = Slot{static_cast<uint32_t>(e + 1), static_cast<uint32_t>(entries_[e].hash >> 32)};
+  }
+  slots_.swap(bigger);
+}
+
+std::vector<uint8_t*> flow_agg_table::rows_in_key_order() const {
+  std::vector<uint32_t> order(entries_.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<uint32_t>(i);
+  std::sort(order.begin(), order.end(), [this](uint32_t a, uint32_t b) {
+    const Entry& x = entries_[a];
+    const Entry& y = entries_[b];
+    int c = std::memcmp(x.key, y.key, std::min(x.key_len, y.key_len));
+    return c != 0 ? c < 0 : x.key_len < y.key_len;
+  });
+  std::vector<uint8_t*> rows;
+  rows.reserve(order.size());
+  for (uint32_t i : order) rows.push_back(entries_[i].row);
+  return rows;
+}
+
+flow_distinct_set* flow_agg_table::new_distinct_set() {
+  distinct_sets_.push_back(std::make_unique<flow_distinct_set>(storage_));
+  return distinct_sets_.back().get();
+}
+
+extern "C" {
+
+uint8_t* flow_agg_upsert(flow_agg_table* t, flow_key_buf* k, int32_t* is_new) {
+  return t->upsert(k->bytes.data(), k->bytes.size(), is_new);
+}
+
+void flow_agg_copy_str(flow_agg_table* t, const char* p, int64_t len, flow_str* out) {
+  flow::set_str(out, t->storage().copy(p, static_cast<std::size_t>(len)));
+}
+
+flow_distinct_set* flow_distinct_new(flow_agg_table* t) { return t->new_distinct_set(); }
+
+}  // extern "C"

@@ -1,0 +1,37 @@
+// flow_distinct_set: the state of one count_distinct, a small open-addressing set of 64-bit
+// values or of strings (copied into the owning table's storage). Starts tiny because an
+// aggregate may keep one per key.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/arena.h"
+#include "flow/abi.h"
+
+struct flow_distinct_set {
+ public:
+  explicit flow_distinct_set(flow::Arena& storage) : storage_(&storage) {}
+
+  void add_i64(int64_t v);
+  void add_str(const char* p, std::size_t len);
+  int64_t count() const { return static_cast<int64_t>(i64_count_ + str_count_); }
+
+ private:
+  struct StrSlot {
+    uint64_t hash;
+    const char* ptr;  // nullptr = empty
+    std::size_t len;
+  };
+  void grow_i64();
+  void grow_str();
+
+  flow::Arena* storage_;
+  // The value kEmpty marks a free slot; whether kEmpty itself is in the set is kept aside.
+  static constexpr int64_t kEmpty = INT64_MIN;
+  std::vector<int64_t> i64_slots_;
+  std::size_t i64_count_ = 0;
+  bool has_empty_value_ = false;
+  std::vector<StrSlot> str_slots_;
+  std::size_t str_count_ = 0;
+};

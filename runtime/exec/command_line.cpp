@@ -1,0 +1,65 @@
+// Runtime options with CLI11.
+#include "exec/command_line.h"
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "core/type_names.h"
+
+namespace flow {
+
+namespace {
+
+std::string params_help(const JobSpec& spec) {
+  if (spec.params.empty()) return "The job has no params.";
+  std::string text = "Params (set with --param NAME=VALUE):";
+  for (const ParamSpec& p : spec.params) {
+    text += "\n  " + p.name + ": " + type_name(p.type);
+    text += p.has_default ? " = " + p.default_text : " (required)";
+  }
+  return text;
+}
+
+}  // namespace
+
+int parse_command_line(int argc, char** argv, const JobSpec& spec, CommandLine& out) {
+  std::string program = argc > 0 && argv[0] ? argv[0] : "job";
+  CLI::App app{"Runs the flow job " + spec.program + ".", program};
+  app.footer(params_help(spec));
+  app.add_option("--param", out.params, "Set a param (repeatable)")
+      ->type_name("NAME=VALUE")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+
+  // Options of language.md section 7 that this runtime does not implement yet.
+  std::string ignored_text;
+  bool ignored_flag = false;
+  std::vector<CLI::Option*> unsupported = {
+      app.add_option("--checkpoint-dir", ignored_text, "(not supported yet)"),
+      app.add_option("--checkpoint-interval", ignored_text, "(not supported yet)"),
+      app.add_option("--state", ignored_text, "(not supported yet)"),
+      app.add_option("--restore", ignored_text, "(not supported yet)"),
+      app.add_option("--parallelism", ignored_text, "(not supported yet)"),
+      app.add_flag("--at-least-once", ignored_flag, "(not supported yet)"),
+  };
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::fputs(app.help().c_str(), stdout);
+    std::fflush(stdout);
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "error: %s (try --help)\n", e.what());
+    return 2;
+  }
+  for (CLI::Option* option : unsupported) {
+    if (option->count() > 0) {
+      std::fprintf(stderr, "error: %s is not supported yet\n", option->get_name().c_str());
+      return 2;
+    }
+  }
+  return -1;
+}
+
+}  // namespace flow

@@ -1,0 +1,21 @@
+// The runtime command line of a job (language.md section 7): --param NAME=VALUE and --help
+// now; the checkpoint, state, restore, parallelism and delivery options are recognised and
+// refused as not supported yet.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "exec/job_spec.h"
+
+namespace flow {
+
+struct CommandLine {
+  std::vector<std::string> params;  // NAME=VALUE, in command-line order
+};
+
+// Returns -1 to go on with `out` filled, or the exit code to stop with: 0 after printing the
+// help (which lists the job's params), 2 after printing `error: ...` for a bad command line.
+int parse_command_line(int argc, char** argv, const JobSpec& spec, CommandLine& out);
+
+}  // namespace flow

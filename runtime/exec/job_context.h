@@ -1,0 +1,48 @@
+// flow_ctx: one running job instance as generated code sees it: param values, the per-call
+// arena, the key scratch buffer, sinks, aggregate tables, and the first failure.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agg/agg_table.h"
+#include "agg/key_buffer.h"
+#include "core/arena.h"
+#include "core/job_failure.h"
+#include "exec/job_spec.h"
+#include "exec/params.h"
+#include "io/record_decoder.h"
+#include "io/sink.h"
+
+namespace flow {
+
+// The source being read, for flow_bad_field and bad-record reports.
+struct ActiveSource {
+  int32_t index = 0;
+  const SourceSpec* spec = nullptr;
+  std::string path;
+  RecordDecoder* decoder = nullptr;
+  int64_t skipped = 0;        // bad records dropped (on error skip, or no dead-letter function)
+  int64_t dead_lettered = 0;  // bad records sent to the dead-letter stream
+};
+
+// Tuning knobs, changed only by tests.
+struct RunOptions {
+  DecoderOptions decoder;
+  std::size_t output_buffer = OutputBuffer::kDefaultCapacity;
+};
+
+}  // namespace flow
+
+struct flow_ctx {
+  const flow::JobSpec* spec = nullptr;
+  flow::RunOptions options;
+  std::vector<flow::ParamValue> params;
+  flow::Arena call_arena{256 * 1024};
+  flow_key_buf key_buf;
+  std::vector<std::unique_ptr<flow_sink>> sinks;
+  std::vector<std::unique_ptr<flow_agg_table>> aggregates;
+  flow::ActiveSource* source = nullptr;
+  flow::JobFailure failure;
+};

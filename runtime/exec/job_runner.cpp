@@ -1,0 +1,167 @@
+// The job driver: sources in registration order, aggregates at the end of their source.
+#include "exec/job_runner.h"
+
+#include <cstdio>
+
+#include "exec/bad_records.h"
+
+namespace flow {
+
+namespace {
+
+// Evaluates a path expression; false (with the failure recorded) if generated code failed.
+bool evaluate_path(flow_ctx& ctx, flow_string_fn fn, const std::string& what, std::string& path) {
+  flow_str out{"", 0};
+  int32_t status = fn(&ctx, &out);
+  if (status == 0) path.assign(out.ptr, static_cast<std::size_t>(out.len));
+  ctx.call_arena.reset();
+  if (status != 0) ctx.failure.record("cannot evaluate the path of " + what);
+  return status == 0;
+}
+
+// Makes sure a failed generated function leaves a message even if it recorded none.
+bool check_status(flow_ctx& ctx, int32_t status, const std::string& what) {
+  if (status == 0) return true;
+  ctx.failure.record(what + " failed");
+  return false;
+}
+
+bool open_sinks(flow_ctx& ctx) {
+  for (std::size_t i = 0; i < ctx.spec->sinks.size(); ++i) {
+    const SinkSpec& spec = ctx.spec->sinks[i];
+    SinkTarget target{spec.kind, spec.format, "", spec.fields};
+    if (spec.kind == FLOW_SINK_FILE &&
+        !evaluate_path(ctx, spec.path, "sink " + std::to_string(i), target.path))
+      return false;
+    std::string error;
+    auto sink = open_sink(target, ctx.failure, error, ctx.options.output_buffer);
+    if (!sink) {
+      ctx.failure.record(error);
+      return false;
+    }
+    ctx.sinks.push_back(std::move(sink));
+  }
+  return true;
+}
+
+std::string decoder_failure(const ActiveSource& source, const DecoderError& error) {
+  std::string where = " (source `" + source.spec->name + "`)";
+  if (error.read_failed) return "cannot read `" + source.path + "`" + where + ": " + error.message;
+  std::string position = source.path + (error.line > 0 ? ":" + std::to_string(error.line) : "");
+  return position + ": " + error.message + where;
+}
+
+bool read_source(flow_ctx& ctx, ActiveSource& source) {
+  const SourceSpec& spec = *source.spec;
+  std::string what = "source `" + spec.name + "`";
+  if (!evaluate_path(ctx, spec.path, what, source.path)) return false;
+
+  std::vector<SourceField> fields;
+  for (const FieldSpec& f : spec.fields) fields.push_back(SourceField{f.name, f.used});
+  auto decoder = make_decoder(spec.format, std::move(fields), ctx.call_arena, ctx.options.decoder);
+  if (!decoder) {
+    ctx.failure.record(what + " has unknown format code " + std::to_string(spec.format));
+    return false;
+  }
+  std::string reason;
+  if (!decoder->input().open(source.path, reason)) {
+    ctx.failure.record("cannot open `" + source.path + "` (" + what + "): " + reason);
+    return false;
+  }
+  source.decoder = decoder.get();
+  ctx.source = &source;
+  if (!decoder->start()) {
+    ctx.failure.record(decoder_failure(source, decoder->error()));
+    return false;
+  }
+  for (;;) {
+    switch (decoder->next()) {
+      case DecodeStep::batch: {
+        flow_batch batch = decoder->batch();
+        batch.source_index = source.index;
+        int32_t status = spec.consume(&ctx, &batch);
+        ctx.call_arena.reset();
+        if (!check_status(ctx, status, "the pipeline of " + what)) return false;
+        break;
+      }
+      case DecodeStep::bad_record: {
+        const BadRecord& bad = decoder->bad_record();
+        int32_t status = handle_bad_record(&ctx, source, bad.line, bad.column, bad.raw, bad.message);
+        ctx.call_arena.reset();
+        if (!check_status(ctx, status, "the bad-record handling of " + what)) return false;
+        break;
+      }
+      case DecodeStep::failed:
+        ctx.failure.record(decoder_failure(source, decoder->error()));
+        return false;
+      case DecodeStep::end:
+        ctx.source = nullptr;
+        return true;
+    }
+  }
+}
+
+bool emit_aggregates(flow_ctx& ctx, int32_t source_index) {
+  // In registration order: an aggregate fed by another one's emission is registered after it.
+  for (std::size_t i = 0; i < ctx.spec->aggregates.size(); ++i) {
+    const AggregateSpec& spec = ctx.spec->aggregates[i];
+    if (spec.source_index != source_index) continue;
+    for (uint8_t* row : ctx.aggregates[i]->rows_in_key_order()) {
+      int32_t status = spec.emit(&ctx, row);
+      ctx.call_arena.reset();
+      if (!check_status(ctx, status, "aggregate " + std::to_string(i))) return false;
+    }
+  }
+  return true;
+}
+
+bool run_sources(flow_ctx& ctx, std::vector<ActiveSource>& sources) {
+  for (std::size_t i = 0; i < ctx.spec->sources.size(); ++i) {
+    ActiveSource& source = sources[i];
+    if (!read_source(ctx, source)) return false;
+    if (!emit_aggregates(ctx, static_cast<int32_t>(i))) return false;
+  }
+  return true;
+}
+
+void print_bad_record_counts(const std::vector<ActiveSource>& sources) {
+  for (const ActiveSource& source : sources) {
+    if (source.skipped == 0) continue;
+    std::fprintf(stderr, "warning: source `%s`: %lld bad record%s skipped\n", source.spec->name.c_str(),
+                 static_cast<long long>(source.skipped), source.skipped == 1 ? "" : "s");
+  }
+}
+
+}  // namespace
+
+int run_job(flow_ctx& ctx) {
+  const JobSpec& spec = *ctx.spec;
+  for (const AggregateSpec& a : spec.aggregates) {
+    if (a.source_index < 0 || static_cast<std::size_t>(a.source_index) >= spec.sources.size()) {
+      std::fprintf(stderr, "error: invalid job description: aggregate of source %d, which does not exist\n",
+                   a.source_index);
+      return 3;
+    }
+    ctx.aggregates.push_back(std::make_unique<flow_agg_table>(a.row_size));
+  }
+  std::vector<ActiveSource> sources(spec.sources.size());
+  for (std::size_t i = 0; i < sources.size(); ++i) {
+    sources[i].index = static_cast<int32_t>(i);
+    sources[i].spec = &spec.sources[i];
+  }
+
+  bool ok = open_sinks(ctx) && run_sources(ctx, sources);
+  ctx.source = nullptr;
+  // Whatever was written is flushed even after a failure, so the output shows how far it got.
+  for (auto& sink : ctx.sinks) ok = sink->finish() && ok;
+  std::fflush(stdout);
+  print_bad_record_counts(sources);
+  if (!ok || ctx.failure.failed) {
+    if (!ctx.failure.failed) ctx.failure.record("the job failed");
+    std::fprintf(stderr, "error: %s\n", ctx.failure.message.c_str());
+    return 3;
+  }
+  return 0;
+}
+
+}  // namespace flow

@@ -1,0 +1,65 @@
+// JobSpec: the job as generated code described it through the flow_job_* calls (params,
+// sources with their schemas, sinks, aggregates), before anything runs.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "flow/abi.h"
+
+namespace flow {
+
+struct ParamSpec {
+  std::string name;
+  int32_t type;
+  bool has_default;
+  std::string default_text;
+};
+
+struct FieldSpec {
+  std::string name;
+  int32_t type;
+  bool nullable;
+  bool used;
+};
+
+struct SourceSpec {
+  std::string name;
+  int32_t format;
+  int32_t on_error;
+  flow_string_fn path;
+  flow_batch_fn consume;
+  flow_row_fn dead_letter;
+  std::vector<FieldSpec> fields;
+};
+
+struct SinkSpec {
+  int32_t kind;
+  int32_t format;
+  flow_string_fn path;
+  std::vector<std::string> fields;
+};
+
+struct AggregateSpec {
+  int32_t source_index;
+  int64_t row_size;
+  flow_row_fn emit;
+};
+
+struct JobSpec {
+  std::string program = "<program>";
+  std::vector<ParamSpec> params;
+  std::vector<SourceSpec> sources;
+  std::vector<SinkSpec> sinks;
+  std::vector<AggregateSpec> aggregates;
+  // Calls that made no sense (a field before any source, an unknown format): code generator
+  // bugs, reported before the job runs.
+  std::vector<std::string> problems;
+};
+
+}  // namespace flow
+
+struct flow_job_builder {
+  flow::JobSpec spec;
+};

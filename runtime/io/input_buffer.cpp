@@ -1,0 +1,78 @@
+// InputBuffer: chunked reading with read(2), no per-record copies.
+#include "io/input_buffer.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace flow {
+
+InputBuffer::InputBuffer(std::size_t chunk_size) : chunk_size_(chunk_size < 16 ? 16 : chunk_size) {}
+
+InputBuffer::~InputBuffer() {
+  if (owns_fd_ && fd_ >= 0) ::close(fd_);
+}
+
+bool InputBuffer::open(const std::string& path, std::string& error) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    error = std::strerror(errno);
+    return false;
+  }
+  struct stat st;
+  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    error = std::strerror(EISDIR);
+    return false;
+  }
+#ifdef POSIX_FADV_SEQUENTIAL
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+#endif
+  fd_ = fd;
+  owns_fd_ = true;
+  return true;
+}
+
+void InputBuffer::adopt(int fd) {
+  fd_ = fd;
+  owns_fd_ = false;
+}
+
+bool InputBuffer::fill(std::string& error) {
+  if (eof_) return true;
+  std::size_t pending = size();
+  if (buffer_ && begin_ > 0) {
+    std::memmove(buffer_.get(), buffer_.get() + begin_, pending);
+  }
+  begin_ = 0;
+  end_ = pending;
+  // Keep at least half a chunk of room to read into: the buffer only grows when one record
+  // fills more than half of it.
+  std::size_t capacity = capacity_ == 0 ? chunk_size_ : capacity_;
+  while (capacity - pending < chunk_size_ / 2) capacity *= 2;
+  if (capacity != capacity_) {
+    std::unique_ptr<char[]> bigger(new char[capacity + kPadding]);
+    if (pending) std::memcpy(bigger.get(), buffer_.get(), pending);
+    buffer_ = std::move(bigger);
+    capacity_ = capacity;
+  }
+  std::size_t room = capacity_ - end_;
+  while (true) {
+    ssize_t n = ::read(fd_, buffer_.get() + end_, room);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      error = std::strerror(errno);
+      return false;
+    }
+    if (n == 0) eof_ = true;
+    end_ += static_cast<std::size_t>(n);
+    break;
+  }
+  std::memset(buffer_.get() + end_, 0, kPadding);
+  return true;
+}
+
+}  // namespace flow

@@ -1,0 +1,76 @@
+// OutputBuffer: buffered writes with write(2).
+#include "io/output_buffer.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace flow {
+
+OutputBuffer::OutputBuffer(std::size_t capacity)
+    : data_(new char[capacity < 64 ? 64 : capacity]), capacity_(capacity < 64 ? 64 : capacity) {}
+
+OutputBuffer::~OutputBuffer() { close(); }
+
+bool OutputBuffer::open_file(const std::string& path, std::string& error) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    error = std::strerror(errno);
+    return false;
+  }
+  fd_ = fd;
+  owns_fd_ = true;
+  return true;
+}
+
+void OutputBuffer::use_fd(int fd) {
+  fd_ = fd;
+  owns_fd_ = false;
+}
+
+void OutputBuffer::append_slow(const char* p, std::size_t n) {
+  flush();
+  if (n >= capacity_) {
+    write_all(p, n);
+    return;
+  }
+  std::memcpy(data_.get(), p, n);
+  used_ = n;
+}
+
+bool OutputBuffer::write_all(const char* p, std::size_t n) {
+  if (failed() || fd_ < 0) return !failed();
+  while (n > 0) {
+    ssize_t written = ::write(fd_, p, n);
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      error_ = std::strerror(errno);
+      return false;
+    }
+    p += written;
+    n -= static_cast<std::size_t>(written);
+  }
+  return true;
+}
+
+bool OutputBuffer::flush() {
+  std::size_t n = used_;
+  used_ = 0;
+  return write_all(data_.get(), n);
+}
+
+bool OutputBuffer::close() {
+  bool ok = flush();
+  if (owns_fd_ && fd_ >= 0) {
+    if (::close(fd_) != 0 && ok) {
+      error_ = std::strerror(errno);
+      ok = false;
+    }
+  }
+  fd_ = -1;
+  owns_fd_ = false;
+  return ok;
+}
+
+}  // namespace flow

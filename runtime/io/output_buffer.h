@@ -1,0 +1,60 @@
+// OutputBuffer: a large write buffer in front of a file descriptor (write(2) in big blocks).
+// Errors are sticky: after the first failed write everything is discarded and error() says why.
+#pragma once
+
+#include <cstddef>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace flow {
+
+class OutputBuffer {
+ public:
+  static constexpr std::size_t kDefaultCapacity = 1 << 20;
+
+  explicit OutputBuffer(std::size_t capacity = kDefaultCapacity);
+  ~OutputBuffer();
+  OutputBuffer(const OutputBuffer&) = delete;
+  OutputBuffer& operator=(const OutputBuffer&) = delete;
+
+  // Creates or truncates `path`; false with `error` set (strerror text) on failure.
+  bool open_file(const std::string& path, std::string& error);
+  // Writes to an already open descriptor (1 for stdout), which close() leaves open.
+  void use_fd(int fd);
+
+  void put(char c) {
+    if (used_ == capacity_) flush();
+    data_[used_++] = c;
+  }
+  void append(const char* p, std::size_t n) {
+    if (n <= capacity_ - used_) {
+      std::memcpy(data_.get() + used_, p, n);
+      used_ += n;
+      return;
+    }
+    append_slow(p, n);
+  }
+  void append(std::string_view s) { append(s.data(), s.size()); }
+
+  // Writes out everything buffered; false if this or an earlier write failed.
+  bool flush();
+  // Flushes and closes an owned descriptor.
+  bool close();
+  bool failed() const { return !error_.empty(); }
+  const std::string& error() const { return error_; }
+
+ private:
+  void append_slow(const char* p, std::size_t n);
+  bool write_all(const char* p, std::size_t n);
+
+  std::unique_ptr<char[]> data_;
+  std::size_t capacity_;
+  std::size_t used_ = 0;
+  int fd_ = -1;
+  bool owns_fd_ = false;
+  std::string error_;
+};
+
+}  // namespace flow

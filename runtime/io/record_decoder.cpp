@@ -1,0 +1,73 @@
+// The format-independent part of decoding: batching rows, refilling the input between batches,
+// and keeping bad records in input order.
+#include "io/record_decoder.h"
+
+#include "io/csv_decoder.h"
+#include "io/jsonl_decoder.h"
+#include "io/text_decoder.h"
+
+namespace flow {
+
+RecordDecoder::RecordDecoder(std::vector<SourceField> fields, Arena& arena, DecoderOptions options)
+    : fields_(std::move(fields)),
+      arena_(arena),
+      input_(options.chunk_size),
+      options_(options),
+      cells_(options.max_rows * (fields_.empty() ? 1 : fields_.size()), flow_cell{nullptr, 0, 0}),
+      origins_(options.max_rows) {
+  batch_.cells = cells_.data();
+  batch_.num_fields = static_cast<int32_t>(fields_.size());
+}
+
+bool RecordDecoder::fail(std::string message, int64_t line) {
+  error_.message = std::move(message);
+  error_.line = line;
+  return false;
+}
+
+DecodeStep RecordDecoder::next() {
+  if (bad_pending_) {
+    bad_pending_ = false;
+    return DecodeStep::bad_record;
+  }
+  batch_.num_rows = 0;
+  while (static_cast<std::size_t>(batch_.num_rows) < options_.max_rows) {
+    switch (decode_one()) {
+      case Outcome::row:
+      case Outcome::skipped:
+        continue;
+      case Outcome::bad:
+        if (batch_.num_rows == 0) return DecodeStep::bad_record;
+        bad_pending_ = true;
+        return DecodeStep::batch;
+      case Outcome::end:
+        return batch_.num_rows > 0 ? DecodeStep::batch : DecodeStep::end;
+      case Outcome::incomplete:
+        // Refilling moves the buffer, so the rows decoded so far go out first.
+        if (batch_.num_rows > 0) return DecodeStep::batch;
+        if (!input_.fill(error_.message)) {
+          error_.line = 0;
+          error_.read_failed = true;
+          return DecodeStep::failed;
+        }
+        continue;
+    }
+  }
+  return DecodeStep::batch;
+}
+
+std::unique_ptr<RecordDecoder> make_decoder(int32_t format, std::vector<SourceField> fields, Arena& arena,
+                                            DecoderOptions options) {
+  switch (format) {
+    case FLOW_FORMAT_CSV:
+      return std::make_unique<CsvDecoder>(std::move(fields), arena, options);
+    case FLOW_FORMAT_JSONL:
+      return std::make_unique<JsonlDecoder>(std::move(fields), arena, options);
+    case FLOW_FORMAT_TEXT:
+      return std::make_unique<TextDecoder>(std::move(fields), arena, options);
+    default:
+      return nullptr;
+  }
+}
+
+}  // namespace flow

@@ -1,0 +1,57 @@
+// open_sink: the writer for a sink declaration, and the null sink that only counts.
+#include <unistd.h>
+
+#include "io/csv_sink.h"
+#include "io/jsonl_sink.h"
+#include "io/sink.h"
+
+namespace flow {
+
+namespace {
+
+class NullSink final : public flow_sink {
+ public:
+  void null_value() override {}
+  void bool_value(bool) override {}
+  void i64_value(int64_t) override {}
+  void f64_value(double) override {}
+  void str_value(const char*, std::size_t) override {}
+  void timestamp_value(int64_t) override {}
+  void list_begin() override {}
+  void list_end() override {}
+  int32_t end_record() override {
+    ++records_;
+    return 0;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<flow_sink> open_sink(const SinkTarget& target, JobFailure& failure, std::string& error,
+                                     std::size_t buffer_size) {
+  if (target.kind == FLOW_SINK_NULL) return std::make_unique<NullSink>();
+  std::string destination =
+      target.kind == FLOW_SINK_STDOUT ? std::string("to stdout") : "`" + target.path + "`";
+  std::unique_ptr<TextSink> sink;
+  CsvSink* csv = nullptr;
+  if (target.format == FLOW_FORMAT_JSONL) {
+    sink = std::make_unique<JsonlSink>(destination, failure, buffer_size, target.fields);
+  } else {
+    auto csv_sink = std::make_unique<CsvSink>(destination, failure, buffer_size);
+    csv = csv_sink.get();
+    sink = std::move(csv_sink);
+  }
+  if (target.kind == FLOW_SINK_FILE) {
+    std::string reason;
+    if (!sink->output().open_file(target.path, reason)) {
+      error = "cannot write `" + target.path + "`: " + reason;
+      return nullptr;
+    }
+  } else {
+    sink->output().use_fd(STDOUT_FILENO);
+  }
+  if (csv) csv->write_header(target.fields);
+  return sink;
+}
+
+}  // namespace flow
