@@ -115,6 +115,16 @@ int32_t type_code(const sema::Type& t) {
 
 }  // namespace
 
+// A source that no flow reads is still opened and read (sema warns), into this.
+llvm::Function* IrBuilder::unused_source_consumer() {
+  if (auto* existing = module.getFunction("discard_batch")) return existing;
+  auto* type = llvm::FunctionType::get(i32, {ptr, ptr}, false);
+  auto* f = llvm::Function::Create(type, llvm::Function::InternalLinkage, "discard_batch", module);
+  llvm::IRBuilder<> body(llvm::BasicBlock::Create(context, "entry", f));
+  body.CreateRet(body.getInt32(0));
+  return f;
+}
+
 void IrBuilder::build() {
   for (const auto& a : plan.aggregates) aggregate_layouts.push_back(row_layout(*a.stage));
   pipeline_functions.resize(plan.pipelines.size());
@@ -162,7 +172,7 @@ void IrBuilder::build_setup() {
     int dead = plan.dead_letter_pipeline[i];
     b.CreateCall(runtime("flow_job_source", b.getVoidTy(), {ptr, ptr, i32, i32, ptr, ptr, ptr}),
                  {builder, string_constant(source.name), b.getInt32(format), b.getInt32(on_error), source_paths[i],
-                  consume >= 0 ? static_cast<llvm::Value*>(pipeline_functions[consume]) : null_ptr,
+                  consume >= 0 ? static_cast<llvm::Value*>(pipeline_functions[consume]) : unused_source_consumer(),
                   dead >= 0 ? static_cast<llvm::Value*>(pipeline_functions[dead]) : null_ptr});
     for (size_t f = 0; f < source.schema->fields.size(); ++f) {
       const auto& field = source.schema->fields[f];

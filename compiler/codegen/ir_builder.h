@@ -127,6 +127,7 @@ class IrBuilder {
                                 llvm::Value* row, llvm::BasicBlock* next);
   AggregateLayout row_layout(const sema::Stage& stage);
   void build_setup();
+  llvm::Function* unused_source_consumer();
 
   std::map<std::string, llvm::Value*> strings_;
   std::vector<llvm::Value*> sink_handles_;  // per sink, valid inside the current function

@@ -34,7 +34,7 @@ std::optional<std::string> read_file(const std::string& path) {
 // errors. `exit_code` is set when it returns nothing.
 struct Compiled {
   std::unique_ptr<flow::SourceFile> file;
-  std::optional<flow::sema::CheckedProgram> program;
+  std::unique_ptr<flow::sema::CheckedProgram> program;  // the plan points into it
   flow::plan::PhysicalPlan plan;
 };
 
@@ -49,7 +49,10 @@ std::optional<Compiled> compile(const std::string& path, int& exit_code) {
   c.file = std::make_unique<flow::SourceFile>(path, std::move(*text));
   flow::Diagnostics diagnostics;
   auto ast = flow::parse_program(*c.file, diagnostics);
-  if (ast) c.program = flow::sema::check_program(*ast, *c.file, diagnostics);
+  if (ast) {
+    auto checked = flow::sema::check_program(*ast, *c.file, diagnostics);
+    if (checked) c.program = std::make_unique<flow::sema::CheckedProgram>(std::move(*checked));
+  }
   std::cerr << flow::render_all(diagnostics, *c.file);
   if (diagnostics.has_errors() || !c.program) {
     exit_code = kExitProgramErrors;

@@ -1,0 +1,368 @@
+// Flows and their stages: origins (sources, dead-letter streams, inlined `let`s), filter, map,
+// flatmap, unwindowed aggregate and sinks; what later issues add is reported as not supported.
+#include <fmt/format.h>
+
+#include "checker.h"
+
+namespace flow::sema {
+
+using TK = Type::Kind;
+
+void Checker::check_flows() {
+  std::map<std::string, int> let_uses;
+  for (const auto& flow : ast_.flows) {
+    if (flow.origin.merge) {
+      not_supported(flow.origin.span, "`merge` is");
+      continue;
+    }
+    // Follow `let` names back to a source or dead-letter stream, collecting their stages.
+    std::vector<const ast::Stage*> stages;
+    for (const auto& s : flow.stages) stages.push_back(&s);
+    const ast::Name* origin = &flow.origin.name;
+    std::set<std::string> seen;
+    bool bad = false;
+    while (lets_.count(origin->text)) {
+      const ast::LetDecl& let = *lets_.at(origin->text);
+      if (!seen.insert(origin->text).second || let.flow.origin.merge) {
+        if (let.flow.origin.merge) not_supported(let.flow.origin.span, "`merge` is");
+        else diagnostics_.error(code::kUnknownStream, origin->span, fmt::format("stream `{}` is defined by itself", origin->text), "a cycle");
+        bad = true;
+        break;
+      }
+      if (++let_uses[origin->text] == 2)
+        not_supported(origin->span, fmt::format("using the stream `{}` in several flows (fan-out) is", origin->text));
+      std::vector<const ast::Stage*> front;
+      for (const auto& s : let.flow.stages) front.push_back(&s);
+      stages.insert(stages.begin(), front.begin(), front.end());
+      origin = &let.flow.origin.name;
+    }
+    if (bad) continue;
+    Origin o;
+    RecordPtr record;
+    if (auto s = sources_.find(origin->text); s != sources_.end()) {
+      o.kind = Origin::Kind::Source;
+      o.source = s->second;
+      record = program_.sources[s->second].schema;
+      if (!used_streams_.insert(origin->text).second) {
+        not_supported(origin->span, fmt::format("reading the source `{}` in several flows (fan-out) is", origin->text));
+        continue;
+      }
+    } else if (auto d = dead_letters_.find(origin->text); d != dead_letters_.end()) {
+      o.kind = Origin::Kind::DeadLetter;
+      o.source = d->second;
+      record = dead_letter_record();
+      if (!used_streams_.insert(origin->text).second) {
+        not_supported(origin->span, fmt::format("reading the stream `{}` in several flows (fan-out) is", origin->text));
+        continue;
+      }
+    } else {
+      std::vector<std::string> names = keys_of(sources_);
+      for (const auto& [n, i] : dead_letters_) names.push_back(n);
+      for (const auto& [n, l] : lets_) names.push_back(n);
+      std::string suggestion = closest_name(origin->text, names);
+      bool is_table = false;
+      for (const auto& decl : ast_.sources) is_table = is_table || (decl.is_table && decl.name.text == origin->text);
+      if (!is_table)
+        diagnostics_.error(code::kUnknownStream, origin->span, fmt::format("unknown stream `{}`", origin->text),
+                           suggestion.empty() ? "not declared" : "did you mean `" + suggestion + "`?",
+                           "a flow starts at a source, a `let` stream or a dead-letter stream");
+      continue;
+    }
+    check_flow(flow, stages, o, record);
+  }
+  for (const auto& [name, let] : lets_)
+    if (!let_uses.count(name))
+      diagnostics_.warning(code::kUnused, let->name.span, fmt::format("stream `{}` is never used", name), "unused");
+  for (const auto& decl : ast_.sources)
+    if (!decl.is_table && !used_streams_.count(decl.name.text) && sources_.count(decl.name.text))
+      diagnostics_.warning(code::kUnused, decl.name.span, fmt::format("source `{}` is never used", decl.name.text),
+                           "unused: it is still opened and read");
+  for (const auto& [name, source] : dead_letters_)
+    if (!used_streams_.count(name))
+      diagnostics_.warning(code::kUnused, ast_.sources[0].span, fmt::format("dead-letter stream `{}` is never used", name),
+                           "bad records are dropped", "add a flow such as `" + name + " | sink stdout()`");
+}
+
+void Checker::check_flow(const ast::Flow& flow, std::vector<const ast::Stage*> stages, Origin origin, RecordPtr record) {
+  Flow out;
+  out.origin = origin;
+  out.span = flow.span;
+  bool ended = false;
+  for (const ast::Stage* s : stages) {
+    if (ended) {
+      diagnostics_.error(code::kAfterSink, s->keyword_span, "nothing can follow a sink", "after the sink",
+                         "start a new flow, or use a `let` stream");
+      return;
+    }
+    if (!check_stage(*s, record, out, ended)) return;
+  }
+  if (!ended) {
+    Span end{flow.span.end, flow.span.end};
+    if (!stages.empty()) end = Span{stages.back()->span.begin, stages.back()->span.end};
+    diagnostics_.error(code::kNoSink, end, "this flow does not end in a sink", "add `| sink stdout()` after this",
+                       "a flow needs a sink: `sink stdout()`, `sink file(\"out.csv\", format = csv)` or `sink null()`");
+    return;
+  }
+  program_.flows.push_back(std::move(out));
+}
+
+RecordPtr Checker::check_fields(const std::vector<ast::FieldBinding>& fields, bool keep_all, const RecordType& input,
+                                const Scope& scope, std::vector<Assignment>& out) {
+  auto record = std::make_shared<RecordType>();
+  std::set<std::string> named;
+  for (const auto& f : fields) named.insert(f.name.text);
+  bool ok = true;
+  if (keep_all) {
+    // `...` keeps the input fields that are not assigned again, in input order, first.
+    for (size_t i = 0; i < input.fields.size(); ++i) {
+      if (named.count(input.fields[i].name)) continue;
+      Expr x;
+      x.kind = Expr::Kind::Field;
+      x.index = static_cast<int>(i);
+      x.type = input.fields[i].type;
+      out.push_back(Assignment{input.fields[i].name, x});
+      record->fields.push_back(input.fields[i]);
+    }
+  }
+  std::set<std::string> defined;
+  for (const auto& f : fields) {
+    if (!defined.insert(f.name.text).second) {
+      diagnostics_.error(code::kDuplicateField, f.name.span, fmt::format("field `{}` is defined twice", f.name.text), "defined again here");
+      ok = false;
+      continue;
+    }
+    Expr value;
+    if (f.value) {
+      value = check(*f.value, scope);
+    } else {
+      ast::Expr name;
+      name.kind = ast::Expr::Kind::Name;
+      name.text = f.name.text;
+      name.span = f.name.span;
+      value = check(name, scope);
+    }
+    if (is_poison(value.type)) {
+      ok = false;
+      continue;
+    }
+    if (value.type.kind == TK::Null) value.type = Type::scalar(TK::String, true);
+    out.push_back(Assignment{f.name.text, value});
+    record->fields.push_back(FieldDef{f.name.text, value.type});
+  }
+  return ok ? record : nullptr;
+}
+
+bool Checker::check_stage(const ast::Stage& s, RecordPtr& record, Flow& out, bool& ended) {
+  Stage stage;
+  stage.span = s.span;
+  stage.input = record;
+  Scope scope;
+  scope.record = record.get();
+  switch (s.kind) {
+    case ast::Stage::Kind::Filter: {
+      stage.kind = Stage::Kind::Filter;
+      Expr p = check_bool(*s.filter.predicate, scope, "the condition of `filter`");
+      if (is_poison(p.type)) return false;
+      stage.predicate = std::move(p);
+      stage.output = record;
+      break;
+    }
+    case ast::Stage::Kind::Map: {
+      stage.kind = Stage::Kind::Map;
+      stage.output = check_fields(s.map.fields, s.map.keep_all, *record, scope, stage.assignments);
+      if (!stage.output) return false;
+      break;
+    }
+    case ast::Stage::Kind::FlatMap: {
+      stage.kind = Stage::Kind::FlatMap;
+      Expr list = check(*s.flatmap.list, scope);
+      if (is_poison(list.type)) return false;
+      if (list.type.kind != TK::List) {
+        diagnostics_.error(code::kTypeMismatch, s.flatmap.list->span,
+                           fmt::format("`flatmap` needs a list, found `{}`", to_string(list.type)), "expected a list such as `[string]`",
+                           "`split_words(text)` gives a list of words");
+        return false;
+      }
+      Scope inner = scope;
+      inner.local_name = &s.flatmap.variable.text;
+      inner.local_type = *list.type.element;
+      stage.list = std::move(list);
+      stage.output = check_fields(s.flatmap.fields, s.flatmap.keep_all, *record, inner, stage.assignments);
+      if (!stage.output) return false;
+      break;
+    }
+    case ast::Stage::Kind::Aggregate:
+      check_aggregate(s.aggregate, s, record, stage);
+      if (!stage.output) return false;
+      break;
+    case ast::Stage::Kind::Join:
+      not_supported(s.keyword_span, s.join.table ? "lookup joins are" : s.join.window ? "window joins are" : "interval joins are");
+      return false;
+    case ast::Stage::Kind::Split:
+      not_supported(s.keyword_span, "`split` is");
+      return false;
+    case ast::Stage::Kind::Sink:
+      stage.kind = Stage::Kind::Sink;
+      if (!check_sink(s.sink, stage)) return false;
+      ended = true;
+      break;
+  }
+  record = stage.output;
+  out.stages.push_back(std::move(stage));
+  return true;
+}
+
+void Checker::check_aggregate(const ast::AggregateStage& a, const ast::Stage& s, RecordPtr& record, Stage& out) {
+  out.kind = Stage::Kind::Aggregate;
+  bool ok = true;
+  if (a.local) { not_supported(a.local_span, "`aggregate local` is"); ok = false; }
+  if (a.window) { not_supported(a.window->span, "windows are"); ok = false; }
+  if (a.late) { not_supported(a.late->span, "`late` is"); ok = false; }
+  if (a.emit) { not_supported(a.emit->span, "`emit` is"); ok = false; }
+  Scope scope;
+  scope.record = record.get();
+  auto output = check_fields(a.keys, false, *record, scope, out.keys);
+  if (!output) return;
+  for (const auto& k : out.keys)
+    if (k.value.type.kind == TK::List) {
+      diagnostics_.error(code::kBadAggregate, s.span, fmt::format("key `{}` is a list; keys must be scalars", k.name), "list key");
+      ok = false;
+    }
+  auto result = std::make_shared<RecordType>(*output);
+  result->name.clear();
+  for (const auto& b : a.bindings) {
+    if (result->index_of(b.name.text) >= 0) {
+      diagnostics_.error(code::kDuplicateField, b.name.span, fmt::format("field `{}` is defined twice", b.name.text), "defined again here");
+      ok = false;
+      continue;
+    }
+    const ast::Expr* call = b.value.get();
+    if (!call || call->kind != ast::Expr::Kind::Call) {
+      diagnostics_.error(code::kBadAggregate, call ? call->span : b.span,
+                         fmt::format("`{}` must be an aggregate such as `count()` or `sum(x)`", b.name.text), "expected an aggregate function",
+                         "the aggregates are count, sum, min, max, avg, first, last and count_distinct");
+      ok = false;
+      continue;
+    }
+    static const std::map<std::string, Aggregator> names{
+        {"count", Aggregator::Count}, {"sum", Aggregator::Sum},     {"min", Aggregator::Min},   {"max", Aggregator::Max},
+        {"avg", Aggregator::Avg},     {"first", Aggregator::First}, {"last", Aggregator::Last}, {"count_distinct", Aggregator::CountDistinct}};
+    auto kind = names.find(call->text);
+    if (call->text == "arg_max" || call->text == "arg_min") {
+      not_supported(call->name_span, fmt::format("`{}` (it needs windows) is", call->text));
+      ok = false;
+      continue;
+    }
+    if (kind == names.end()) {
+      std::vector<std::string> candidates;
+      for (const auto& [n, k] : names) candidates.push_back(n);
+      std::string suggestion = closest_name(call->text, candidates);
+      diagnostics_.error(code::kBadAggregate, call->name_span, fmt::format("unknown aggregate `{}`", call->text),
+                         suggestion.empty() ? "not an aggregate" : "did you mean `" + suggestion + "`?",
+                         "the aggregates are count, sum, min, max, avg, first, last and count_distinct");
+      ok = false;
+      continue;
+    }
+    AggregateBinding binding;
+    binding.name = b.name.text;
+    binding.span = b.span;
+    binding.aggregator = kind->second;
+    size_t arity = call->operands.size();
+    if (binding.aggregator == Aggregator::Count && arity == 0) {
+      binding.type = Type::scalar(TK::I64);
+    } else if (arity != 1) {
+      diagnostics_.error(code::kArity, call->span,
+                         fmt::format("`{}` takes {} argument, found {}", call->text, binding.aggregator == Aggregator::Count ? "0 or 1" : "1", arity),
+                         "expected one argument");
+      ok = false;
+      continue;
+    } else {
+      Expr arg = check(*call->operands[0], scope);
+      if (is_poison(arg.type)) {
+        ok = false;
+        continue;
+      }
+      if (arg.type.kind == TK::Null) convert(arg, Type::scalar(TK::I64, true));
+      const Type& t = arg.type;
+      auto reject = [&](const char* wanted) {
+        diagnostics_.error(code::kArgumentType, call->operands[0]->span,
+                           fmt::format("`{}` needs {}, found `{}`", call->text, wanted, to_string(t)), fmt::format("expected {}", wanted));
+        ok = false;
+      };
+      switch (binding.aggregator) {
+        case Aggregator::Count:
+          binding.aggregator = Aggregator::CountNonNull;
+          binding.type = Type::scalar(TK::I64);
+          break;
+        case Aggregator::CountDistinct:
+          if (t.kind == TK::List) reject("a scalar");
+          binding.type = Type::scalar(TK::I64);
+          break;
+        case Aggregator::Sum:
+          if (!t.is_numeric() && t.kind != TK::Duration) reject("a number");
+          binding.type = Type::scalar(t.kind, t.nullable);
+          break;
+        case Aggregator::Avg:
+          if (!t.is_numeric()) reject("a number");
+          binding.type = Type::scalar(TK::F64, t.nullable);
+          break;
+        default:  // min, max, first, last
+          if (t.kind == TK::List) reject("a scalar");
+          binding.type = Type::scalar(t.kind, t.nullable);
+          break;
+      }
+      if (!ok) continue;
+      binding.arg = std::move(arg);
+    }
+    result->fields.push_back(FieldDef{binding.name, binding.type});
+    out.aggregates.push_back(std::move(binding));
+  }
+  if (ok) out.output = result;
+}
+
+bool Checker::check_sink(const ast::SinkStage& s, Stage& out) {
+  const std::string& kind = s.kind.text;
+  if (kind == "stdout") out.sink_kind = Stage::SinkKind::Stdout;
+  else if (kind == "file") out.sink_kind = Stage::SinkKind::File;
+  else if (kind == "null") out.sink_kind = Stage::SinkKind::Null;
+  else {
+    std::string suggestion = closest_name(kind, {"stdout", "file", "null"});
+    diagnostics_.error(code::kBadSink, s.kind.span, fmt::format("unknown sink `{}`", kind),
+                       suggestion.empty() ? "expected `stdout`, `file` or `null`" : "did you mean `" + suggestion + "`?");
+    return false;
+  }
+  bool ok = true, have_path = false;
+  for (size_t i = 0; i < s.args.size(); ++i) {
+    const ast::Expr& arg = *s.args[i];
+    const std::string& name = s.arg_names[i];
+    if (name == "format" && out.sink_kind != Stage::SinkKind::Null) {
+      std::string f = arg.kind == ast::Expr::Kind::Name ? arg.text : "";
+      if (f == "csv") out.sink_format = Stage::Format::Csv;
+      else if (f == "jsonl") out.sink_format = Stage::Format::Jsonl;
+      else {
+        std::string suggestion = closest_name(f, {"csv", "jsonl"});
+        diagnostics_.error(code::kBadFormat, arg.span, fmt::format("unknown output format `{}`", f.empty() ? "?" : f),
+                           suggestion.empty() ? "expected `csv` or `jsonl`" : "did you mean `" + suggestion + "`?");
+        ok = false;
+      }
+    } else if (name.empty() && out.sink_kind == Stage::SinkKind::File && !have_path) {
+      have_path = true;
+      Expr path;
+      if (check_path_argument(arg, path)) out.sink_path = std::move(path);
+      else ok = false;
+    } else {
+      diagnostics_.error(code::kBadSink, arg.span,
+                         name.empty() ? fmt::format("`{}()` takes no such argument", kind) : fmt::format("`{}()` has no argument `{}`", kind, name),
+                         "unexpected argument",
+                         "write `sink stdout()`, `sink stdout(format = jsonl)`, `sink file(\"out.csv\", format = csv)` or `sink null()`");
+      ok = false;
+    }
+  }
+  if (out.sink_kind == Stage::SinkKind::File && !have_path && ok) {
+    diagnostics_.error(code::kBadSink, s.kind.span, "`file` needs a path", "missing path", "write `sink file(\"out.csv\", format = csv)`");
+    ok = false;
+  }
+  return ok;
+}
+
+}  // namespace flow::sema

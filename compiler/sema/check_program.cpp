@@ -1,0 +1,281 @@
+// Declarations and flows: schemas, params, sources, fns and lets are declared first (in any
+// order), then every flow is checked stage by stage, with `let` streams inlined.
+#include <fmt/format.h>
+
+#include <charconv>
+
+#include "checker.h"
+
+namespace flow::sema {
+
+using TK = Type::Kind;
+
+std::optional<CheckedProgram> check_program(const ast::Program& program, const SourceFile& file, Diagnostics& diagnostics) {
+  size_t errors_before = diagnostics.error_count();
+  Checker checker(program, file, diagnostics);
+  CheckedProgram checked = checker.run();
+  if (diagnostics.error_count() != errors_before) return std::nullopt;
+  return checked;
+}
+
+void Checker::not_supported(Span span, const std::string& what) {
+  diagnostics_.error(code::kNotSupported, span, what + " not supported yet", "not supported yet",
+                     "see dsl-spec/reference.md, \"Not supported yet\"");
+}
+
+CheckedProgram Checker::run() {
+  declare_schemas();
+  declare_params();
+  declare_functions_and_lets();
+  declare_sources();
+  check_flows();
+  return std::move(program_);
+}
+
+void Checker::declare_schemas() {
+  for (const auto& s : ast_.schemas) {
+    if (schemas_.count(s.name.text)) {
+      diagnostics_.error(code::kDuplicate, s.name.span, fmt::format("schema `{}` is defined twice", s.name.text), "defined again here");
+      continue;
+    }
+    auto record = std::make_shared<RecordType>();
+    record->name = s.name.text;
+    for (const auto& f : s.fields) {
+      if (record->index_of(f.name.text) >= 0) {
+        diagnostics_.error(code::kDuplicate, f.name.span,
+                           fmt::format("field `{}` appears twice in schema `{}`", f.name.text, s.name.text), "appears again here");
+        continue;
+      }
+      auto type = resolve_type(f.type);
+      record->fields.push_back(FieldDef{f.name.text, type ? *type : Type::scalar(TK::String)});
+    }
+    schemas_[s.name.text] = record;
+  }
+}
+
+namespace {
+
+// The text the runtime parses for a param's default (`--param` syntax).
+std::optional<std::string> default_text(const ast::Expr& e, const Type& t) {
+  using K = ast::Expr::Kind;
+  switch (t.kind) {
+    case TK::String:
+      if (e.kind == K::String) return e.text;
+      break;
+    case TK::I64:
+      if (e.kind == K::Int) return std::to_string(e.int_value);
+      break;
+    case TK::F64:
+      if (e.kind == K::Int) return std::to_string(e.int_value);
+      if (e.kind == K::Float) {
+        char buffer[64];
+        auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, e.float_value);
+        return std::string(buffer, end);
+      }
+      break;
+    case TK::Bool:
+      if (e.kind == K::Bool) return e.bool_value ? "true" : "false";
+      break;
+    case TK::Duration:
+      if (e.kind == K::Duration || e.kind == K::Int) return std::to_string(e.int_value);
+      break;
+    case TK::Timestamp:
+      if (e.kind == K::Int) return std::to_string(e.int_value);
+      if (e.kind == K::String) return e.text;
+      break;
+    default: break;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+void Checker::declare_params() {
+  for (const auto& p : ast_.params) {
+    if (params_.count(p.name.text)) {
+      diagnostics_.error(code::kDuplicate, p.name.span, fmt::format("param `{}` is defined twice", p.name.text), "defined again here");
+      continue;
+    }
+    auto type = resolve_type(p.type);
+    if (!type) continue;
+    if (type->kind == TK::List || type->nullable) {
+      diagnostics_.error(code::kBadDefault, p.type.span, "a param must have a plain scalar type", "not allowed for a param",
+                         "use bool, i64, f64, string, timestamp or duration");
+      continue;
+    }
+    Param param{p.name.text, *type, std::nullopt, p.span};
+    if (p.default_value) {
+      param.default_text = default_text(*p.default_value, *type);
+      if (!param.default_text)
+        diagnostics_.error(code::kBadDefault, p.default_value->span,
+                           fmt::format("the default of param `{}` must be a literal of type `{}`", p.name.text, to_string(*type)),
+                           fmt::format("expected a `{}` literal", to_string(*type)));
+    }
+    params_[p.name.text] = static_cast<int>(program_.params.size());
+    program_.params.push_back(std::move(param));
+  }
+}
+
+void Checker::declare_functions_and_lets() {
+  for (const auto& f : ast_.functions) {
+    if (functions_.count(f.name.text)) {
+      diagnostics_.error(code::kDuplicate, f.name.span, fmt::format("function `{}` is defined twice", f.name.text), "defined again here");
+      continue;
+    }
+    functions_[f.name.text] = &f;
+  }
+  // Check each body once with placeholder arguments, so that errors in a function are
+  // reported even if nobody calls it (calls report nothing new: duplicates are merged).
+  for (const auto& f : ast_.functions) {
+    std::map<std::string, Expr> placeholders;
+    bool types_ok = true;
+    for (const auto& p : f.params) {
+      auto t = resolve_type(p.type);
+      if (!t) {
+        types_ok = false;
+        continue;
+      }
+      Expr x;
+      x.kind = Expr::Kind::Const;
+      x.type = *t;
+      x.span = p.name.span;
+      placeholders[p.name.text] = x;
+    }
+    if (f.result) types_ok = resolve_type(*f.result).has_value() && types_ok;
+    if (!types_ok) continue;
+    Scope scope;
+    scope.fn_arguments = &placeholders;
+    inlining_.push_back(f.name.text);
+    Expr body = check(*f.body, scope);
+    inlining_.pop_back();
+    if (f.result && !is_poison(body.type)) {
+      auto result = resolve_type(*f.result);
+      Type target = *result;
+      target.nullable = target.nullable || body.type.nullable;
+      if (!convert(body, target))
+        diagnostics_.error(code::kTypeMismatch, f.body->span,
+                           fmt::format("`{}` must return `{}`, but its body is `{}`", f.name.text, to_string(*result), to_string(body.type)),
+                           fmt::format("expected `{}`", to_string(*result)));
+    }
+  }
+  for (const auto& l : ast_.lets) {
+    if (lets_.count(l.name.text)) {
+      diagnostics_.error(code::kDuplicate, l.name.span, fmt::format("stream `{}` is defined twice", l.name.text), "defined again here");
+      continue;
+    }
+    lets_[l.name.text] = &l;
+  }
+}
+
+bool Checker::check_path_argument(const ast::Expr& e, Expr& out) {
+  Scope no_record;
+  out = check(e, no_record);
+  if (is_poison(out.type)) return false;
+  if (out.type.kind != TK::String || out.type.nullable) {
+    diagnostics_.error(code::kTypeMismatch, e.span, fmt::format("a path must be a `string`, found `{}`", to_string(out.type)),
+                       "expected `string`");
+    return false;
+  }
+  return true;
+}
+
+void Checker::declare_sources() {
+  for (const auto& s : ast_.sources) {
+    if (s.is_table) {
+      not_supported(s.span.begin < s.name.span.begin ? Span{s.span.begin, s.name.span.end} : s.name.span, "tables (lookup joins) are");
+      continue;
+    }
+    if (sources_.count(s.name.text) || lets_.count(s.name.text)) {
+      diagnostics_.error(code::kDuplicate, s.name.span, fmt::format("stream `{}` is defined twice", s.name.text), "defined again here");
+      continue;
+    }
+    Source source;
+    source.name = s.name.text;
+    source.span = s.span;
+    bool ok = true;
+    auto schema = schemas_.find(s.schema.text);
+    if (schema == schemas_.end()) {
+      std::vector<std::string> names;
+      for (const auto& [n, r] : schemas_) names.push_back(n);
+      std::string suggestion = closest_name(s.schema.text, names);
+      diagnostics_.error(code::kUnknownSchema, s.schema.span, fmt::format("unknown schema `{}`", s.schema.text),
+                         suggestion.empty() ? "not declared" : "did you mean `" + suggestion + "`?");
+      ok = false;
+    } else {
+      source.schema = schema->second;
+    }
+    if (s.connector.text != "file") {
+      diagnostics_.error(code::kBadConnector, s.connector.span, fmt::format("unknown source `{}`", s.connector.text),
+                         "expected `file`", "write `file(\"data.csv\", format = csv)`");
+      ok = false;
+    } else {
+      bool have_path = false, have_format = false;
+      for (size_t i = 0; i < s.args.size(); ++i) {
+        const std::string& name = s.arg_names[i];
+        const ast::Expr& arg = *s.args[i];
+        if (name.empty() && !have_path) {
+          have_path = true;
+          ok = check_path_argument(arg, source.path) && ok;
+        } else if (name == "format") {
+          have_format = true;
+          std::string f = arg.kind == ast::Expr::Kind::Name ? arg.text : "";
+          if (f == "csv") source.format = SourceFormat::Csv;
+          else if (f == "jsonl") source.format = SourceFormat::Jsonl;
+          else if (f == "text") source.format = SourceFormat::Text;
+          else {
+            std::string suggestion = closest_name(f, {"csv", "jsonl", "text"});
+            diagnostics_.error(code::kBadFormat, arg.span, fmt::format("unknown input format `{}`", f.empty() ? "?" : f),
+                               suggestion.empty() ? "expected `csv`, `jsonl` or `text`" : "did you mean `" + suggestion + "`?");
+            ok = false;
+          }
+        } else {
+          diagnostics_.error(code::kBadConnector, arg.span,
+                             name.empty() ? "`file` takes one path" : fmt::format("`file` has no argument `{}`", name),
+                             "unexpected argument", "write `file(\"data.csv\", format = csv)`");
+          ok = false;
+        }
+      }
+      if (!have_path || !have_format) {
+        diagnostics_.error(code::kBadConnector, s.args_span,
+                           !have_path ? "`file` needs a path" : "`file` needs a format", "incomplete",
+                           "write `file(\"data.csv\", format = csv)`");
+        ok = false;
+      }
+    }
+    if (ok && source.format == SourceFormat::Text &&
+        (source.schema->fields.size() != 1 || source.schema->fields[0].name != "line" ||
+         source.schema->fields[0].type.kind != TK::String)) {
+      diagnostics_.error(code::kTextSchema, s.schema.span, "format `text` needs the schema `{ line: string }`",
+                         fmt::format("`{}` has other fields", s.schema.text));
+      ok = false;
+    }
+    if (ok)
+      for (const auto& f : source.schema->fields)
+        if (f.type.kind == TK::List) {
+          diagnostics_.error(code::kBadFormat, s.schema.span, fmt::format("field `{}` is a list, which files cannot hold", f.name),
+                             "list fields are not supported in sources");
+          ok = false;
+        }
+    if (s.time) not_supported(s.time->span, "event time (`time` clauses) is");
+    if (s.on_error) {
+      switch (s.on_error->kind) {
+        case ast::OnErrorClause::Kind::Fail: source.on_error = OnError::Fail; break;
+        case ast::OnErrorClause::Kind::Skip: source.on_error = OnError::Skip; break;
+        case ast::OnErrorClause::Kind::DeadLetter:
+          source.on_error = OnError::DeadLetter;
+          source.dead_letter = s.on_error->stream->text;
+          break;
+      }
+    }
+    int index = static_cast<int>(program_.sources.size());
+    sources_[s.name.text] = index;
+    if (!source.dead_letter.empty()) dead_letters_[source.dead_letter] = index;
+    if (!ok) {
+      // Keep the index valid for flows, with a harmless schema.
+      if (!source.schema) source.schema = std::make_shared<RecordType>();
+    }
+    program_.sources.push_back(std::move(source));
+  }
+}
+
+}  // namespace flow::sema

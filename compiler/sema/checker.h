@@ -1,0 +1,112 @@
+// Internal to compiler/sema: the checker that walks the AST once, collecting diagnostics and
+// building the CheckedProgram. Expressions are in check_expressions.cpp, calls of built-ins
+// and user functions in check_calls.cpp, declarations and flows in check_program.cpp.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "sema.h"
+
+namespace flow::sema {
+
+// Diagnostic codes (catalogue: dsl-spec/errors.md).
+namespace code {
+inline const char* const kUnknownType = "E0201";
+inline const char* const kUnknownStream = "E0202";
+inline const char* const kUnknownSchema = "E0203";
+inline const char* const kDuplicate = "E0204";
+inline const char* const kUnknownFunction = "E0205";
+inline const char* const kUnknownName = "E0210";
+inline const char* const kUnknownField = "E0213";
+inline const char* const kTypeMismatch = "E0301";
+inline const char* const kArity = "E0302";
+inline const char* const kArgumentType = "E0303";
+inline const char* const kNotBool = "E0304";
+inline const char* const kBadDefault = "E0305";
+inline const char* const kNotConstant = "E0306";
+inline const char* const kRecursion = "E0307";
+inline const char* const kNoSink = "E0401";
+inline const char* const kAfterSink = "E0402";
+inline const char* const kBadFormat = "E0403";
+inline const char* const kTextSchema = "E0404";
+inline const char* const kBadAggregate = "E0405";
+inline const char* const kDuplicateField = "E0406";
+inline const char* const kBadSink = "E0407";
+inline const char* const kBadConnector = "E0408";
+inline const char* const kUnused = "W0401";
+inline const char* const kNotSupported = "E0501";
+}  // namespace code
+
+// What names mean where an expression is checked.
+struct Scope {
+  const RecordType* record = nullptr;           // fields of the current record (may be null)
+  const std::string* local_name = nullptr;      // a flatmap variable
+  Type local_type;
+  const std::map<std::string, Expr>* fn_arguments = nullptr;  // inside an inlined fn body
+};
+
+class Checker {
+ public:
+  Checker(const ast::Program& program, const SourceFile& file, Diagnostics& diagnostics)
+      : ast_(program), file_(file), diagnostics_(diagnostics) {}
+  CheckedProgram run();
+
+  // ---- expressions (check_expressions.cpp)
+  Expr check(const ast::Expr& e, const Scope& scope);
+  Expr check_bool(const ast::Expr& e, const Scope& scope, const char* what);
+  static bool is_poison(const Type& t) { return t.kind == Type::Kind::Record && !t.record; }
+  static Expr poison(Span span);
+  // Converts `e` to `target` where the language allows it implicitly (i64 -> f64, null -> T?).
+  bool convert(Expr& e, const Type& target);
+  std::optional<Type> unify(Expr& a, Expr& b);  // a common type for both, converting them
+
+  // ---- calls (check_calls.cpp)
+  Expr check_call(const ast::Expr& e, const Scope& scope);
+
+  // ---- types
+  std::optional<Type> resolve_type(const ast::TypeRef& t);
+
+  Diagnostics& diagnostics() { return diagnostics_; }
+
+ private:
+  Expr check_name(const ast::Expr& e, const Scope& scope);
+  Expr check_binary(const ast::Expr& e, const Scope& scope);
+  Expr check_arithmetic(const ast::Expr& e, Expr a, Expr b);
+  Expr check_comparison(const ast::Expr& e, Expr a, Expr b);
+  Expr check_user_fn(const ast::Expr& e, const ast::FnDecl& fn, std::vector<Expr> args);
+
+  // ---- declarations and flows (check_program.cpp)
+  void declare_schemas();
+  void declare_params();
+  void declare_sources();
+  void declare_functions_and_lets();
+  void check_flows();
+  void check_flow(const ast::Flow& flow, std::vector<const ast::Stage*> stages, Origin origin, RecordPtr record);
+  bool check_stage(const ast::Stage& s, RecordPtr& record, Flow& out, bool& ended);
+  RecordPtr check_fields(const std::vector<ast::FieldBinding>& fields, bool keep_all, const RecordType& input,
+                         const Scope& scope, std::vector<Assignment>& out);
+  void check_aggregate(const ast::AggregateStage& a, const ast::Stage& s, RecordPtr& record, Stage& out);
+  bool check_sink(const ast::SinkStage& s, Stage& out);
+  bool check_path_argument(const ast::Expr& e, Expr& out);
+  void not_supported(Span span, const std::string& what);
+
+  const ast::Program& ast_;
+  const SourceFile& file_;
+  Diagnostics& diagnostics_;
+  CheckedProgram program_;
+  std::map<std::string, RecordPtr> schemas_;
+  std::map<std::string, int> params_;
+  std::map<std::string, int> sources_;
+  std::map<std::string, int> dead_letters_;
+  std::map<std::string, const ast::FnDecl*> functions_;
+  std::map<std::string, const ast::LetDecl*> lets_;
+  std::set<std::string> used_streams_;
+  std::vector<std::string> inlining_;  // fns being inlined, to catch recursion
+};
+
+std::vector<std::string> keys_of(const std::map<std::string, int>& m);
+
+}  // namespace flow::sema
