@@ -162,7 +162,7 @@ bool Checker::check_stage(const ast::Stage& s, RecordPtr& record, Flow& out, boo
     case ast::Stage::Kind::Filter: {
       stage.kind = Stage::Kind::Filter;
       Expr p = check_bool(*s.filter.predicate, scope, "the condition of `filter`");
-      if (is_poison(p.type)) return false;
+      if (is_poison(p.type)) return true;  // the record is unchanged: later stages are still checked
       stage.predicate = std::move(p);
       stage.output = record;
       break;
@@ -317,7 +317,9 @@ void Checker::check_aggregate(const ast::AggregateStage& a, const ast::Stage& s,
     result->fields.push_back(FieldDef{binding.name, binding.type});
     out.aggregates.push_back(std::move(binding));
   }
-  if (ok) out.output = result;
+  // Even when a binding is wrong, the output record is known, so later stages are checked.
+  out.output = result;
+  (void)ok;
 }
 
 bool Checker::check_sink(const ast::SinkStage& s, Stage& out) {

@@ -368,7 +368,10 @@ std::string describe_found(const char* at, const char* end) {
 }
 
 // After an error, skip to the next line that starts a new item: a letter or `_` in column 1.
-const char* resynchronise(const char* from, const char* end) {
+const char* resynchronise(const char* item_start, const char* from, const char* end) {
+  // The error may sit at the start of the next item already (a missing `}`).
+  if (from > item_start && from[-1] == '\n' && from != end && (std::isalpha(static_cast<unsigned char>(*from)) || *from == '_'))
+    return from;
   const char* p = from;
   while (p != end) {
     const char* newline = static_cast<const char*>(memchr(p, '\n', end - p));
@@ -410,7 +413,7 @@ std::vector<ItemRaw> parse_items(const SourceFile& file, Diagnostics& diagnostic
                         "expected " + expected + " here");
       position = where;
     }
-    position = resynchronise(std::max(position, item_start), end);
+    position = resynchronise(item_start, std::max(position, item_start), end);
   }
   return items;
 }

@@ -43,7 +43,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s CORPUS_DIR [ITERATIONS]\n", argv[0]);
     return 2;
   }
-  long iterations = argc > 2 ? std::stol(argv[2]) : 20000;
+  long iterations = argc > 2 ? std::stol(argv[2]) : 200000;
   std::vector<std::string> corpus;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(argv[1])) {
     if (!entry.is_regular_file()) continue;

@@ -66,7 +66,8 @@ Parsed parse(const std::string& text) {
 // The expression of `filter EXPR` in a one-flow program, dumped.
 std::string filter_expr(const std::string& expr) {
   Parsed p = parse("s | filter " + expr + "\n");
-  REQUIRE_MESSAGE(p.program, p.diagnostics);
+  INFO(p.diagnostics);
+  REQUIRE(p.program);
   REQUIRE(p.program->flows.size() == 1);
   return dump(*p.program->flows[0].stages[0].filter.predicate);
 }
@@ -81,7 +82,9 @@ TEST_CASE("parser: every program of language.md parses") {
     std::stringstream text;
     text << file.rdbuf();
     Parsed p = parse(text.str());
-    CHECK_MESSAGE(p.program.has_value(), entry.path().string() + "\n" + p.diagnostics);
+    INFO(entry.path().string());
+    INFO(p.diagnostics);
+    CHECK(p.program.has_value());
   }
 }
 
@@ -132,7 +135,8 @@ TEST_CASE("parser: stages, clauses and declarations are kept with their parts") 
       "source s: T = file(input, format = csv) on error -> bad\n"
       "let big = s | filter price > 1.0\n"
       "big | flatmap w in split_words(line) { ..., word = w } | aggregate by word, k = w { n = count() } | sink stdout()\n");
-  REQUIRE_MESSAGE(p.program, p.diagnostics);
+  INFO(p.diagnostics);
+  REQUIRE(p.program);
   const auto& program = *p.program;
   REQUIRE(program.params.size() == 1);
   CHECK(program.params[0].type.name == "i64");
@@ -156,7 +160,8 @@ TEST_CASE("parser: stages, clauses and declarations are kept with their parts") 
 
 TEST_CASE("parser: types as written") {
   Parsed p = parse("schema T { a: [string], b: i64?, c: [ f64? ]? }\n");
-  REQUIRE_MESSAGE(p.program, p.diagnostics);
+  INFO(p.diagnostics);
+  REQUIRE(p.program);
   const auto& fields = p.program->schemas[0].fields;
   CHECK(fields[0].type.name.empty());
   CHECK(fields[0].type.element->name == "string");
