@@ -8,7 +8,24 @@ namespace flow::sema {
 
 using TK = Type::Kind;
 
+// Streams named by stages that are not supported yet (late and split outputs, joined
+// streams): flows that use them get no second error.
+void Checker::collect_unsupported_streams() {
+  auto visit = [&](const ast::Flow& flow) {
+    for (const auto& s : flow.stages) {
+      if (s.kind == ast::Stage::Kind::Aggregate && s.aggregate.late && s.aggregate.late->stream)
+        unsupported_streams_.insert(s.aggregate.late->stream->text);
+      if (s.kind == ast::Stage::Kind::Split)
+        for (const auto& b : s.split.branches) unsupported_streams_.insert(b.target.text);
+      if (s.kind == ast::Stage::Kind::Join) joined_streams_.insert(s.join.stream.text);
+    }
+  };
+  for (const auto& f : ast_.flows) visit(f);
+  for (const auto& l : ast_.lets) visit(l.flow);
+}
+
 void Checker::check_flows() {
+  collect_unsupported_streams();
   std::map<std::string, int> let_uses;
   for (const auto& flow : ast_.flows) {
     if (flow.origin.merge) {
@@ -62,7 +79,7 @@ void Checker::check_flows() {
       std::string suggestion = closest_name(origin->text, names);
       bool is_table = false;
       for (const auto& decl : ast_.sources) is_table = is_table || (decl.is_table && decl.name.text == origin->text);
-      if (!is_table)
+      if (!is_table && !unsupported_streams_.count(origin->text))
         diagnostics_.error(code::kUnknownStream, origin->span, fmt::format("unknown stream `{}`", origin->text),
                            suggestion.empty() ? "not declared" : "did you mean `" + suggestion + "`?",
                            "a flow starts at a source, a `let` stream or a dead-letter stream");
@@ -74,7 +91,8 @@ void Checker::check_flows() {
     if (!let_uses.count(name))
       diagnostics_.warning(code::kUnused, let->name.span, fmt::format("stream `{}` is never used", name), "unused");
   for (const auto& decl : ast_.sources)
-    if (!decl.is_table && !used_streams_.count(decl.name.text) && sources_.count(decl.name.text))
+    if (!decl.is_table && !used_streams_.count(decl.name.text) && sources_.count(decl.name.text) &&
+        !joined_streams_.count(decl.name.text))
       diagnostics_.warning(code::kUnused, decl.name.span, fmt::format("source `{}` is never used", decl.name.text),
                            "unused: it is still opened and read");
   for (const auto& [name, source] : dead_letters_)
@@ -230,6 +248,10 @@ void Checker::check_aggregate(const ast::AggregateStage& a, const ast::Stage& s,
     }
   auto result = std::make_shared<RecordType>(*output);
   result->name.clear();
+  if (a.window) {  // so that the stages after a (not yet supported) window are still checked
+    result->fields.push_back(FieldDef{"window_start", Type::scalar(TK::Timestamp)});
+    result->fields.push_back(FieldDef{"window_end", Type::scalar(TK::Timestamp)});
+  }
   for (const auto& b : a.bindings) {
     if (result->index_of(b.name.text) >= 0) {
       diagnostics_.error(code::kDuplicateField, b.name.span, fmt::format("field `{}` is defined twice", b.name.text), "defined again here");

@@ -84,6 +84,7 @@ class Checker {
   void declare_sources();
   void declare_functions_and_lets();
   void check_flows();
+  void collect_unsupported_streams();
   void check_flow(const ast::Flow& flow, std::vector<const ast::Stage*> stages, Origin origin, RecordPtr record);
   bool check_stage(const ast::Stage& s, RecordPtr& record, Flow& out, bool& ended);
   RecordPtr check_fields(const std::vector<ast::FieldBinding>& fields, bool keep_all, const RecordType& input,
@@ -104,6 +105,8 @@ class Checker {
   std::map<std::string, const ast::FnDecl*> functions_;
   std::map<std::string, const ast::LetDecl*> lets_;
   std::set<std::string> used_streams_;
+  std::set<std::string> unsupported_streams_;
+  std::set<std::string> joined_streams_;
   std::vector<std::string> inlining_;  // fns being inlined, to catch recursion
 };
 

@@ -1,0 +1,160 @@
+// Unit tests of compiler/sema and the diagnostic renderer: typing rules, inlining, and the
+// exact text of diagnostics.
+#include <doctest/doctest.h>
+
+#include "compiler/plan/plan.h"
+
+namespace {
+
+using flow::sema::CheckedProgram;
+using flow::sema::Type;
+
+struct Checked {
+  std::optional<CheckedProgram> program;
+  std::string diagnostics;
+};
+
+Checked check(const std::string& text) {
+  flow::SourceFile file("t.flow", text);
+  flow::Diagnostics diagnostics;
+  Checked c;
+  auto ast = flow::parse_program(file, diagnostics);
+  if (ast) c.program = flow::sema::check_program(*ast, file, diagnostics);
+  c.diagnostics = flow::render_all(diagnostics, file);
+  return c;
+}
+
+const std::string kBid =
+    "schema Bid { auction: i64, bidder: i64, price: f64, channel: string, ts: timestamp, note: string? }\n"
+    "source bids: Bid = file(\"bids.csv\", format = csv)\n";
+
+// The type of `x` in `bids | map { x = EXPR } | sink stdout()`.
+std::string type_of(const std::string& expr) {
+  Checked c = check(kBid + "bids | map { x = " + expr + " } | sink stdout()\n");
+  INFO(c.diagnostics);
+  REQUIRE(c.program);
+  return flow::sema::to_string(c.program->flows[0].stages[0].output->fields[0].type);
+}
+
+}  // namespace
+
+TEST_CASE("sema: the example of language.md renders exactly") {
+  Checked c = check(
+      "schema Bid { auction: i64, bidder: i64, price: f64, channel: string, ts: timestamp }\n"
+      "source bids: Bid = file(\"bids.csv\", format = csv)\n"
+      "\n"
+      "bids\n"
+      "  | filter prize > 10.0\n"
+      "  | sink stdout()\n");
+  CHECK_FALSE(c.program);
+  CHECK(c.diagnostics ==
+        "error[E0213]: unknown field `prize` in schema `Bid`\n"
+        " --> t.flow:5:12\n"
+        "  |\n"
+        "5 | | filter prize > 10.0\n"
+        "  |          ^^^^^ did you mean `price`?\n"
+        "\n"
+        "error: 1 error\n");
+}
+
+TEST_CASE("sema: typing rules of language.md sections 2 and 5") {
+  CHECK(type_of("auction + 1") == "i64");
+  CHECK(type_of("auction + price") == "f64");
+  CHECK(type_of("auction / 2") == "i64");
+  CHECK(type_of("ts - ts") == "duration");
+  CHECK(type_of("ts + 10s") == "timestamp");
+  CHECK(type_of("10s + 5m") == "duration");
+  CHECK(type_of("channel + \"!\"") == "string");
+  CHECK(type_of("note ?? \"none\"") == "string");
+  CHECK(type_of("len(note)") == "i64?");
+  CHECK(type_of("note == null") == "bool");
+  CHECK(type_of("if price > 1.0 then auction else price") == "f64");
+  CHECK(type_of("if price > 1.0 then channel else null") == "string?");
+  CHECK(type_of("split_words(channel)") == "[string]");
+  CHECK(type_of("i64(channel)") == "i64?");
+  CHECK(type_of("i64(ts)") == "i64");
+  CHECK(type_of("timestamp(auction)") == "timestamp");
+  CHECK(type_of("string(price)") == "string");
+  CHECK(type_of("auction in (1, 2, 3)") == "bool");
+  CHECK(type_of("date_trunc(\"hour\", ts)") == "timestamp?");
+}
+
+TEST_CASE("sema: fn calls are inlined and `...` keeps the input fields") {
+  Checked c = check(kBid + "fn net(p: f64) -> f64 = p * 0.908\n"
+                           "bids | map { ..., price = net(price) } | sink stdout()\n");
+  INFO(c.diagnostics);
+  REQUIRE(c.program);
+  const auto& map = c.program->flows[0].stages[0];
+  REQUIRE(map.output->fields.size() == 6);
+  CHECK(map.output->fields.back().name == "price");
+  CHECK(map.assignments.back().value.kind == flow::sema::Expr::Kind::Binary);
+}
+
+TEST_CASE("sema: an aggregate's output is its keys then its bindings") {
+  Checked c = check(kBid + "bids | aggregate by channel, a = auction { n = count(), s = sum(price), f = first(note), d = count_distinct(bidder) } | sink stdout()\n");
+  INFO(c.diagnostics);
+  REQUIRE(c.program);
+  const auto& out = *c.program->flows[0].stages[0].output;
+  REQUIRE(out.fields.size() == 6);
+  CHECK(out.fields[0].name == "channel");
+  CHECK(out.fields[1].name == "a");
+  CHECK(flow::sema::to_string(out.fields[3].type) == "f64");
+  CHECK(flow::sema::to_string(out.fields[4].type) == "string?");
+}
+
+TEST_CASE("sema: every error is reported, each with its code and place") {
+  Checked c = check(kBid + "bids\n| map { auction, x = lower(price), y = substr(channel) }\n| sink stdout(format = jsn)\n");
+  CHECK_FALSE(c.program);
+  CHECK(c.diagnostics.find("error[E0303]: argument 1 of `lower` must be `string`, found `f64`\n --> t.flow:4:28") != std::string::npos);
+  CHECK(c.diagnostics.find("error[E0302]: `substr` takes 2 or 3 arguments, found 1") != std::string::npos);
+  CHECK(c.diagnostics.find("error: 2 errors") != std::string::npos);
+}
+
+TEST_CASE("sema: exact messages for common mistakes") {
+  Checked unknown_format = check("schema L { line: string }\nsource s: L = file(\"x\", format = jsn)\ns | sink stdout()\n");
+  CHECK(unknown_format.diagnostics ==
+        "error[E0403]: unknown input format `jsn`\n"
+        " --> t.flow:2:34\n"
+        "  |\n"
+        "2 | source s: L = file(\"x\", format = jsn)\n"
+        "  |                                  ^^^ expected `csv`, `jsonl` or `text`\n"
+        "\n"
+        "error: 1 error\n");
+  Checked mismatch = check(kBid + "bids | filter channel > 3 | sink stdout()\n");
+  CHECK(mismatch.diagnostics.find("error[E0301]: cannot compare `string` with `i64`") != std::string::npos);
+  Checked no_sink = check(kBid + "bids | filter price > 1.0\n");
+  CHECK(no_sink.diagnostics.find("error[E0401]: this flow does not end in a sink") != std::string::npos);
+  Checked window = check(kBid + "bids | aggregate by auction over tumbling(10s) { n = count() } | sink stdout()\n");
+  CHECK(window.diagnostics ==
+        "error[E0501]: windows are not supported yet\n"
+        " --> t.flow:3:34\n"
+        "  |\n"
+        "3 | bids | aggregate by auction over tumbling(10s) { n = count() } | sink stdout()\n"
+        "  |                                  ^^^^^^^^^^^^^ not supported yet\n"
+        "  = help: see dsl-spec/reference.md, \"Not supported yet\"\n"
+        "\n"
+        "error: 1 error\n");
+  Checked recursive = check(kBid + "fn f(x: i64) -> i64 = f(x)\nbids | map { y = f(auction) } | sink stdout()\n");
+  CHECK(recursive.diagnostics.find("error[E0307]: `f` calls itself") != std::string::npos);
+}
+
+TEST_CASE("diagnostics: closest_name suggests only likely typos") {
+  CHECK(flow::closest_name("prize", {"auction", "price", "channel"}) == "price");
+  CHECK(flow::closest_name("chanel", {"auction", "price", "channel"}) == "channel");
+  CHECK(flow::closest_name("zzz", {"auction", "price", "channel"}).empty());
+}
+
+TEST_CASE("plan: stateless stages fuse into the pipeline of their source") {
+  Checked c = check(kBid + "bids | filter price > 1.0 | map { auction, channel } | aggregate by channel { n = count() } | map { ..., m = n * 2 } | sink stdout()\n");
+  INFO(c.diagnostics);
+  REQUIRE(c.program);
+  auto plan = flow::plan::build_plan(*c.program);
+  REQUIRE(plan.pipelines.size() == 2);
+  CHECK(plan.pipelines[0].stages.size() == 2);
+  CHECK(plan.pipelines[0].updates_aggregate == 0);
+  CHECK(plan.pipelines[1].entry == flow::plan::Entry::AggregateEmit);
+  CHECK(plan.pipelines[1].stages.size() == 1);
+  CHECK(plan.pipelines[1].sink == 0);
+  // Only the fields the program reads are decoded.
+  CHECK(plan.fields_used[0] == std::vector<bool>{true, false, true, true, false, false});
+}
