@@ -132,6 +132,7 @@ class IrBuilder {
   std::map<std::string, llvm::Value*> strings_;
   std::vector<llvm::Value*> sink_handles_;  // per sink, valid inside the current function
   std::vector<llvm::Value*> aggregate_handles_;
+  llvm::Value* key_buffer_ = nullptr;  // flow_ctx_key_buf, fetched once per call
 };
 
 }  // namespace flow::codegen

@@ -158,9 +158,23 @@ Value IrBuilder::compare(sema::BinaryOp op, const sema::Type& t, const Value& a,
   if (t.kind == TK::String) {
     llvm::Value* result;
     if (op == B::Eq || op == B::Ne) {
-      llvm::Value* eq = b.CreateCall(runtime("flow_str_equal", i32, {ptr, i64, ptr, i64}),
-                                     {string_data(a), string_length(a), string_data(c), string_length(c)});
-      result = op == B::Eq ? b.CreateICmpNE(eq, b.getInt32(0)) : b.CreateICmpEQ(eq, b.getInt32(0));
+      // Inline: lengths first, then memcmp, which LLVM turns into a few loads when one side
+      // is a constant.
+      llvm::Value* same_length = b.CreateICmpEQ(string_length(a), string_length(c));
+      auto* start = b.GetInsertBlock();
+      auto* bytes = block("streq.bytes");
+      auto* done = block("streq.done");
+      b.CreateCondBr(same_length, bytes, done);
+      b.SetInsertPoint(bytes);
+      llvm::Value* order = b.CreateCall(runtime("memcmp", i32, {ptr, ptr, i64}),
+                                        {string_data(a), string_data(c), string_length(a)});
+      llvm::Value* same_bytes = b.CreateICmpEQ(order, b.getInt32(0));
+      b.CreateBr(done);
+      b.SetInsertPoint(done);
+      auto* equal = b.CreatePHI(i1, 2);
+      equal->addIncoming(b.getFalse(), start);
+      equal->addIncoming(same_bytes, bytes);
+      result = op == B::Eq ? static_cast<llvm::Value*>(equal) : b.CreateNot(equal);
     } else {
       llvm::Value* order = b.CreateCall(runtime("flow_str_compare", i32, {ptr, i64, ptr, i64}),
                                         {string_data(a), string_length(a), string_data(c), string_length(c)});

@@ -81,9 +81,11 @@ llvm::Function* IrBuilder::build_pipeline(const plan::Pipeline& p) {
   aggregate_handles_.assign(plan.aggregates.size(), nullptr);
   if (p.sink >= 0)
     sink_handles_[p.sink] = b.CreateCall(runtime("flow_ctx_sink", ptr, {ptr, i32}), {ctx, b.getInt32(p.sink)});
-  if (p.updates_aggregate >= 0)
+  if (p.updates_aggregate >= 0) {
     aggregate_handles_[p.updates_aggregate] =
         b.CreateCall(runtime("flow_ctx_agg", ptr, {ptr, i32}), {ctx, b.getInt32(p.updates_aggregate)});
+    key_buffer_ = b.CreateCall(runtime("flow_ctx_key_buf", ptr, {ptr}), {ctx});
+  }
 
   if (p.entry == plan::Entry::SourceBatch) {
     // for (row = 0; row < batch->num_rows; ++row) { decode; stages; }
@@ -336,7 +338,7 @@ void IrBuilder::generate_aggregate_update(int aggregate, const std::vector<Value
   const sema::Stage& stage = *plan.aggregates[aggregate].stage;
   const AggregateLayout& layout = aggregate_layouts[aggregate];
   llvm::Value* table = aggregate_handles_[aggregate];
-  llvm::Value* key = b.CreateCall(runtime("flow_ctx_key_buf", ptr, {ptr}), {ctx});
+  llvm::Value* key = key_buffer_;
   b.CreateCall(runtime("flow_key_reset", b.getVoidTy(), {ptr}), {key});
 
   // The key, encoded by the runtime into comparable bytes.
