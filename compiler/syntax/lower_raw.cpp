@@ -376,7 +376,9 @@ class TypeDecoder {
 
 ast::TypeRef Lowerer::type(const TypeText& text) {
   ast::TypeRef t = TypeDecoder(text.text, text.span.begin).decode();
-  t.span = text.span;
+  // The grammar's match may end in blanks (it looked for a `?`); the span stops at the type.
+  size_t length = text.text.find_last_not_of(" \t\r\n") + 1;
+  t.span = Span{text.span.begin, text.span.begin + static_cast<uint32_t>(length)};
   return t;
 }
 

@@ -48,9 +48,11 @@ std::optional<ast::Program> parse_program(const SourceFile& file, Diagnostics& d
   size_t errors_before = diagnostics.error_count();
   if (!nesting_is_reasonable(file, diagnostics)) return std::nullopt;
   auto items = syntax::grammar::parse_items(file, diagnostics);
-  ast::Program program = syntax::lower_items(items, diagnostics);
   if (diagnostics.error_count() != errors_before) return std::nullopt;
-  return program;
+  // Errors found while lowering (a literal out of range, a misplaced `...`) leave a complete
+  // tree, so the program is returned and sema reports its own errors too; the caller sees
+  // the error count.
+  return syntax::lower_items(items, diagnostics);
 }
 
 }  // namespace flow

@@ -11,7 +11,8 @@ namespace flow {
 
 // Parses a whole program. Syntax errors are added to `diagnostics` (each says what was
 // expected and where); the parser resynchronises at the next declaration or flow, so one
-// mistake does not hide the others. Returns the program when there were no syntax errors.
+// mistake does not hide the others. Returns the program unless there were syntax errors;
+// it may still carry errors about literals, so check `diagnostics` before using it.
 // Never throws and never loops forever, whatever bytes `file` holds.
 std::optional<ast::Program> parse_program(const SourceFile& file, Diagnostics& diagnostics);
 

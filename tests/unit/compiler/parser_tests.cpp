@@ -59,6 +59,7 @@ Parsed parse(const std::string& text) {
   flow::Diagnostics diagnostics;
   Parsed p;
   p.program = flow::parse_program(file, diagnostics);
+  if (diagnostics.has_errors()) p.program.reset();
   p.diagnostics = flow::render_all(diagnostics, file);
   return p;
 }

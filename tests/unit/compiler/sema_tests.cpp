@@ -20,6 +20,7 @@ Checked check(const std::string& text) {
   Checked c;
   auto ast = flow::parse_program(file, diagnostics);
   if (ast) c.program = flow::sema::check_program(*ast, file, diagnostics);
+  if (diagnostics.has_errors()) c.program.reset();
   c.diagnostics = flow::render_all(diagnostics, file);
   return c;
 }
