@@ -1,0 +1,7 @@
+# Benchmark helpers, built with -O2 into ${PROJECT_BINARY_DIR}/bench.
+foreach(target bench_gen_bids bench_baseline_filter_map_count bench_cputime)
+  string(REPLACE "bench_" "" source ${target})
+  add_executable(${target} ${CMAKE_CURRENT_SOURCE_DIR}/${source}.cpp)
+  target_compile_options(${target} PRIVATE -O2)
+  set_target_properties(${target} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/bench)
+endforeach()
