@@ -13,21 +13,46 @@ constexpr std::size_t kInitialSlots = 1024;
 }  // namespace
 
 flow_agg_table::flow_agg_table(int64_t row_size) : row_size_(row_size <= 0 ? 8 : (row_size + 7) / 8 * 8) {
-  slots_.assign(kInitialSlots, Slot{0, 0});
+  slots_.assign(kInitialSlots, Slot{});
   mask_ = kInitialSlots - 1;
 }
 
+namespace {
+
+// The finaliser of MurmurHash3: every input bit affects every output bit.
+uint64_t mix64(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdull;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ull;
+  x ^= x >> 33;
+  return x;
+}
+
+}  // namespace
+
+bool flow_agg_table::same_key(const Slot& slot, const uint64_t* padded, const uint8_t* key, std::size_t key_len) const {
+  if (slot.key_len != key_len) return false;
+  if (key_len <= kShortKey) return slot.short_key[0] == padded[0] && slot.short_key[1] == padded[1];
+  return std::memcmp(entries_[slot.entry_plus_one - 1].key, key, key_len) == 0;
+}
+
 uint8_t* flow_agg_table::upsert(const uint8_t* key, std::size_t key_len, int32_t* is_new) {
-  uint64_t hash = XXH3_64bits(key, key_len);
-  uint32_t tag = static_cast<uint32_t>(hash >> 32);
+  uint64_t padded[2] = {0, 0};
+  uint64_t hash;
+  if (key_len <= kShortKey) {
+    // Short keys (one or two numbers, short strings) get a cheap mix of their two words.
+    std::memcpy(padded, key, key_len);
+    hash = mix64(padded[0] ^ (padded[1] * 0x9E3779B97F4A7C15ull) ^ (key_len << 56));
+  } else {
+    hash = XXH3_64bits(key, key_len);
+  }
   for (std::size_t i = hash & mask_;; i = (i + 1) & mask_) {
-    Slot& slot = slots_[i];
+    const Slot& slot = slots_[i];
     if (slot.entry_plus_one == 0) break;
-    if (slot.tag != tag) continue;
-    const Entry& e = entries_[slot.entry_plus_one - 1];
-    if (e.key_len == key_len && std::memcmp(e.key, key, key_len) == 0) {
+    if (slot.hash == hash && same_key(slot, padded, key, key_len)) {
       *is_new = 0;
-      return e.row;
+      return slot.row;
     }
   }
   // A new key. Grow first (keeping the load factor under 1/2), then insert.
@@ -39,18 +64,19 @@ uint8_t* flow_agg_table::upsert(const uint8_t* key, std::size_t key_len, int32_t
   entries_.push_back(Entry{hash, stored_key, key_len, row});
   std::size_t i = hash & mask_;
   while (slots_[i].entry_plus_one != 0) i = (i + 1) & mask_;
-  slots_[i] = Slot{static_cast<uint32_t>(entries_.size()), tag};
+  slots_[i] = Slot{hash, row, static_cast<uint32_t>(entries_.size()), static_cast<uint32_t>(key_len), {padded[0], padded[1]}};
   *is_new = 1;
   return row;
 }
 
 void flow_agg_table::grow() {
-  std::vector<Slot> bigger(slots_.size() * 2, Slot{0, 0});
+  std::vector<Slot> bigger(slots_.size() * 2, Slot{});
   mask_ = bigger.size() - 1;
-  for (std::size_t e = 0; e < entries_.size(); ++e) {
-    std::size_t i = entries_[e].hash & mask_;
+  for (const Slot& slot : slots_) {
+    if (slot.entry_plus_one == 0) continue;
+    std::size_t i = slot.hash & mask_;
     while (bigger[i].entry_plus_one != 0) i = (i + 1) & mask_;
-    bigger[i] = Slot{static_cast<uint32_t>(e + 1), static_cast<uint32_t>(entries_[e].hash >> 32)};
+    bigger[i] = slot;
   }
   slots_.swap(bigger);
 }

@@ -1,5 +1,5 @@
 // flow_agg_table: the keyed accumulator rows of one unwindowed aggregate. An open-addressing
-// hash table (XXH3 of the encoded key, linear probing) maps encoded keys to fixed-size rows
+// hash table (a mix of short encoded keys, XXH3 of long ones; linear probing) maps encoded keys to fixed-size rows
 // whose layout the compiler chose; rows live in an arena so they never move.
 #pragma once
 
@@ -34,12 +34,18 @@ struct flow_agg_table {
     std::size_t key_len;
     uint8_t* row;
   };
-  // A slot holds entry index + 1 (0 = empty) and the upper hash bits, so that most probes
-  // that miss never touch the entry.
+  // A slot holds entry index + 1 (0 = empty), the full hash, the row, and short keys
+  // themselves, so that a lookup of a key of up to 16 bytes (most keys) touches one cache
+  // line of the slot array and nothing else.
+  static constexpr std::size_t kShortKey = 16;
   struct Slot {
+    uint64_t hash;
+    uint8_t* row;
     uint32_t entry_plus_one;
-    uint32_t tag;
+    uint32_t key_len;
+    uint64_t short_key[2];  // zero-padded key bytes when key_len <= kShortKey
   };
+  bool same_key(const Slot& slot, const uint64_t* padded, const uint8_t* key, std::size_t key_len) const;
   void grow();
 
   int64_t row_size_;
