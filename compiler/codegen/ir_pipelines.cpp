@@ -2,6 +2,8 @@
 // each row's cells into typed registers for exactly the schema's fields it reads, then runs
 // the fused stages; the breaker at its end writes to a sink or updates an aggregate's row in
 // the runtime's hash table with inline accumulator code.
+#include <llvm/IR/Intrinsics.h>
+
 #include "flow/abi.h"
 #include "ir_builder.h"
 
@@ -11,11 +13,6 @@ using TK = sema::Type::Kind;
 using sema::Aggregator;
 
 namespace {
-
-bool keeps_value(Aggregator a) {
-  return a == Aggregator::Sum || a == Aggregator::Min || a == Aggregator::Max || a == Aggregator::First ||
-         a == Aggregator::Last;
-}
 
 int32_t type_code_of(const sema::Type& t) {
   switch (t.kind) {
@@ -334,20 +331,60 @@ void IrBuilder::generate_sink(int sink, const std::vector<Value>& record) {
 
 // ------------------------------------------------------------------------------- aggregates
 
-void IrBuilder::generate_aggregate_update(int aggregate, const std::vector<Value>& record, const Environment& env) {
-  const sema::Stage& stage = *plan.aggregates[aggregate].stage;
-  const AggregateLayout& layout = aggregate_layouts[aggregate];
-  llvm::Value* table = aggregate_handles_[aggregate];
+// Keys made only of non-null fixed-width values are encoded inline, into a stack buffer, in
+// the runtime's memcomparable format (see flow_key_* in runtime/agg/key_buffer.cpp); other keys
+// go through the flow_key_* calls. Returns the encoded width, or 0 when not all fixed.
+uint64_t IrBuilder::inline_key_width(const sema::Stage& stage) {
+  uint64_t width = 0;
+  for (const auto& k : stage.keys) {
+    const sema::Type& t = k.value.type;
+    if (t.nullable || t.kind == TK::String || t.kind == TK::List || t.kind == TK::Null) return 0;
+    width += t.kind == TK::Bool ? 1 : 8;
+  }
+  return width;
+}
+
+llvm::Value* IrBuilder::upsert_fixed_width_key(const sema::Stage& stage, llvm::Value* table, const std::vector<Value>& keys,
+                                               llvm::Value* is_new_slot) {
+  uint64_t width = inline_key_width(stage);
+  llvm::Value* buffer = entry_alloca(llvm::ArrayType::get(i8, width), "key");
+  uint64_t at = 0;
+  const uint64_t sign = uint64_t{1} << 63;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const sema::Type& t = stage.keys[i].value.type;
+    llvm::Value* place = b.CreateConstGEP1_64(i8, buffer, at);
+    if (t.kind == TK::Bool) {
+      b.CreateStore(b.CreateZExt(keys[i].v, i8), place);
+      at += 1;
+      continue;
+    }
+    llvm::Value* bits;
+    if (t.kind == TK::F64) {
+      // -0.0 and 0.0 are one key, and so are all NaNs; negative numbers sort first.
+      llvm::Value* v = keys[i].v;
+      v = b.CreateSelect(b.CreateFCmpOEQ(v, llvm::ConstantFP::get(f64, 0.0)), llvm::ConstantFP::get(f64, 0.0), v);
+      v = b.CreateSelect(b.CreateFCmpUNO(v, v), llvm::ConstantFP::getNaN(f64), v);
+      bits = b.CreateBitCast(v, i64);
+      llvm::Value* negative = b.CreateICmpSLT(bits, b.getInt64(0));
+      bits = b.CreateSelect(negative, b.CreateNot(bits), b.CreateOr(bits, b.getInt64(sign)));
+    } else {
+      bits = b.CreateXor(keys[i].v, b.getInt64(sign));
+    }
+    b.CreateStore(b.CreateUnaryIntrinsic(llvm::Intrinsic::bswap, bits), place);
+    at += 8;
+  }
+  return b.CreateCall(runtime("flow_agg_upsert_key", ptr, {ptr, ptr, i64, ptr}),
+                      {table, buffer, b.getInt64(static_cast<int64_t>(width)), is_new_slot});
+}
+
+llvm::Value* IrBuilder::upsert_encoded_key(const sema::Stage& stage, llvm::Value* table, const std::vector<Value>& keys,
+                                           llvm::Value* is_new_slot) {
   llvm::Value* key = key_buffer_;
   b.CreateCall(runtime("flow_key_reset", b.getVoidTy(), {ptr}), {key});
-
-  // The key, encoded by the runtime into comparable bytes.
-  std::vector<Value> keys;
-  for (const auto& k : stage.keys) {
-    Value v = coerce_null(eval(k.value, env), k.value, k.value.type);
-    keys.push_back(v);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const sema::Type& t = stage.keys[i].value.type;
+    const Value& v = keys[i];
     auto encode = [&]() {
-      const sema::Type& t = k.value.type;
       if (t.kind == TK::String) {
         b.CreateCall(runtime("flow_key_str", b.getVoidTy(), {ptr, ptr, i64}), {key, string_data(v), string_length(v)});
       } else if (t.kind == TK::F64) {
@@ -358,7 +395,7 @@ void IrBuilder::generate_aggregate_update(int aggregate, const std::vector<Value
         b.CreateCall(runtime("flow_key_i64", b.getVoidTy(), {ptr, i64}), {key, v.v});
       }
     };
-    if (!k.value.type.nullable) {
+    if (!t.nullable) {
       encode();
       continue;
     }
@@ -376,9 +413,18 @@ void IrBuilder::generate_aggregate_update(int aggregate, const std::vector<Value
     b.CreateBr(done);
     b.SetInsertPoint(done);
   }
+  return b.CreateCall(runtime("flow_agg_upsert", ptr, {ptr, ptr, ptr}), {table, key, is_new_slot});
+}
 
+void IrBuilder::generate_aggregate_update(int aggregate, const std::vector<Value>& record, const Environment& env) {
+  const sema::Stage& stage = *plan.aggregates[aggregate].stage;
+  const AggregateLayout& layout = aggregate_layouts[aggregate];
+  llvm::Value* table = aggregate_handles_[aggregate];
+  std::vector<Value> keys;
+  for (const auto& k : stage.keys) keys.push_back(coerce_null(eval(k.value, env), k.value, k.value.type));
   llvm::Value* is_new_slot = entry_alloca(i32, "is_new");
-  llvm::Value* row = b.CreateCall(runtime("flow_agg_upsert", ptr, {ptr, ptr, ptr}), {table, key, is_new_slot});
+  llvm::Value* row = inline_key_width(stage) > 0 ? upsert_fixed_width_key(stage, table, keys, is_new_slot)
+                                                 : upsert_encoded_key(stage, table, keys, is_new_slot);
   llvm::StructType* row_type = layout.type;
   auto slot = [&](unsigned index) { return b.CreateStructGEP(row_type, row, index); };
   auto copy_string = [&](llvm::Value* s) {

@@ -34,7 +34,6 @@ Type fixed_i64(const std::vector<Expr>&) { return Type::scalar(TK::I64); }
 Type fixed_f64(const std::vector<Expr>&) { return Type::scalar(TK::F64); }
 Type fixed_bool(const std::vector<Expr>&) { return Type::scalar(TK::Bool); }
 Type fixed_timestamp(const std::vector<Expr>&) { return Type::scalar(TK::Timestamp); }
-Type fixed_duration(const std::vector<Expr>&) { return Type::scalar(TK::Duration); }
 Type same_as_first(const std::vector<Expr>& a) { return Type::scalar(a[0].type.kind); }
 Type words(const std::vector<Expr>&) { return Type::list_of(Type::scalar(TK::String)); }
 Type nullable_timestamp(const std::vector<Expr>&) { return Type::scalar(TK::Timestamp, true); }

@@ -124,14 +124,16 @@ void Checker::check_flow(const ast::Flow& flow, std::vector<const ast::Stage*> s
   program_.flows.push_back(std::move(out));
 }
 
-RecordPtr Checker::check_fields(const std::vector<ast::FieldBinding>& fields, bool keep_all, const RecordType& input,
-                                const Scope& scope, std::vector<Assignment>& out) {
+RecordPtr Checker::check_fields(const std::vector<ast::FieldBinding>& fields, bool keep_all, Span keep_all_span,
+                                const RecordType& input, const Scope& scope, std::vector<Assignment>& out) {
   auto record = std::make_shared<RecordType>();
   std::set<std::string> named;
   for (const auto& f : fields) named.insert(f.name.text);
   bool ok = true;
-  if (keep_all) {
-    // `...` keeps the input fields that are not assigned again, in input order, first.
+  // `...` stands, at its place, for the input fields not named in the braces, in input order.
+  bool kept = !keep_all;
+  auto keep_input_fields = [&] {
+    kept = true;
     for (size_t i = 0; i < input.fields.size(); ++i) {
       if (named.count(input.fields[i].name)) continue;
       Expr x;
@@ -141,9 +143,10 @@ RecordPtr Checker::check_fields(const std::vector<ast::FieldBinding>& fields, bo
       out.push_back(Assignment{input.fields[i].name, x});
       record->fields.push_back(input.fields[i]);
     }
-  }
+  };
   std::set<std::string> defined;
   for (const auto& f : fields) {
+    if (!kept && f.span.begin > keep_all_span.begin) keep_input_fields();
     if (!defined.insert(f.name.text).second) {
       diagnostics_.error(code::kDuplicateField, f.name.span, fmt::format("field `{}` is defined twice", f.name.text), "defined again here");
       ok = false;
@@ -167,6 +170,7 @@ RecordPtr Checker::check_fields(const std::vector<ast::FieldBinding>& fields, bo
     out.push_back(Assignment{f.name.text, value});
     record->fields.push_back(FieldDef{f.name.text, value.type});
   }
+  if (!kept) keep_input_fields();
   return ok ? record : nullptr;
 }
 
@@ -187,7 +191,7 @@ bool Checker::check_stage(const ast::Stage& s, RecordPtr& record, Flow& out, boo
     }
     case ast::Stage::Kind::Map: {
       stage.kind = Stage::Kind::Map;
-      stage.output = check_fields(s.map.fields, s.map.keep_all, *record, scope, stage.assignments);
+      stage.output = check_fields(s.map.fields, s.map.keep_all, s.map.keep_all_span, *record, scope, stage.assignments);
       if (!stage.output) return false;
       break;
     }
@@ -205,7 +209,7 @@ bool Checker::check_stage(const ast::Stage& s, RecordPtr& record, Flow& out, boo
       inner.local_name = &s.flatmap.variable.text;
       inner.local_type = *list.type.element;
       stage.list = std::move(list);
-      stage.output = check_fields(s.flatmap.fields, s.flatmap.keep_all, *record, inner, stage.assignments);
+      stage.output = check_fields(s.flatmap.fields, s.flatmap.keep_all, s.flatmap.keep_all_span, *record, inner, stage.assignments);
       if (!stage.output) return false;
       break;
     }
@@ -239,7 +243,7 @@ void Checker::check_aggregate(const ast::AggregateStage& a, const ast::Stage& s,
   if (a.emit) { not_supported(a.emit->span, "`emit` is"); ok = false; }
   Scope scope;
   scope.record = record.get();
-  auto output = check_fields(a.keys, false, *record, scope, out.keys);
+  auto output = check_fields(a.keys, false, Span{}, *record, scope, out.keys);
   if (!output) return;
   for (const auto& k : out.keys)
     if (k.value.type.kind == TK::List) {

@@ -87,7 +87,8 @@ class Checker {
   void collect_unsupported_streams();
   void check_flow(const ast::Flow& flow, std::vector<const ast::Stage*> stages, Origin origin, RecordPtr record);
   bool check_stage(const ast::Stage& s, RecordPtr& record, Flow& out, bool& ended);
-  RecordPtr check_fields(const std::vector<ast::FieldBinding>& fields, bool keep_all, const RecordType& input,
+  RecordPtr check_fields(const std::vector<ast::FieldBinding>& fields, bool keep_all, Span keep_all_span,
+                         const RecordType& input,
                          const Scope& scope, std::vector<Assignment>& out);
   void check_aggregate(const ast::AggregateStage& a, const ast::Stage& s, RecordPtr& record, Stage& out);
   bool check_sink(const ast::SinkStage& s, Stage& out);

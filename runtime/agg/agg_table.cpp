@@ -42,7 +42,7 @@ uint8_t* flow_agg_table::upsert(const uint8_t* key, std::size_t key_len, int32_t
   uint64_t hash;
   if (key_len <= kShortKey) {
     // Short keys (one or two numbers, short strings) get a cheap mix of their two words.
-    std::memcpy(padded, key, key_len);
+    if (key_len > 0) std::memcpy(padded, key, key_len);  // an empty key may come as a null pointer
     hash = mix64(padded[0] ^ (padded[1] * 0x9E3779B97F4A7C15ull) ^ (key_len << 56));
   } else {
     hash = XXH3_64bits(key, key_len);
@@ -105,6 +105,10 @@ extern "C" {
 
 uint8_t* flow_agg_upsert(flow_agg_table* t, flow_key_buf* k, int32_t* is_new) {
   return t->upsert(k->bytes.data(), k->bytes.size(), is_new);
+}
+
+uint8_t* flow_agg_upsert_key(flow_agg_table* t, const uint8_t* key, int64_t len, int32_t* is_new) {
+  return t->upsert(key, static_cast<std::size_t>(len), is_new);
 }
 
 void flow_agg_copy_str(flow_agg_table* t, const char* p, int64_t len, flow_str* out) {

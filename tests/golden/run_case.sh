@@ -2,7 +2,7 @@
 # Runs one golden or error case (see tests/golden/README.md) in a fresh temporary directory.
 #   run_case.sh FLOWC jit|aot|check CASE.flow
 set -uo pipefail
-flowc=$1 mode=$2 case_file=$3
+flowc=$(cd "$(dirname "$1")" && pwd)/$(basename "$1") mode=$2 case_file=$3
 case_dir=$(cd "$(dirname "$case_file")" && pwd)
 name=$(basename "$case_file" .flow)
 work=$(mktemp -d)

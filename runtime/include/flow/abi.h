@@ -210,6 +210,8 @@ flow_agg_table *flow_ctx_agg(flow_ctx *ctx, int32_t index);
  * aligned. A new row is zero-filled and *is_new set to 1, and the generated code initialises
  * it (key field values, accumulators); otherwise *is_new is 0. Rows never move. */
 uint8_t *flow_agg_upsert(flow_agg_table *t, flow_key_buf *k, int32_t *is_new);
+/* The same for a key that generated code encoded itself (same format) into `len` bytes. */
+uint8_t *flow_agg_upsert_key(flow_agg_table *t, const uint8_t *key, int64_t len, int32_t *is_new);
 /* Copies a string into storage owned by the table (lives as long as the table). */
 void flow_agg_copy_str(flow_agg_table *t, const char *p, int64_t len, flow_str *out);
 /* count_distinct: a set owned by the table. */
