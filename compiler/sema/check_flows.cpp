@@ -87,6 +87,9 @@ void Checker::check_flows() {
     }
     check_flow(flow, stages, o, record);
   }
+  if (ast_.flows.empty())
+    diagnostics_.warning(code::kUnused, Span{0, 0}, "the program has no flows, so running it does nothing", "",
+                         "a flow reads a stream and ends in a sink: `lines | sink stdout()`");
   for (const auto& [name, let] : lets_)
     if (!let_uses.count(name))
       diagnostics_.warning(code::kUnused, let->name.span, fmt::format("stream `{}` is never used", name), "unused");

@@ -43,11 +43,22 @@ bool Diagnostics::has_errors() const { return error_count() > 0; }
 
 namespace {
 
-// Bytes that would garble a terminal are shown as `?`.
+// Bytes that would garble a terminal (control characters, invalid UTF-8) are shown as `?`.
 std::string printable(std::string_view text) {
-  std::string out(text);
-  for (char& c : out)
-    if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f) c = '?';
+  std::string out;
+  for (size_t i = 0; i < text.size();) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    size_t length = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    bool valid = length > 0 && i + length <= text.size();
+    for (size_t k = 1; valid && k < length; ++k) valid = (static_cast<unsigned char>(text[i + k]) >> 6) == 0x2;
+    if (!valid || (c < 0x20 && c != '\t') || c == 0x7f) {
+      out += '?';
+      ++i;
+      continue;
+    }
+    out.append(text.substr(i, length));
+    i += length;
+  }
   return out;
 }
 
@@ -73,6 +84,16 @@ std::string render(const Diagnostic& d, const SourceFile& file) {
     width = end.line == at.line ? end.column - at.column : line.size() - (at.column - 1);
   }
   width = std::max<size_t>(1, std::min(width, shown.size() > start ? shown.size() - start : 1));
+  // Carets count characters, not bytes (printable() keeps byte offsets).
+  auto characters = [&](size_t from, size_t count) {
+    size_t n = 0;
+    for (size_t i = from; i < std::min(shown.size(), from + count); ++i)
+      n += (static_cast<unsigned char>(shown[i]) & 0xC0) != 0x80;
+    return n;
+  };
+  size_t caret_column = characters(0, start);
+  width = std::max<size_t>(1, characters(start, width));
+  start = caret_column;
   out += gutter + " | " + std::string(start, ' ') + std::string(width, '^');
   if (!d.label.empty()) out += " " + d.label;
   out += "\n";
