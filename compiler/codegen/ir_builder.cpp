@@ -97,9 +97,7 @@ void IrBuilder::check_status(llvm::Value* status) {
   b.SetInsertPoint(ok);
 }
 
-namespace {
-
-int32_t type_code(const sema::Type& t) {
+int32_t IrBuilder::type_code(const sema::Type& t) {
   using K = sema::Type::Kind;
   switch (t.kind) {
     case K::Bool: return FLOW_T_BOOL;
@@ -112,8 +110,6 @@ int32_t type_code(const sema::Type& t) {
     default: return FLOW_T_STRING;
   }
 }
-
-}  // namespace
 
 // A source that no flow reads is still opened and read (sema warns), into this.
 llvm::Function* IrBuilder::unused_source_consumer() {

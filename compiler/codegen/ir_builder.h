@@ -78,6 +78,7 @@ class IrBuilder {
   llvm::Value* string_length(const Value& s) { return b.CreateExtractValue(s.v, 1); }
   llvm::Value* null_or(llvm::Value* a, llvm::Value* c);  // OR of null flags (nullptr = never)
   llvm::Value* zero_of(const sema::Type& t) { return llvm::Constant::getNullValue(register_type(t)); }
+  static int32_t type_code(const sema::Type& t);  // FLOW_T_* of abi.h
   llvm::Value* to_memory(llvm::Value* v, const sema::Type& t);    // i1 -> i8 for bools
   llvm::Value* from_memory(llvm::Value* v, const sema::Type& t);  // i8 -> i1 for bools
   llvm::AllocaInst* entry_alloca(llvm::Type* t, const char* name);

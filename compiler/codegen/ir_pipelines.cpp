@@ -12,21 +12,6 @@ namespace flow::codegen {
 using TK = sema::Type::Kind;
 using sema::Aggregator;
 
-namespace {
-
-int32_t type_code_of(const sema::Type& t) {
-  switch (t.kind) {
-    case TK::Bool: return FLOW_T_BOOL;
-    case TK::I64: return FLOW_T_I64;
-    case TK::F64: return FLOW_T_F64;
-    case TK::Timestamp: return FLOW_T_TIMESTAMP;
-    case TK::Duration: return FLOW_T_DURATION;
-    default: return FLOW_T_STRING;
-  }
-}
-
-}  // namespace
-
 // keys (value [, null flag]) then accumulators: count -> i64; count_distinct -> set pointer;
 // sum/min/max/first/last -> value, "has a value" flag; avg -> f64 sum, i64 count.
 AggregateLayout IrBuilder::row_layout(const sema::Stage& stage) {
@@ -188,7 +173,7 @@ std::vector<Value> IrBuilder::decode_row(const plan::Pipeline& p, llvm::Value* b
     auto* continue_block = b.GetInsertBlock();
     b.SetInsertPoint(bad);
     llvm::Value* status = b.CreateCall(runtime("flow_bad_field", i32, {ptr, ptr, i64, i32, i32}),
-                                       {ctx, batch, row, b.getInt32(static_cast<int32_t>(i)), b.getInt32(type_code_of(t))});
+                                       {ctx, batch, row, b.getInt32(static_cast<int32_t>(i)), b.getInt32(type_code(t))});
     b.CreateCondBr(b.CreateICmpEQ(status, b.getInt32(0)), next, fail_block);
     b.SetInsertPoint(continue_block);
     if (is_null && t.kind == TK::String) value = b.CreateSelect(is_null, zero_of(t), value);
