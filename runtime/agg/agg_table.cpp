@@ -1,5 +1,6 @@
 // The aggregate hash table and the flow_agg_* / flow_distinct_new entry points.
 #include "agg/agg_table.h"
+#include "core/hash_mix.h"
 
 #include <xxhash.h>
 
@@ -17,20 +18,6 @@ flow_agg_table::flow_agg_table(int64_t row_size) : row_size_(row_size <= 0 ? 8 :
   mask_ = kInitialSlots - 1;
 }
 
-namespace {
-
-// The finaliser of MurmurHash3: every input bit affects every output bit.
-uint64_t mix64(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdull;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ull;
-  x ^= x >> 33;
-  return x;
-}
-
-}  // namespace
-
 bool flow_agg_table::same_key(const Slot& slot, const uint64_t* padded, const uint8_t* key, std::size_t key_len) const {
   if (slot.key_len != key_len) return false;
   if (key_len <= kShortKey) return slot.short_key[0] == padded[0] && slot.short_key[1] == padded[1];
@@ -43,7 +30,7 @@ uint8_t* flow_agg_table::upsert(const uint8_t* key, std::size_t key_len, int32_t
   if (key_len <= kShortKey) {
     // Short keys (one or two numbers, short strings) get a cheap mix of their two words.
     if (key_len > 0) std::memcpy(padded, key, key_len);  // an empty key may come as a null pointer
-    hash = mix64(padded[0] ^ (padded[1] * 0x9E3779B97F4A7C15ull) ^ (key_len << 56));
+    hash = flow::mix64(padded[0] ^ (padded[1] * 0x9E3779B97F4A7C15ull) ^ (key_len << 56));
   } else {
     hash = XXH3_64bits(key, key_len);
   }

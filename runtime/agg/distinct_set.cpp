@@ -5,16 +5,10 @@
 
 #include <cstring>
 
+#include "core/hash_mix.h"
+
 namespace {
-// A 64-bit finaliser (from MurmurHash3): spreads nearby integers over the table.
-uint64_t mix(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ULL;
-  x ^= x >> 33;
-  return x;
-}
+using flow::mix64;
 constexpr std::size_t kInitialSlots = 8;
 }  // namespace
 
@@ -26,7 +20,7 @@ void flow_distinct_set::add_i64(int64_t v) {
   }
   if ((i64_count_ + 1) * 2 > i64_slots_.size()) grow_i64();
   std::size_t mask = i64_slots_.size() - 1;
-  for (std::size_t i = mix(static_cast<uint64_t>(v)) & mask;; i = (i + 1) & mask) {
+  for (std::size_t i = mix64(static_cast<uint64_t>(v)) & mask;; i = (i + 1) & mask) {
     if (i64_slots_[i] == v) return;
     if (i64_slots_[i] == kEmpty) {
       i64_slots_[i] = v;
@@ -43,7 +37,7 @@ void flow_distinct_set::grow_i64() {
   std::size_t mask = i64_slots_.size() - 1;
   for (int64_t v : old) {
     if (v == kEmpty) continue;
-    std::size_t i = mix(static_cast<uint64_t>(v)) & mask;
+    std::size_t i = mix64(static_cast<uint64_t>(v)) & mask;
     while (i64_slots_[i] != kEmpty) i = (i + 1) & mask;
     i64_slots_[i] = v;
   }
