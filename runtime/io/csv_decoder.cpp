@@ -1,6 +1,8 @@
 // CSV header matching and record decoding.
 #include "io/csv_decoder.h"
 
+#include "io/csv_plain_record.h"
+
 #include <climits>
 #include <string>
 #include <string_view>
@@ -101,6 +103,15 @@ RecordDecoder::Outcome CsvDecoder::decode_one() {
   flow_cell* cells = row_cells();
   const int32_t* field_of_column = field_of_column_.data();
   const int32_t known_columns = header_columns_;
+  if (const char* next = decode_plain_csv_record(p, end, known_columns, field_of_column, cells)) {
+    const char* line_end = next - 1;
+    if (line_end > p && line_end[-1] == '\r') --line_end;
+    RowOrigin origin{p, static_cast<int64_t>(line_end - p), line_};
+    input_.consume(static_cast<std::size_t>(next - p));
+    ++line_;
+    commit_row(origin);
+    return Outcome::row;
+  }
   bool too_long = false;
   CsvRecordExtent extent;
   CsvScan scan = scan_csv_record(

@@ -54,6 +54,13 @@ TEST_CASE("csv: random inputs decode the same at every chunk size") {
   check_chunk_independence(FLOW_FORMAT_CSV, "ab,,\"\"\r\n\n", "a,b\n", flow_test::fields({"a", "b"}));
 }
 
+// Long unquoted lines with about five fields: most records take the 64-byte-block fast path
+// (csv_plain_record.h) when the buffer is large and the general scanner when it is small.
+TEST_CASE("csv: the plain-record fast path decodes like the general scanner") {
+  check_chunk_independence(FLOW_FORMAT_CSV, "abcdefghijklmnopqrstuvwxyz0123456789,,,,\r\n", "a,b,c,d,e\n",
+                           flow_test::fields({"a", "c", "e"}));
+}
+
 TEST_CASE("jsonl: random inputs decode the same at every chunk size") {
   check_chunk_independence(FLOW_FORMAT_JSONL, "{}\"a:1,\\ \n\r[]", "{\"a\": \"x\\\"y\"}\n",
                            flow_test::fields({"a"}));
@@ -61,4 +68,18 @@ TEST_CASE("jsonl: random inputs decode the same at every chunk size") {
 
 TEST_CASE("text: random inputs decode the same at every chunk size") {
   check_chunk_independence(FLOW_FORMAT_TEXT, "ab \r\n\n", "", flow_test::fields({"line"}));
+}
+
+TEST_CASE("csv: the plain-record fast path strips CR of CRLF and keeps line numbers") {
+  flow_test::TempDir dir;
+  std::string content = "a,b,c,d,e\r\n";
+  for (int i = 0; i < 40; ++i) content += "alpha" + std::to_string(i) + ",beta,gamma,delta,epsilon-" + std::to_string(i) + "\r\n";
+  std::string path = dir.write("input", content);
+  auto decoded = flow_test::decode_file(FLOW_FORMAT_CSV, path, flow_test::fields({"a", "e"}));
+  REQUIRE(decoded.rows.size() == 40);
+  CHECK(decoded.rows[0].cells[0].text == "alpha0");
+  CHECK(decoded.rows[0].cells[1].text == "epsilon-0");
+  CHECK(decoded.rows[39].cells[1].text == "epsilon-39");
+  CHECK(decoded.rows[39].line == 41);
+  CHECK(decoded.rows[7].raw == "alpha7,beta,gamma,delta,epsilon-7");
 }
