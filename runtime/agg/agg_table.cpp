@@ -18,41 +18,48 @@ flow_agg_table::flow_agg_table(int64_t row_size) : row_size_(row_size <= 0 ? 8 :
   mask_ = kInitialSlots - 1;
 }
 
-bool flow_agg_table::same_key(const Slot& slot, const uint64_t* padded, const uint8_t* key, std::size_t key_len) const {
-  if (slot.key_len != key_len) return false;
-  if (key_len <= kShortKey) return slot.short_key[0] == padded[0] && slot.short_key[1] == padded[1];
-  return std::memcmp(entries_[slot.entry_plus_one - 1].key, key, key_len) == 0;
-}
-
 uint8_t* flow_agg_table::upsert(const uint8_t* key, std::size_t key_len, int32_t* is_new) {
-  uint64_t padded[2] = {0, 0};
+  uint64_t short_key = 0;
   uint64_t hash;
   if (key_len <= kShortKey) {
-    // Short keys (one or two numbers, short strings) get a cheap mix of their two words.
-    if (key_len > 0) std::memcpy(padded, key, key_len);  // an empty key may come as a null pointer
-    hash = flow::mix64(padded[0] ^ (padded[1] * 0x9E3779B97F4A7C15ull) ^ (key_len << 56));
+    if (key_len > 0) std::memcpy(&short_key, key, key_len);  // an empty key may come as a null pointer
+    hash = flow::mix64(short_key ^ (uint64_t{key_len} << 59));
   } else {
     hash = XXH3_64bits(key, key_len);
   }
+  uint32_t check = check_word(hash, key_len);
   for (std::size_t i = hash & mask_;; i = (i + 1) & mask_) {
     const Slot& slot = slots_[i];
     if (slot.entry_plus_one == 0) break;
-    if (slot.hash == hash && same_key(slot, padded, key, key_len)) {
+    if (slot.check != check) continue;
+    std::size_t entry = slot.entry_plus_one - 1;
+    bool same = key_len <= kShortKey ? slot.short_key == short_key
+                                     : entries_[entry].key_len == key_len && std::memcmp(entries_[entry].key, key, key_len) == 0;
+    if (same) {
       *is_new = 0;
-      return slot.row;
+      return row_at(entry);
     }
   }
   // A new key. Grow first (keeping the load factor under 1/2), then insert.
   if ((entries_.size() + 1) * 2 > slots_.size()) grow();
-  auto* row = reinterpret_cast<uint8_t*>(rows_.allocate(static_cast<std::size_t>(row_size_), 8));
-  std::memset(row, 0, static_cast<std::size_t>(row_size_));
   auto* stored_key =
       reinterpret_cast<const uint8_t*>(storage_.copy(reinterpret_cast<const char*>(key), key_len).data());
-  entries_.push_back(Entry{hash, stored_key, key_len, row});
+  entries_.push_back(Entry{hash, stored_key, key_len});
+  uint8_t* row = new_row();
   std::size_t i = hash & mask_;
   while (slots_[i].entry_plus_one != 0) i = (i + 1) & mask_;
-  slots_[i] = Slot{hash, row, static_cast<uint32_t>(entries_.size()), static_cast<uint32_t>(key_len), {padded[0], padded[1]}};
+  slots_[i] = Slot{short_key, static_cast<uint32_t>(entries_.size()), check};
   *is_new = 1;
+  return row;
+}
+
+// The row of the newest entry, zero-filled.
+uint8_t* flow_agg_table::new_row() {
+  std::size_t entry = entries_.size() - 1;
+  if (entry / kRowsPerChunk >= row_chunks_.size())
+    row_chunks_.emplace_back(new uint8_t[kRowsPerChunk * static_cast<std::size_t>(row_size_)]);
+  uint8_t* row = row_at(entry);
+  std::memset(row, 0, static_cast<std::size_t>(row_size_));
   return row;
 }
 
@@ -61,7 +68,7 @@ void flow_agg_table::grow() {
   mask_ = bigger.size() - 1;
   for (const Slot& slot : slots_) {
     if (slot.entry_plus_one == 0) continue;
-    std::size_t i = slot.hash & mask_;
+    std::size_t i = entries_[slot.entry_plus_one - 1].hash & mask_;
     while (bigger[i].entry_plus_one != 0) i = (i + 1) & mask_;
     bigger[i] = slot;
   }
@@ -79,7 +86,7 @@ std::vector<uint8_t*> flow_agg_table::rows_in_key_order() const {
   });
   std::vector<uint8_t*> rows;
   rows.reserve(order.size());
-  for (uint32_t i : order) rows.push_back(entries_[i].row);
+  for (uint32_t i : order) rows.push_back(row_at(i));
   return rows;
 }
 

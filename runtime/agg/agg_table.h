@@ -32,20 +32,27 @@ struct flow_agg_table {
     uint64_t hash;
     const uint8_t* key;
     std::size_t key_len;
-    uint8_t* row;
   };
-  // A slot holds entry index + 1 (0 = empty), the full hash, the row, and short keys
-  // themselves, so that a lookup of a key of up to 16 bytes (most keys) touches one cache
-  // line of the slot array and nothing else.
-  static constexpr std::size_t kShortKey = 16;
+  // 16 bytes, so that the slot array of a table with tens of thousands of keys stays in the
+  // L2 cache: the entry index + 1 (0 = empty), a check word (upper hash bits and the key
+  // length), and keys of up to 8 bytes (most keys: one number) themselves, so that their
+  // lookup touches nothing but the slot and the row.
+  static constexpr std::size_t kShortKey = 8;
   struct Slot {
-    uint64_t hash;
-    uint8_t* row;
+    uint64_t short_key;  // zero-padded key bytes when the key has at most kShortKey bytes
     uint32_t entry_plus_one;
-    uint32_t key_len;
-    uint64_t short_key[2];  // zero-padded key bytes when key_len <= kShortKey
+    uint32_t check;
   };
-  bool same_key(const Slot& slot, const uint64_t* padded, const uint8_t* key, std::size_t key_len) const;
+  static uint32_t check_word(uint64_t hash, std::size_t key_len) {
+    return (static_cast<uint32_t>(hash >> 32) & ~uint32_t{0xF}) | static_cast<uint32_t>(key_len < 0xF ? key_len : 0xF);
+  }
+  // Rows live in fixed-size chunks, so a row's address follows from its entry index and rows
+  // never move.
+  static constexpr std::size_t kRowsPerChunk = 1024;
+  uint8_t* row_at(std::size_t entry) const {
+    return row_chunks_[entry / kRowsPerChunk].get() + (entry % kRowsPerChunk) * static_cast<std::size_t>(row_size_);
+  }
+  uint8_t* new_row();
   void grow();
 
   int64_t row_size_;
@@ -53,6 +60,6 @@ struct flow_agg_table {
   std::vector<Slot> slots_;
   std::size_t mask_ = 0;
   flow::Arena storage_{256 * 1024};
-  flow::Arena rows_{1024 * 1024};
+  std::vector<std::unique_ptr<uint8_t[]>> row_chunks_;
   std::vector<std::unique_ptr<flow_distinct_set>> distinct_sets_;
 };
