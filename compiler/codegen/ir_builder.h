@@ -123,7 +123,6 @@ class IrBuilder {
   void write_value(llvm::Value* sink, const sema::Type& t, const Value& v);
   void write_non_null(llvm::Value* sink, const sema::Type& t, llvm::Value* v);
   void generate_aggregate_update(int aggregate, const std::vector<Value>& record, const Environment& env);
-  uint64_t inline_key_width(const sema::Stage& stage);
   llvm::Value* upsert_fixed_width_key(const sema::Stage& stage, llvm::Value* table, const std::vector<Value>& keys,
                                       llvm::Value* is_new_slot);
   llvm::Value* upsert_encoded_key(const sema::Stage& stage, llvm::Value* table, const std::vector<Value>& keys,

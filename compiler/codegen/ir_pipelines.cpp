@@ -316,22 +316,12 @@ void IrBuilder::generate_sink(int sink, const std::vector<Value>& record) {
 
 // ------------------------------------------------------------------------------- aggregates
 
-// Keys made only of non-null fixed-width values are encoded inline, into a stack buffer, in
-// the runtime's memcomparable format (see flow_key_* in runtime/agg/key_buffer.cpp); other keys
-// go through the flow_key_* calls. Returns the encoded width, or 0 when not all fixed.
-uint64_t IrBuilder::inline_key_width(const sema::Stage& stage) {
-  uint64_t width = 0;
-  for (const auto& k : stage.keys) {
-    const sema::Type& t = k.value.type;
-    if (t.nullable || t.kind == TK::String || t.kind == TK::List || t.kind == TK::Null) return 0;
-    width += t.kind == TK::Bool ? 1 : 8;
-  }
-  return width;
-}
-
+// Keys made only of non-null fixed-width values (plan::fixed_key_width) are encoded inline,
+// into a stack buffer, in the runtime's memcomparable format (flow_key_* in
+// runtime/agg/key_buffer.cpp); other keys go through the flow_key_* calls.
 llvm::Value* IrBuilder::upsert_fixed_width_key(const sema::Stage& stage, llvm::Value* table, const std::vector<Value>& keys,
                                                llvm::Value* is_new_slot) {
-  uint64_t width = inline_key_width(stage);
+  uint64_t width = plan::fixed_key_width(stage);
   llvm::Value* buffer = entry_alloca(llvm::ArrayType::get(i8, width), "key");
   uint64_t at = 0;
   const uint64_t sign = uint64_t{1} << 63;
@@ -408,7 +398,7 @@ void IrBuilder::generate_aggregate_update(int aggregate, const std::vector<Value
   std::vector<Value> keys;
   for (const auto& k : stage.keys) keys.push_back(coerce_null(eval(k.value, env), k.value, k.value.type));
   llvm::Value* is_new_slot = entry_alloca(i32, "is_new");
-  llvm::Value* row = inline_key_width(stage) > 0 ? upsert_fixed_width_key(stage, table, keys, is_new_slot)
+  llvm::Value* row = plan::fixed_key_width(stage) > 0 ? upsert_fixed_width_key(stage, table, keys, is_new_slot)
                                                  : upsert_encoded_key(stage, table, keys, is_new_slot);
   llvm::StructType* row_type = layout.type;
   auto slot = [&](unsigned index) { return b.CreateStructGEP(row_type, row, index); };

@@ -96,6 +96,17 @@ PhysicalPlan build_plan(const sema::CheckedProgram& program) {
   return plan;
 }
 
+uint64_t fixed_key_width(const sema::Stage& aggregate) {
+  using K = sema::Type::Kind;
+  uint64_t width = 0;
+  for (const auto& k : aggregate.keys) {
+    const sema::Type& t = k.value.type;
+    if (t.nullable || t.kind == K::String || t.kind == K::List || t.kind == K::Null || t.kind == K::Record) return 0;
+    width += t.kind == K::Bool ? 1 : 8;
+  }
+  return width;
+}
+
 namespace {
 
 std::string field_list(const sema::RecordType& r) {
@@ -190,6 +201,9 @@ std::string explain(const PhysicalPlan& plan) {
         "then emitted in key order (pipeline {})\n",
         i, keys.empty() ? std::string("nothing (one row)") : "(" + keys + ")",
         accumulators, program.sources[a.source].name, a.emit_pipeline);
+    uint64_t width = fixed_key_width(*a.stage);
+    out += width > 0 ? fmt::format("    key: {} bytes, encoded inline by the pipeline\n", width)
+                     : std::string("    key: variable width, encoded by runtime calls\n");
   }
   for (size_t i = 0; i < program.sources.size(); ++i) {
     std::string read;

@@ -57,6 +57,10 @@ struct PhysicalPlan {
 
 PhysicalPlan build_plan(const sema::CheckedProgram& program);
 
+// The width in bytes of an aggregate's encoded key when every key part is a non-null
+// fixed-width value (codegen then encodes it inline, without runtime calls), else 0.
+uint64_t fixed_key_width(const sema::Stage& aggregate);
+
 // The human-readable plan: the dataflow graph, the fused pipelines, the state each operator
 // keeps and for how long.
 std::string explain(const PhysicalPlan& plan);

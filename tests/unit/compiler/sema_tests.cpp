@@ -158,4 +158,9 @@ TEST_CASE("plan: stateless stages fuse into the pipeline of their source") {
   CHECK(plan.pipelines[1].sink == 0);
   // Only the fields the program reads are decoded.
   CHECK(plan.fields_used[0] == std::vector<bool>{true, false, true, true, false, false});
+  // A string key is encoded by runtime calls; explain says so, and which fields are decoded.
+  std::string explained = flow::plan::explain(plan);
+  CHECK(explained.find("key: variable width, encoded by runtime calls") != std::string::npos);
+  CHECK(explained.find("source `bids` decodes only: auction, price, channel") != std::string::npos);
+  CHECK(flow::plan::fixed_key_width(*plan.aggregates[0].stage) == 0);
 }
