@@ -4,18 +4,21 @@
 #   tools/dev.sh test            install dependencies, build, run the whole test suite
 #   tools/dev.sh test-sanitize   the same in build-asan/ with ASan and UBSan
 #   tools/dev.sh build           install dependencies and build only
+#   tools/dev.sh fuzz [SECONDS]  libFuzzer on the parser and type checker (clang 14), default 60 s
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian 12 packages: LLVM 19, Boost (Spirit X3), fmt, doctest, CLI11, simdjson, fast_float,
-# xxHash, RocksDB (state backends, later issues), the build tools, and clang for the fuzzer.
+# xxHash, RocksDB (state backends, later issues) and the build tools. `fuzz` adds clang 14.
 PACKAGES=(build-essential cmake ninja-build ccache pkg-config llvm-19-dev libboost-dev libfmt-dev
           doctest-dev libcli11-dev libsimdjson-dev libfast-float-dev libxxhash-dev librocksdb-dev
           zlib1g-dev libzstd-dev python3)
 
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+
 install_dependencies() {
-  local sudo=""
-  if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
+  local sudo=$SUDO
   echo "== installing Debian packages"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${PACKAGES[@]}" >/dev/null
@@ -52,12 +55,21 @@ case "$command" in
     configure_and_build build-asan -DFLOW_SANITIZE=ON
     ASAN_OPTIONS=detect_leaks=0 run_tests build-asan
     ;;
+  fuzz)
+    install_dependencies
+    ${SUDO:-} apt-get install -y -qq clang-14 libclang-rt-14-dev >/dev/null
+    CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DFLOW_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+    ninja -C build-fuzz parser_fuzz
+    corpus=$(mktemp -d)
+    cp tests/fuzz/corpus/* "$corpus/"
+    build-fuzz/tests/fuzz/parser_fuzz -max_total_time="${2:-60}" -max_len=4096 "$corpus"
+    ;;
   build)
     install_dependencies
     configure_and_build build
     ;;
   *)
-    echo "usage: tools/dev.sh sample|test|test-sanitize|build" >&2
+    echo "usage: tools/dev.sh sample|test|test-sanitize|build|fuzz [SECONDS]" >&2
     exit 2
     ;;
 esac
