@@ -1,0 +1,56 @@
+// Source and combined watermarks (see watermark.h for the invariants).
+#include "time/watermark.h"
+
+#include <algorithm>
+
+namespace flow {
+
+int64_t SourceWatermark::observe(int64_t timestamp) {
+  int64_t before = current_;
+  if (current_ == kWatermarkEnd) return before;
+  // t - lag without overflow for timestamps near the minimum.
+  int64_t candidate = timestamp < kWatermarkStart + lag_ ? kWatermarkStart : timestamp - lag_;
+  current_ = std::max(current_, candidate);
+  return before;
+}
+
+CombinedWatermark::CombinedWatermark(int inputs, int64_t idle_timeout_ms)
+    : inputs_(static_cast<std::size_t>(inputs)), idle_timeout_ms_(idle_timeout_ms) {}
+
+void CombinedWatermark::update(int input, int64_t w, int64_t now_ms) {
+  Input& in = inputs_[static_cast<std::size_t>(input)];
+  in.watermark = std::max(in.watermark, w);
+  in.last_record_ms = now_ms;
+  in.idle = false;
+  recompute();
+}
+
+void CombinedWatermark::end_of_input(int input) {
+  Input& in = inputs_[static_cast<std::size_t>(input)];
+  in.watermark = kWatermarkEnd;
+  in.idle = false;
+  recompute();
+}
+
+int64_t CombinedWatermark::advance_clock(int64_t now_ms) {
+  if (idle_timeout_ms_ >= 0)
+    for (Input& in : inputs_)
+      if (in.watermark != kWatermarkEnd && now_ms - in.last_record_ms >= idle_timeout_ms_) in.idle = true;
+  recompute();
+  return current_;
+}
+
+void CombinedWatermark::recompute() {
+  int64_t minimum = kWatermarkEnd;
+  bool any_active = false;
+  for (const Input& in : inputs_) {
+    if (in.idle) continue;
+    any_active = true;
+    minimum = std::min(minimum, in.watermark);
+  }
+  // All idle: hold. Never move backwards (an input coming back from idleness behind the
+  // others does not pull the watermark back; its late records are late).
+  if (any_active) current_ = std::max(current_, minimum);
+}
+
+}  // namespace flow
