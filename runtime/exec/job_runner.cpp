@@ -1,7 +1,9 @@
 // The job driver: sources in registration order, aggregates at the end of their source.
 #include "exec/job_runner.h"
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 #include "exec/bad_records.h"
 
@@ -24,6 +26,23 @@ bool check_status(flow_ctx& ctx, int32_t status, const std::string& what) {
   if (status == 0) return true;
   ctx.failure.record(what + " failed");
   return false;
+}
+
+// Every input must be readable before any output is opened: a typo in an input path must not
+// truncate the output file of the previous run.
+bool inputs_are_readable(flow_ctx& ctx) {
+  for (const SourceSpec& spec : ctx.spec->sources) {
+    std::string path;
+    std::string what = "source `" + spec.name + "`";
+    if (!evaluate_path(ctx, spec.path, what, path)) return false;
+    std::FILE* file = std::fopen(path.c_str(), "rb");
+    if (!file) {
+      ctx.failure.record("cannot open `" + path + "` (" + what + "): " + std::strerror(errno));
+      return false;
+    }
+    std::fclose(file);
+  }
+  return true;
 }
 
 bool open_sinks(flow_ctx& ctx) {
@@ -150,7 +169,7 @@ int run_job(flow_ctx& ctx) {
     sources[i].spec = &spec.sources[i];
   }
 
-  bool ok = open_sinks(ctx) && run_sources(ctx, sources);
+  bool ok = inputs_are_readable(ctx) && open_sinks(ctx) && run_sources(ctx, sources);
   ctx.source = nullptr;
   // Whatever was written is flushed even after a failure, so the output shows how far it got.
   for (auto& sink : ctx.sinks) ok = sink->finish() && ok;
