@@ -166,7 +166,10 @@ RecordPtr Checker::check_fields(const std::vector<ast::FieldBinding>& fields, bo
       value = check(name, scope);
     }
     if (is_poison(value.type)) {
+      // Keep the field, typed as poison, so the stages after this one are still checked
+      // without a second error for each use of it.
       ok = false;
+      record->fields.push_back(FieldDef{f.name.text, value.type});
       continue;
     }
     if (value.type.kind == TK::Null) value.type = Type::scalar(TK::String, true);
@@ -174,7 +177,8 @@ RecordPtr Checker::check_fields(const std::vector<ast::FieldBinding>& fields, bo
     record->fields.push_back(FieldDef{f.name.text, value.type});
   }
   if (!kept) keep_input_fields();
-  return ok ? record : nullptr;
+  (void)ok;  // errors are in the diagnostics; the record lets checking go on
+  return record;
 }
 
 bool Checker::check_stage(const ast::Stage& s, RecordPtr& record, Flow& out, bool& ended) {
