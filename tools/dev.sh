@@ -4,7 +4,7 @@
 #   tools/dev.sh test            install dependencies, build, run the whole test suite
 #   tools/dev.sh test-sanitize   the same in build-asan/ with ASan and UBSan
 #   tools/dev.sh build           install dependencies and build only
-#   tools/dev.sh fuzz [SECONDS]  libFuzzer on the parser and type checker (clang 14), default 60 s
+#   tools/dev.sh fuzz [SECONDS]  libFuzzer on the parser and the input formats (clang 14), 60 s each
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -59,10 +59,12 @@ case "$command" in
     install_dependencies
     ${SUDO:-} apt-get install -y -qq clang-14 libclang-rt-14-dev >/dev/null
     CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DFLOW_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-    ninja -C build-fuzz parser_fuzz
-    corpus=$(mktemp -d)
-    cp tests/fuzz/corpus/* "$corpus/"
-    build-fuzz/tests/fuzz/parser_fuzz -max_total_time="${2:-60}" -max_len=4096 "$corpus"
+    ninja -C build-fuzz parser_fuzz formats_fuzz
+    for target in parser:corpus formats:formats_corpus; do
+      corpus=$(mktemp -d)
+      cp "tests/fuzz/${target#*:}"/* "$corpus/"
+      build-fuzz/tests/fuzz/"${target%%:*}"_fuzz -max_total_time="${2:-60}" -max_len=4096 "$corpus"
+    done
     ;;
   build)
     install_dependencies

@@ -60,6 +60,6 @@ int main(int argc, char** argv) {
     std::string input = mutate(corpus[random() % corpus.size()], corpus, random);
     LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(input.data()), input.size());
   }
-  std::printf("parser fuzz replay: %zu corpus inputs and %ld mutations, no crash\n", corpus.size(), iterations);
+  std::printf("fuzz replay: %zu corpus inputs and %ld mutations, no crash\n", corpus.size(), iterations);
   return 0;
 }
