@@ -2,6 +2,8 @@
 // flatmap, unwindowed aggregate and sinks; what later issues add is reported as not supported.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "checker.h"
 
 namespace flow::sema {
@@ -85,7 +87,8 @@ void Checker::check_flows() {
                            "a flow starts at a source, a `let` stream or a dead-letter stream");
       continue;
     }
-    check_flow(flow, stages, o, record);
+    bool has_time = o.kind == Origin::Kind::Source && program_.sources[o.source].time.kind != EventTime::Kind::None;
+    check_flow(flow, stages, o, record, has_time);
   }
   if (ast_.flows.empty())
     diagnostics_.warning(code::kUnused, Span{0, 0}, "the program has no flows, so running it does nothing", "",
@@ -104,7 +107,8 @@ void Checker::check_flows() {
                            "bad records are dropped", "add a flow such as `" + name + " | sink stdout()`");
 }
 
-void Checker::check_flow(const ast::Flow& flow, std::vector<const ast::Stage*> stages, Origin origin, RecordPtr record) {
+void Checker::check_flow(const ast::Flow& flow, std::vector<const ast::Stage*> stages, Origin origin, RecordPtr record,
+                         bool has_time) {
   Flow out;
   out.origin = origin;
   out.span = flow.span;
@@ -115,7 +119,7 @@ void Checker::check_flow(const ast::Flow& flow, std::vector<const ast::Stage*> s
                          "start a new flow, or use a `let` stream");
       return;
     }
-    if (!check_stage(*s, record, out, ended)) return;
+    if (!check_stage(*s, record, out, ended, has_time)) return;
   }
   if (!ended) {
     Span end{flow.span.end, flow.span.end};
@@ -181,7 +185,7 @@ RecordPtr Checker::check_fields(const std::vector<ast::FieldBinding>& fields, bo
   return record;
 }
 
-bool Checker::check_stage(const ast::Stage& s, RecordPtr& record, Flow& out, bool& ended) {
+bool Checker::check_stage(const ast::Stage& s, RecordPtr& record, Flow& out, bool& ended, bool& has_time) {
   Stage stage;
   stage.span = s.span;
   stage.input = record;
@@ -221,8 +225,14 @@ bool Checker::check_stage(const ast::Stage& s, RecordPtr& record, Flow& out, boo
       break;
     }
     case ast::Stage::Kind::Aggregate:
+      if (s.aggregate.window && !has_time)
+        diagnostics_.error(code::kNoEventTime, s.aggregate.window->span, "a window needs event time, and this stream has none",
+                           "no event time here",
+                           "give the source a `time` clause, e.g. `time ts watermark lag 5s`");
       check_aggregate(s.aggregate, s, record, stage);
       if (!stage.output) return false;
+      // A window's output carries event time (window_end - 1ms); an unwindowed aggregate's does not.
+      has_time = s.aggregate.window.has_value();
       break;
     case ast::Stage::Kind::Join:
       not_supported(s.keyword_span, s.join.table ? "lookup joins are" : s.join.window ? "window joins are" : "interval joins are");
@@ -245,9 +255,17 @@ void Checker::check_aggregate(const ast::AggregateStage& a, const ast::Stage& s,
   out.kind = Stage::Kind::Aggregate;
   bool ok = true;
   if (a.local) { not_supported(a.local_span, "`aggregate local` is"); ok = false; }
-  if (a.window) { not_supported(a.window->span, "windows are"); ok = false; }
-  if (a.late) { not_supported(a.late->span, "`late` is"); ok = false; }
-  if (a.emit) { not_supported(a.emit->span, "`emit` is"); ok = false; }
+  if (a.window) {
+    out.window = check_window(a);
+    // Checked in full above; running them is the next step (issue 3).
+    not_supported(a.window->span, "windowed aggregation is");
+    ok = false;
+  } else if (a.late || a.emit) {
+    diagnostics_.error(code::kBadWindow, a.late ? a.late->span : a.emit->span,
+                       a.late ? "`late` needs a window" : "`emit` needs a window", "no window here",
+                       "write `aggregate by k over tumbling(1m) late 30s drop { ... }`");
+    ok = false;
+  }
   Scope scope;
   scope.record = record.get();
   auto output = check_fields(a.keys, false, Span{}, *record, scope, out.keys);
@@ -282,7 +300,8 @@ void Checker::check_aggregate(const ast::AggregateStage& a, const ast::Stage& s,
         {"avg", Aggregator::Avg},     {"first", Aggregator::First}, {"last", Aggregator::Last}, {"count_distinct", Aggregator::CountDistinct}};
     auto kind = names.find(call->text);
     if (call->text == "arg_max" || call->text == "arg_min") {
-      not_supported(call->name_span, fmt::format("`{}` (it needs windows) is", call->text));
+      if (!a.window) diagnostics_.error(code::kBadAggregate, call->name_span, fmt::format("`{}` needs a window", call->text),
+                                        "no window here");
       ok = false;
       continue;
     }
@@ -353,6 +372,89 @@ void Checker::check_aggregate(const ast::AggregateStage& a, const ast::Stage& s,
   // Even when a binding is wrong, the output record is known, so later stages are checked.
   out.output = result;
   (void)ok;
+}
+
+std::optional<WindowSpec> Checker::check_window(const ast::AggregateStage& a) {
+  const ast::WindowSpec& w = *a.window;
+  WindowSpec spec;
+  static const std::map<std::string, WindowSpec::Kind> kinds{{"tumbling", WindowSpec::Kind::Tumbling},
+                                                           {"sliding", WindowSpec::Kind::Sliding},
+                                                           {"session", WindowSpec::Kind::Session},
+                                                           {"cumulating", WindowSpec::Kind::Cumulating}};
+  auto kind = kinds.find(w.kind.text);
+  if (kind == kinds.end()) {
+    std::string suggestion = closest_name(w.kind.text, {"tumbling", "sliding", "session", "cumulating"});
+    diagnostics_.error(code::kBadWindow, w.kind.span, fmt::format("unknown window `{}`", w.kind.text),
+                       suggestion.empty() ? "not a window" : "did you mean `" + suggestion + "`?",
+                       "the windows are tumbling(D), sliding(D, every = D), session(gap = D) and cumulating(D, step = D)");
+    return std::nullopt;
+  }
+  spec.kind = kind->second;
+  // The arguments each kind takes: "" is the positional size.
+  std::vector<std::string> wanted;
+  switch (spec.kind) {
+    case WindowSpec::Kind::Tumbling: wanted = {""}; break;
+    case WindowSpec::Kind::Sliding: wanted = {"", "every"}; break;
+    case WindowSpec::Kind::Session: wanted = {"gap"}; break;
+    case WindowSpec::Kind::Cumulating: wanted = {"", "step"}; break;
+  }
+  std::string usage = spec.kind == WindowSpec::Kind::Tumbling   ? "tumbling(10s)"
+                      : spec.kind == WindowSpec::Kind::Sliding  ? "sliding(10s, every = 2s)"
+                      : spec.kind == WindowSpec::Kind::Session  ? "session(gap = 30m)"
+                                                                : "cumulating(1h, step = 10m)";
+  std::map<std::string, int64_t> values;
+  for (size_t i = 0; i < w.args.size(); ++i) {
+    const std::string& name = w.arg_names[i];
+    if (std::find(wanted.begin(), wanted.end(), name) == wanted.end() || values.count(name)) {
+      diagnostics_.error(code::kBadWindow, w.args[i]->span,
+                         name.empty() ? fmt::format("`{}` takes no size here", w.kind.text)
+                                      : fmt::format("`{}` has no argument `{}`", w.kind.text, name),
+                         "unexpected argument", "write `" + usage + "`");
+      return std::nullopt;
+    }
+    auto value = constant_duration(*w.args[i], "a window length");
+    if (!value) return std::nullopt;
+    if (*value == 0) {
+      diagnostics_.error(code::kBadWindow, w.args[i]->span, "a window length must be positive", "zero");
+      return std::nullopt;
+    }
+    values[name] = *value;
+  }
+  if (values.size() != wanted.size()) {
+    diagnostics_.error(code::kBadWindow, w.span, fmt::format("`{}` is missing an argument", w.kind.text), "incomplete",
+                       "write `" + usage + "`");
+    return std::nullopt;
+  }
+  spec.size_ms = values.count("") ? values[""] : 0;
+  spec.slide_ms = values.count("every") ? values["every"] : 0;
+  spec.gap_ms = values.count("gap") ? values["gap"] : 0;
+  spec.step_ms = values.count("step") ? values["step"] : 0;
+  if (spec.kind == WindowSpec::Kind::Sliding && spec.slide_ms > spec.size_ms) {
+    diagnostics_.error(code::kBadWindow, w.span, "`every` cannot be longer than the window", "records would fall between windows",
+                       "use `tumbling` for windows that do not overlap");
+    return std::nullopt;
+  }
+  if (spec.kind == WindowSpec::Kind::Cumulating && spec.size_ms % spec.step_ms != 0) {
+    diagnostics_.error(code::kBadWindow, w.span, "`step` must divide the window length", "not a divisor");
+    return std::nullopt;
+  }
+  if (a.late) {
+    if (auto lateness = constant_duration(*a.late->lateness, "the allowed lateness")) spec.lateness_ms = *lateness;
+    if (a.late->stream) spec.late_stream = a.late->stream->text;
+  } else {
+    diagnostics_.warning(code::kNoLateClause, w.span, "this window has no `late` clause, so every late record is dropped",
+                         "late records dropped", "add `late 30s -> late_records` or `late 0s drop` to say what you want");
+  }
+  if (a.emit) {
+    spec.emit_final = a.emit->final;
+    if (!a.emit->final) {
+      if (!a.emit->every) diagnostics_.error(code::kBadWindow, a.emit->span, "`emit early` needs `every D`", "incomplete");
+      else if (auto every = constant_duration(*a.emit->every, "`every`")) spec.emit_early_every_ms = *every;
+    } else if (a.emit->every) {
+      diagnostics_.error(code::kBadWindow, a.emit->span, "`emit final` takes no `every`", "remove `every ...`");
+    }
+  }
+  return spec;
 }
 
 bool Checker::check_sink(const ast::SinkStage& s, Stage& out) {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <variant>
 
 #include "checker.h"
 
@@ -179,6 +180,64 @@ bool Checker::check_path_argument(const ast::Expr& e, Expr& out) {
   return true;
 }
 
+std::optional<int64_t> Checker::constant_duration(const ast::Expr& e, const char* what) {
+  Scope no_record;
+  Expr x = check(e, no_record);
+  if (is_poison(x.type)) return std::nullopt;
+  const int64_t* value = std::get_if<int64_t>(&x.constant);
+  if (x.kind != Expr::Kind::Const || x.type.kind != TK::Duration || !value) {
+    diagnostics_.error(code::kTypeMismatch, e.span, fmt::format("{} must be a duration such as `5s`", what),
+                       "expected a duration literal");
+    return std::nullopt;
+  }
+  if (*value < 0) {
+    diagnostics_.error(code::kTypeMismatch, e.span, fmt::format("{} cannot be negative", what), "negative");
+    return std::nullopt;
+  }
+  return *value;
+}
+
+// `time FIELD watermark lag D | ascending`, `time ingestion`, `time processing`, `idle D`.
+EventTime Checker::check_time_clause(const ast::TimeClause& clause, const RecordType& schema) {
+  EventTime time;
+  switch (clause.kind) {
+    case ast::TimeClause::Kind::Ingestion: time.kind = EventTime::Kind::Ingestion; break;
+    case ast::TimeClause::Kind::Processing: time.kind = EventTime::Kind::Processing; break;
+    case ast::TimeClause::Kind::EventAscending:
+    case ast::TimeClause::Kind::EventLag: {
+      time.kind = EventTime::Kind::Field;
+      const ast::Name& field = *clause.field;
+      time.field = schema.index_of(field.text);
+      if (time.field < 0) {
+        std::vector<std::string> names;
+        for (const auto& f : schema.fields) names.push_back(f.name);
+        std::string suggestion = closest_name(field.text, names);
+        diagnostics_.error(code::kUnknownField, field.span,
+                           fmt::format("unknown field `{}` in schema `{}`", field.text, schema.name),
+                           suggestion.empty() ? "not found" : "did you mean `" + suggestion + "`?");
+      } else if (schema.fields[time.field].type.kind != TK::Timestamp) {
+        diagnostics_.error(code::kTypeMismatch, field.span,
+                           fmt::format("the event time `{}` must be a `timestamp`, found `{}`", field.text,
+                                       to_string(schema.fields[time.field].type)),
+                           "expected `timestamp`");
+      }
+      if (clause.kind == ast::TimeClause::Kind::EventLag) {
+        if (!clause.lag) {
+          diagnostics_.error(code::kTypeMismatch, clause.span, "`watermark lag` needs a duration", "missing duration",
+                             "write `watermark lag 5s`");
+        } else if (auto lag = constant_duration(*clause.lag, "the watermark lag")) {
+          time.lag_ms = *lag;
+        }
+      }
+      break;
+    }
+  }
+  if (clause.idle) {
+    if (auto idle = constant_duration(*clause.idle, "`idle`")) time.idle_ms = *idle;
+  }
+  return time;
+}
+
 void Checker::declare_sources() {
   for (const auto& s : ast_.sources) {
     if (s.is_table) {
@@ -256,7 +315,7 @@ void Checker::declare_sources() {
                              "list fields are not supported in sources");
           ok = false;
         }
-    if (s.time) not_supported(s.time->span, "event time (`time` clauses) is");
+    if (s.time && source.schema) source.time = check_time_clause(*s.time, *source.schema);
     if (s.on_error) {
       switch (s.on_error->kind) {
         case ast::OnErrorClause::Kind::Fail: source.on_error = OnError::Fail; break;

@@ -37,6 +37,9 @@ inline const char* const kDuplicateField = "E0406";
 inline const char* const kBadSink = "E0407";
 inline const char* const kBadConnector = "E0408";
 inline const char* const kUnused = "W0401";
+inline const char* const kNoLateClause = "W0402";
+inline const char* const kNoEventTime = "E0409";
+inline const char* const kBadWindow = "E0410";
 inline const char* const kNotSupported = "E0501";
 }  // namespace code
 
@@ -85,14 +88,18 @@ class Checker {
   void declare_functions_and_lets();
   void check_flows();
   void collect_unsupported_streams();
-  void check_flow(const ast::Flow& flow, std::vector<const ast::Stage*> stages, Origin origin, RecordPtr record);
-  bool check_stage(const ast::Stage& s, RecordPtr& record, Flow& out, bool& ended);
+  void check_flow(const ast::Flow& flow, std::vector<const ast::Stage*> stages, Origin origin, RecordPtr record,
+                  bool has_time);
+  bool check_stage(const ast::Stage& s, RecordPtr& record, Flow& out, bool& ended, bool& has_time);
   RecordPtr check_fields(const std::vector<ast::FieldBinding>& fields, bool keep_all, Span keep_all_span,
                          const RecordType& input,
                          const Scope& scope, std::vector<Assignment>& out);
   void check_aggregate(const ast::AggregateStage& a, const ast::Stage& s, RecordPtr& record, Stage& out);
   bool check_sink(const ast::SinkStage& s, Stage& out);
   bool check_path_argument(const ast::Expr& e, Expr& out);
+  std::optional<int64_t> constant_duration(const ast::Expr& e, const char* what);
+  EventTime check_time_clause(const ast::TimeClause& clause, const RecordType& schema);
+  std::optional<WindowSpec> check_window(const ast::AggregateStage& a);
   void not_supported(Span span, const std::string& what);
 
   const ast::Program& ast_;

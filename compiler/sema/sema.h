@@ -115,6 +115,29 @@ struct AggregateBinding {
   Span span;
 };
 
+// Where a stream's event time comes from (language.md "Time").
+struct EventTime {
+  enum class Kind { None, Field, Ingestion, Processing };
+  Kind kind = Kind::None;
+  int field = -1;          // Field: the timestamp field of the schema
+  int64_t lag_ms = 0;      // Field: watermark = largest timestamp - lag (`ascending`: 0)
+  int64_t idle_ms = -1;    // `idle D`, or -1
+};
+
+// A window of a windowed aggregate (language.md section 4). Durations in milliseconds.
+struct WindowSpec {
+  enum class Kind { Tumbling, Sliding, Session, Cumulating };
+  Kind kind = Kind::Tumbling;
+  int64_t size_ms = 0;   // tumbling, sliding, cumulating (its maximum size)
+  int64_t slide_ms = 0;  // sliding: every
+  int64_t gap_ms = 0;    // session
+  int64_t step_ms = 0;   // cumulating
+  int64_t lateness_ms = 0;       // `late D`; 0 without a late clause
+  std::string late_stream;       // `late D -> NAME`, or "" (dropped)
+  bool emit_final = false;       // `emit final`
+  int64_t emit_early_every_ms = -1;  // `emit early every D`, or -1
+};
+
 struct Stage {
   enum class Kind { Filter, Map, FlatMap, Aggregate, Sink };
   Kind kind = Kind::Filter;
@@ -133,6 +156,7 @@ struct Stage {
   // binding fields.
   std::vector<Assignment> keys;
   std::vector<AggregateBinding> aggregates;
+  std::optional<WindowSpec> window;  // windowed: output = keys, window_start, window_end, bindings
   // Sink
   enum class SinkKind { Stdout, File, Null };
   enum class Format { Csv, Jsonl };
@@ -151,6 +175,7 @@ struct Source {
   Expr path;  // string expression of params and constants
   OnError on_error = OnError::Fail;
   std::string dead_letter;  // the stream name, for DeadLetter
+  EventTime time;
   Span span;
 };
 

@@ -127,18 +127,53 @@ TEST_CASE("sema: exact messages for common mistakes") {
   CHECK(mismatch.diagnostics.find("error[E0301]: cannot compare `string` with `i64`") != std::string::npos);
   Checked no_sink = check(kBid + "bids | filter price > 1.0\n");
   CHECK(no_sink.diagnostics.find("error[E0401]: this flow does not end in a sink") != std::string::npos);
-  Checked window = check(kBid + "bids | aggregate by auction over tumbling(10s) { n = count() } | sink stdout()\n");
+  Checked window = check(
+      "schema C { page: string, ts: timestamp }\n"
+      "source cs: C = file(\"c.csv\", format = csv) time ts watermark lag 5s\n"
+      "cs | aggregate by page over tumbling(10s) late 1s drop { n = count() } | sink stdout()\n");
   CHECK(window.diagnostics ==
-        "error[E0501]: windows are not supported yet\n"
-        " --> t.flow:3:34\n"
+        "error[E0501]: windowed aggregation is not supported yet\n"
+        " --> t.flow:3:29\n"
         "  |\n"
-        "3 | bids | aggregate by auction over tumbling(10s) { n = count() } | sink stdout()\n"
-        "  |                                  ^^^^^^^^^^^^^ not supported yet\n"
+        "3 | cs | aggregate by page over tumbling(10s) late 1s drop { n = count() } | sink stdout()\n"
+        "  |                             ^^^^^^^^^^^^^ not supported yet\n"
         "  = help: see dsl-spec/reference.md, \"Not supported yet\"\n"
         "\n"
         "error: 1 error\n");
+  Checked no_time = check(kBid + "bids | aggregate by auction over tumbling(10s) late 0s drop { n = count() } | sink stdout()\n");
+  CHECK(no_time.diagnostics.find("error[E0409]: a window needs event time, and this stream has none") != std::string::npos);
+  Checked emit_alone = check(kBid + "bids | aggregate by auction emit final { n = count() } | sink stdout()\n");
+  CHECK(emit_alone.diagnostics.find("error[E0410]: `emit` needs a window") != std::string::npos);
   Checked recursive = check(kBid + "fn f(x: i64) -> i64 = f(x)\nbids | map { y = f(auction) } | sink stdout()\n");
   CHECK(recursive.diagnostics.find("error[E0307]: `f` calls itself") != std::string::npos);
+}
+
+TEST_CASE("sema: time clauses and window specifications are checked in full") {
+  Checked c = check(
+      "schema C { page: string, ts: timestamp, n: i64 }\n"
+      "source cs: C = file(\"c.csv\", format = csv) time ts watermark lag 2s idle 1m\n"
+      "cs | map { page, ts } | sink stdout()\n");
+  INFO(c.diagnostics);
+  REQUIRE(c.program);
+  const auto& time = c.program->sources[0].time;
+  CHECK(time.kind == flow::sema::EventTime::Kind::Field);
+  CHECK(time.field == 1);
+  CHECK(time.lag_ms == 2000);
+  CHECK(time.idle_ms == 60000);
+  auto windows = [](const std::string& window) {
+    return check("schema C { page: string, ts: timestamp }\n"
+                 "source cs: C = file(\"c.csv\", format = csv) time ts watermark ascending\n"
+                 "cs | aggregate by page over " + window + " late 0s drop { n = count() } | sink stdout()\n")
+        .diagnostics;
+  };
+  CHECK(windows("sliding(10s, every = 2s)").find("E0410") == std::string::npos);
+  CHECK(windows("session(gap = 30m)").find("E0410") == std::string::npos);
+  CHECK(windows("cumulating(1h, step = 10m)").find("E0410") == std::string::npos);
+  CHECK(windows("cumulating(1h, step = 7m)").find("error[E0410]: `step` must divide the window length") != std::string::npos);
+  CHECK(windows("tumbling(0s)").find("error[E0410]: a window length must be positive") != std::string::npos);
+  CHECK(windows("session(10s)").find("error[E0410]: `session` takes no size here") != std::string::npos);
+  CHECK(windows("tumbling(10)").find("error[E0301]: a window length must be a duration such as `5s`") != std::string::npos);
+  CHECK(windows("sliding(10s)").find("error[E0410]: `sliding` is missing an argument") != std::string::npos);
 }
 
 TEST_CASE("diagnostics: closest_name suggests only likely typos") {
