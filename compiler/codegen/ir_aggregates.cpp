@@ -1,0 +1,273 @@
+// Aggregates to IR: the row layout the compiler chooses, the key (encoded inline when it is
+// fixed-width, by flow_key_* calls otherwise), the inline accumulator updates against the
+// runtime's table, and the output record built from a row when it is emitted.
+#include <llvm/IR/Intrinsics.h>
+
+#include "ir_builder.h"
+
+namespace flow::codegen {
+
+using TK = sema::Type::Kind;
+using sema::Aggregator;
+
+// keys (value [, null flag]) then accumulators: count -> i64; count_distinct -> set pointer;
+// sum/min/max/first/last -> value, "has a value" flag; avg -> f64 sum, i64 count.
+AggregateLayout IrBuilder::row_layout(const sema::Stage& stage) {
+  AggregateLayout layout;
+  std::vector<llvm::Type*> slots;
+  for (const auto& key : stage.keys) {
+    if (key.value.type.kind == TK::List) throw CodegenError("lists cannot be aggregate keys");
+    layout.key_slots.push_back(static_cast<unsigned>(slots.size()));
+    slots.push_back(memory_type(key.value.type));
+    if (key.value.type.nullable) slots.push_back(i8);
+  }
+  for (const auto& binding : stage.aggregates) {
+    layout.binding_slots.push_back(static_cast<unsigned>(slots.size()));
+    switch (binding.aggregator) {
+      case Aggregator::Count:
+      case Aggregator::CountNonNull: slots.push_back(i64); break;
+      case Aggregator::CountDistinct: slots.push_back(ptr); break;
+      case Aggregator::Avg: slots.push_back(f64); slots.push_back(i64); break;
+      default:
+        slots.push_back(memory_type(binding.arg->type));
+        slots.push_back(i8);
+        break;
+    }
+  }
+  if (slots.empty()) slots.push_back(i64);  // a row needs a size
+  layout.type = llvm::StructType::create(context, slots, "aggregate_row");
+  return layout;
+}
+
+
+// Keys made only of non-null fixed-width values (plan::fixed_key_width) are encoded inline,
+// into a stack buffer, in the runtime's memcomparable format (flow_key_* in
+// runtime/agg/key_buffer.cpp); other keys go through the flow_key_* calls.
+llvm::Value* IrBuilder::upsert_fixed_width_key(const sema::Stage& stage, llvm::Value* table, const std::vector<Value>& keys,
+                                               llvm::Value* is_new_slot) {
+  uint64_t width = plan::fixed_key_width(stage);
+  llvm::Value* buffer = entry_alloca(llvm::ArrayType::get(i8, width), "key");
+  uint64_t at = 0;
+  const uint64_t sign = uint64_t{1} << 63;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const sema::Type& t = stage.keys[i].value.type;
+    llvm::Value* place = b.CreateConstGEP1_64(i8, buffer, at);
+    if (t.kind == TK::Bool) {
+      b.CreateStore(b.CreateZExt(keys[i].v, i8), place);
+      at += 1;
+      continue;
+    }
+    llvm::Value* bits;
+    if (t.kind == TK::F64) {
+      // -0.0 and 0.0 are one key, and so are all NaNs; negative numbers sort first.
+      llvm::Value* v = keys[i].v;
+      v = b.CreateSelect(b.CreateFCmpOEQ(v, llvm::ConstantFP::get(f64, 0.0)), llvm::ConstantFP::get(f64, 0.0), v);
+      v = b.CreateSelect(b.CreateFCmpUNO(v, v), llvm::ConstantFP::getNaN(f64), v);
+      bits = b.CreateBitCast(v, i64);
+      llvm::Value* negative = b.CreateICmpSLT(bits, b.getInt64(0));
+      bits = b.CreateSelect(negative, b.CreateNot(bits), b.CreateOr(bits, b.getInt64(sign)));
+    } else {
+      bits = b.CreateXor(keys[i].v, b.getInt64(sign));
+    }
+    b.CreateStore(b.CreateUnaryIntrinsic(llvm::Intrinsic::bswap, bits), place);
+    at += 8;
+  }
+  return b.CreateCall(runtime("flow_agg_upsert_key", ptr, {ptr, ptr, i64, ptr}),
+                      {table, buffer, b.getInt64(static_cast<int64_t>(width)), is_new_slot});
+}
+
+llvm::Value* IrBuilder::upsert_encoded_key(const sema::Stage& stage, llvm::Value* table, const std::vector<Value>& keys,
+                                           llvm::Value* is_new_slot) {
+  llvm::Value* key = key_buffer_;
+  b.CreateCall(runtime("flow_key_reset", b.getVoidTy(), {ptr}), {key});
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const sema::Type& t = stage.keys[i].value.type;
+    const Value& v = keys[i];
+    auto encode = [&]() {
+      if (t.kind == TK::String) {
+        b.CreateCall(runtime("flow_key_str", b.getVoidTy(), {ptr, ptr, i64}), {key, string_data(v), string_length(v)});
+      } else if (t.kind == TK::F64) {
+        b.CreateCall(runtime("flow_key_f64", b.getVoidTy(), {ptr, f64}), {key, v.v});
+      } else if (t.kind == TK::Bool) {
+        b.CreateCall(runtime("flow_key_bool", b.getVoidTy(), {ptr, i32}), {key, b.CreateZExt(v.v, i32)});
+      } else {
+        b.CreateCall(runtime("flow_key_i64", b.getVoidTy(), {ptr, i64}), {key, v.v});
+      }
+    };
+    if (!t.nullable) {
+      encode();
+      continue;
+    }
+    llvm::Value* null = v.is_null ? v.is_null : b.getFalse();
+    auto* null_block = block("key.null");
+    auto* value_block = block("key.value");
+    auto* done = block("key.done");
+    b.CreateCondBr(null, null_block, value_block);
+    b.SetInsertPoint(null_block);
+    b.CreateCall(runtime("flow_key_null", b.getVoidTy(), {ptr}), {key});
+    b.CreateBr(done);
+    b.SetInsertPoint(value_block);
+    b.CreateCall(runtime("flow_key_present", b.getVoidTy(), {ptr}), {key});
+    encode();
+    b.CreateBr(done);
+    b.SetInsertPoint(done);
+  }
+  return b.CreateCall(runtime("flow_agg_upsert", ptr, {ptr, ptr, ptr}), {table, key, is_new_slot});
+}
+
+void IrBuilder::generate_aggregate_update(int aggregate, const std::vector<Value>& record, const Environment& env) {
+  const sema::Stage& stage = *plan.aggregates[aggregate].stage;
+  const AggregateLayout& layout = aggregate_layouts[aggregate];
+  llvm::Value* table = aggregate_handles_[aggregate];
+  std::vector<Value> keys;
+  for (const auto& k : stage.keys) keys.push_back(coerce_null(eval(k.value, env), k.value, k.value.type));
+  llvm::Value* is_new_slot = entry_alloca(i32, "is_new");
+  llvm::Value* row = plan::fixed_key_width(stage) > 0 ? upsert_fixed_width_key(stage, table, keys, is_new_slot)
+                                                 : upsert_encoded_key(stage, table, keys, is_new_slot);
+  llvm::StructType* row_type = layout.type;
+  auto slot = [&](unsigned index) { return b.CreateStructGEP(row_type, row, index); };
+  auto copy_string = [&](llvm::Value* s) {
+    llvm::Value* out = entry_alloca(str_type, "copy");
+    b.CreateCall(runtime("flow_agg_copy_str", b.getVoidTy(), {ptr, ptr, i64, ptr}),
+                 {table, b.CreateExtractValue(s, 0), b.CreateExtractValue(s, 1), out});
+    return b.CreateLoad(str_type, out);
+  };
+
+  // A new row: store the key values (strings copied into the table) and create sets.
+  auto* init = block("row.init");
+  auto* update = block("row.update");
+  b.CreateCondBr(b.CreateICmpNE(b.CreateLoad(i32, is_new_slot), b.getInt32(0)), init, update);
+  b.SetInsertPoint(init);
+  for (size_t i = 0; i < stage.keys.size(); ++i) {
+    const sema::Type& t = stage.keys[i].value.type;
+    llvm::Value* v = t.kind == TK::String ? copy_string(keys[i].v) : to_memory(keys[i].v, t);
+    b.CreateStore(v, slot(layout.key_slots[i]));
+    if (t.nullable)
+      b.CreateStore(b.CreateZExt(keys[i].is_null ? keys[i].is_null : b.getFalse(), i8), slot(layout.key_slots[i] + 1));
+  }
+  for (size_t i = 0; i < stage.aggregates.size(); ++i)
+    if (stage.aggregates[i].aggregator == Aggregator::CountDistinct)
+      b.CreateStore(b.CreateCall(runtime("flow_distinct_new", ptr, {ptr}), {table}), slot(layout.binding_slots[i]));
+  b.CreateBr(update);
+  b.SetInsertPoint(update);
+
+  for (size_t i = 0; i < stage.aggregates.size(); ++i) {
+    const sema::AggregateBinding& binding = stage.aggregates[i];
+    unsigned first = layout.binding_slots[i];
+    if (binding.aggregator == Aggregator::Count) {
+      llvm::Value* count = slot(first);
+      b.CreateStore(b.CreateAdd(b.CreateLoad(i64, count), b.getInt64(1)), count);
+      continue;
+    }
+    const sema::Type& t = binding.arg->type;
+    Value v = coerce_null(eval(*binding.arg, env), *binding.arg, t);
+    // Null inputs are ignored by every aggregator but count().
+    auto* apply = block("acc.apply");
+    auto* done = block("acc.done");
+    if (v.is_null) {
+      b.CreateCondBr(v.is_null, done, apply);
+    } else {
+      b.CreateBr(apply);
+    }
+    b.SetInsertPoint(apply);
+    switch (binding.aggregator) {
+      case Aggregator::CountNonNull: {
+        llvm::Value* count = slot(first);
+        b.CreateStore(b.CreateAdd(b.CreateLoad(i64, count), b.getInt64(1)), count);
+        break;
+      }
+      case Aggregator::Avg: {
+        llvm::Value* x = t.kind == TK::F64 ? v.v : b.CreateSIToFP(v.v, f64);
+        b.CreateStore(b.CreateFAdd(b.CreateLoad(f64, slot(first)), x), slot(first));
+        b.CreateStore(b.CreateAdd(b.CreateLoad(i64, slot(first + 1)), b.getInt64(1)), slot(first + 1));
+        break;
+      }
+      case Aggregator::CountDistinct: {
+        llvm::Value* set = b.CreateLoad(ptr, slot(first));
+        if (t.kind == TK::String) {
+          b.CreateCall(runtime("flow_distinct_add_str", b.getVoidTy(), {ptr, ptr, i64}), {set, string_data(v), string_length(v)});
+        } else {
+          llvm::Value* bits = t.kind == TK::F64 ? b.CreateBitCast(v.v, i64) : t.kind == TK::Bool ? b.CreateZExt(v.v, i64) : v.v;
+          b.CreateCall(runtime("flow_distinct_add_i64", b.getVoidTy(), {ptr, i64}), {set, bits});
+        }
+        break;
+      }
+      case Aggregator::Sum: {
+        llvm::Value* sum = slot(first);
+        llvm::Value* old = b.CreateLoad(memory_type(t), sum);
+        b.CreateStore(t.kind == TK::F64 ? b.CreateFAdd(old, v.v) : b.CreateAdd(old, v.v), sum);
+        b.CreateStore(b.getInt8(1), slot(first + 1));
+        break;
+      }
+      default: {  // min, max, first, last: replace the kept value when the rule says so
+        llvm::Value* has = b.CreateICmpNE(b.CreateLoad(i8, slot(first + 1)), b.getInt8(0));
+        llvm::Value* replace = nullptr;
+        if (binding.aggregator == Aggregator::First) {
+          replace = b.CreateNot(has);
+        } else if (binding.aggregator == Aggregator::Last) {
+          replace = b.getTrue();
+        } else {
+          Value old{from_memory(b.CreateLoad(memory_type(t), slot(first)), t), nullptr};
+          Value better = compare(binding.aggregator == Aggregator::Min ? sema::BinaryOp::Lt : sema::BinaryOp::Gt, t,
+                                 Value{v.v, nullptr}, old);
+          replace = b.CreateOr(b.CreateNot(has), better.v);
+        }
+        auto* store = block("acc.store");
+        b.CreateCondBr(replace, store, done);
+        b.SetInsertPoint(store);
+        llvm::Value* kept = t.kind == TK::String ? copy_string(v.v) : to_memory(v.v, t);
+        b.CreateStore(kept, slot(first));
+        b.CreateStore(b.getInt8(1), slot(first + 1));
+        break;
+      }
+    }
+    b.CreateBr(done);
+    b.SetInsertPoint(done);
+  }
+}
+
+// The aggregate's output record from one row: keys, then each binding's final value.
+std::vector<Value> IrBuilder::load_aggregate_row(int aggregate, llvm::Value* row) {
+  const sema::Stage& stage = *plan.aggregates[aggregate].stage;
+  const AggregateLayout& layout = aggregate_layouts[aggregate];
+  auto slot = [&](unsigned index) { return b.CreateStructGEP(layout.type, row, index); };
+  std::vector<Value> record;
+  for (size_t i = 0; i < stage.keys.size(); ++i) {
+    const sema::Type& t = stage.keys[i].value.type;
+    Value v{from_memory(b.CreateLoad(memory_type(t), slot(layout.key_slots[i])), t), nullptr};
+    if (t.nullable) v.is_null = b.CreateICmpNE(b.CreateLoad(i8, slot(layout.key_slots[i] + 1)), b.getInt8(0));
+    record.push_back(v);
+  }
+  for (size_t i = 0; i < stage.aggregates.size(); ++i) {
+    const sema::AggregateBinding& binding = stage.aggregates[i];
+    unsigned first = layout.binding_slots[i];
+    switch (binding.aggregator) {
+      case Aggregator::Count:
+      case Aggregator::CountNonNull: record.push_back(Value{b.CreateLoad(i64, slot(first)), nullptr}); break;
+      case Aggregator::CountDistinct: {
+        llvm::Value* set = b.CreateLoad(ptr, slot(first));
+        record.push_back(Value{b.CreateCall(runtime("flow_distinct_count", i64, {ptr}), {set}), nullptr});
+        break;
+      }
+      case Aggregator::Avg: {
+        llvm::Value* count = b.CreateLoad(i64, slot(first + 1));
+        llvm::Value* mean = b.CreateFDiv(b.CreateLoad(f64, slot(first)), b.CreateSIToFP(count, f64));
+        llvm::Value* none = b.CreateICmpEQ(count, b.getInt64(0));
+        record.push_back(Value{b.CreateSelect(none, llvm::ConstantFP::get(f64, 0.0), mean),
+                               binding.type.nullable ? none : nullptr});
+        break;
+      }
+      default: {
+        const sema::Type& t = binding.arg->type;
+        llvm::Value* v = from_memory(b.CreateLoad(memory_type(t), slot(first)), t);
+        llvm::Value* none = b.CreateICmpEQ(b.CreateLoad(i8, slot(first + 1)), b.getInt8(0));
+        if (binding.type.kind == TK::F64 && t.kind == TK::I64) v = b.CreateSIToFP(v, f64);
+        record.push_back(Value{v, binding.type.nullable ? none : nullptr});
+        break;
+      }
+    }
+  }
+  return record;
+}
+
+}  // namespace flow::codegen
