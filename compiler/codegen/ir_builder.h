@@ -6,6 +6,7 @@
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -120,6 +121,10 @@ class IrBuilder {
   void generate_stages(const plan::Pipeline& p, size_t index, const std::vector<Value>& record,
                        const std::vector<Value>& locals, llvm::BasicBlock* next);
   void generate_sink(int sink, const std::vector<Value>& record);
+  // for (i = 0; i < length; ++i) body(element i, latch): `body` must end in a branch to
+  // `latch`; the loop leaves through `exit`.
+  void for_each_element(llvm::Value* data, llvm::Value* length, const sema::Type& element_type, llvm::BasicBlock* exit,
+                        const std::function<void(llvm::Value*, llvm::BasicBlock*)>& body);
   void write_value(llvm::Value* sink, const sema::Type& t, const Value& v);
   void write_non_null(llvm::Value* sink, const sema::Type& t, llvm::Value* v);
   void generate_aggregate_update(int aggregate, const std::vector<Value>& record, const Environment& env);

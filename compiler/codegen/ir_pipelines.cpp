@@ -150,6 +150,27 @@ std::vector<Value> IrBuilder::decode_row(const plan::Pipeline& p, llvm::Value* b
   return record;
 }
 
+void IrBuilder::for_each_element(llvm::Value* data, llvm::Value* length, const sema::Type& element_type,
+                                 llvm::BasicBlock* exit,
+                                 const std::function<void(llvm::Value*, llvm::BasicBlock*)>& body) {
+  auto* entry = b.GetInsertBlock();
+  auto* header = block("list.header");
+  auto* loop = block("list.body");
+  auto* latch = block("list.next");
+  b.CreateBr(header);
+  b.SetInsertPoint(header);
+  auto* i = b.CreatePHI(i64, 2, "element");
+  i->addIncoming(b.getInt64(0), entry);
+  b.CreateCondBr(b.CreateICmpSLT(i, length), loop, exit);
+  b.SetInsertPoint(loop);
+  llvm::Type* mt = memory_type(element_type);
+  body(from_memory(b.CreateLoad(mt, b.CreateGEP(mt, data, i)), element_type), latch);
+  b.SetInsertPoint(latch);
+  llvm::Value* following = b.CreateAdd(i, b.getInt64(1));
+  i->addIncoming(following, latch);
+  b.CreateBr(header);
+}
+
 void IrBuilder::generate_stages(const plan::Pipeline& p, size_t index, const std::vector<Value>& record,
                                 const std::vector<Value>& locals, llvm::BasicBlock* next) {
   Environment env{&record, &locals};
@@ -183,27 +204,13 @@ void IrBuilder::generate_stages(const plan::Pipeline& p, size_t index, const std
       llvm::Value* data = b.CreateExtractValue(list.v, 0);
       llvm::Value* length = b.CreateExtractValue(list.v, 1);
       if (list.is_null) length = b.CreateSelect(list.is_null, b.getInt64(0), length);
-      auto* entry = b.GetInsertBlock();
-      auto* header = block("flatmap.header");
-      auto* body = block("flatmap.body");
-      auto* latch = block("flatmap.next");
-      b.CreateBr(header);
-      b.SetInsertPoint(header);
-      auto* i = b.CreatePHI(i64, 2, "element");
-      i->addIncoming(b.getInt64(0), entry);
-      b.CreateCondBr(b.CreateICmpSLT(i, length), body, next);
-      b.SetInsertPoint(body);
-      llvm::Type* mt = memory_type(element_type);
-      llvm::Value* element = from_memory(b.CreateLoad(mt, b.CreateGEP(mt, data, i)), element_type);
-      std::vector<Value> inner_locals{Value{element, element_type.nullable ? static_cast<llvm::Value*>(b.getFalse()) : nullptr}};
-      Environment inner{&record, &inner_locals};
-      std::vector<Value> output;
-      for (const auto& a : stage.assignments) output.push_back(coerce_null(eval(a.value, inner), a.value, a.value.type));
-      generate_stages(p, index + 1, output, {}, latch);
-      b.SetInsertPoint(latch);
-      llvm::Value* following = b.CreateAdd(i, b.getInt64(1));
-      i->addIncoming(following, latch);
-      b.CreateBr(header);
+      for_each_element(data, length, element_type, next, [&](llvm::Value* element, llvm::BasicBlock* latch) {
+        std::vector<Value> inner_locals{Value{element, element_type.nullable ? static_cast<llvm::Value*>(b.getFalse()) : nullptr}};
+        Environment inner{&record, &inner_locals};
+        std::vector<Value> output;
+        for (const auto& a : stage.assignments) output.push_back(coerce_null(eval(a.value, inner), a.value, a.value.type));
+        generate_stages(p, index + 1, output, {}, latch);
+      });
       return;
     }
     default: break;

@@ -23,24 +23,12 @@ void IrBuilder::write_non_null(llvm::Value* sink, const sema::Type& t, llvm::Val
     case TK::List: {
       const sema::Type& element_type = *t.element;
       b.CreateCall(runtime("flow_out_list_begin", b.getVoidTy(), {ptr}), {sink});
-      llvm::Value* data = b.CreateExtractValue(v, 0);
-      llvm::Value* length = b.CreateExtractValue(v, 1);
-      auto* entry = b.GetInsertBlock();
-      auto* header = block("list.header");
-      auto* body = block("list.body");
       auto* done = block("list.done");
-      b.CreateBr(header);
-      b.SetInsertPoint(header);
-      auto* i = b.CreatePHI(i64, 2);
-      i->addIncoming(b.getInt64(0), entry);
-      b.CreateCondBr(b.CreateICmpSLT(i, length), body, done);
-      b.SetInsertPoint(body);
-      llvm::Type* mt = memory_type(element_type);
-      llvm::Value* element = from_memory(b.CreateLoad(mt, b.CreateGEP(mt, data, i)), element_type);
-      write_non_null(sink, element_type, element);
-      llvm::Value* following = b.CreateAdd(i, b.getInt64(1));
-      i->addIncoming(following, b.GetInsertBlock());
-      b.CreateBr(header);
+      for_each_element(b.CreateExtractValue(v, 0), b.CreateExtractValue(v, 1), element_type, done,
+                       [&](llvm::Value* element, llvm::BasicBlock* latch) {
+                         write_non_null(sink, element_type, element);
+                         b.CreateBr(latch);
+                       });
       b.SetInsertPoint(done);
       b.CreateCall(runtime("flow_out_list_end", b.getVoidTy(), {ptr}), {sink});
       return;
