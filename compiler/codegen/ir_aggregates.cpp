@@ -11,7 +11,9 @@ using TK = sema::Type::Kind;
 using sema::Aggregator;
 
 // keys (value [, null flag]) then accumulators: count -> i64; count_distinct -> set pointer;
-// sum/min/max/first/last -> value, "has a value" flag; avg -> f64 sum, i64 count.
+// sum/min/max -> value, "has a value" flag; first/last -> value, flag, arrival number;
+// arg_max/arg_min -> value, flag, by, arrival number, value-is-null flag; avg -> f64 sum, i64
+// count. Arrival numbers (flow_window_hit.seq) let windows merge rows in arrival order.
 AggregateLayout IrBuilder::row_layout(const sema::Stage& stage) {
   AggregateLayout layout;
   std::vector<llvm::Type*> slots;
@@ -28,6 +30,20 @@ AggregateLayout IrBuilder::row_layout(const sema::Stage& stage) {
       case Aggregator::CountNonNull: slots.push_back(i64); break;
       case Aggregator::CountDistinct: slots.push_back(ptr); break;
       case Aggregator::Avg: slots.push_back(f64); slots.push_back(i64); break;
+      case Aggregator::First:
+      case Aggregator::Last:
+        slots.push_back(memory_type(binding.arg->type));
+        slots.push_back(i8);
+        slots.push_back(i64);
+        break;
+      case Aggregator::ArgMax:
+      case Aggregator::ArgMin:
+        slots.push_back(memory_type(binding.arg->type));
+        slots.push_back(i8);
+        slots.push_back(memory_type(binding.by->type));
+        slots.push_back(i64);
+        slots.push_back(i8);
+        break;
       default:
         slots.push_back(memory_type(binding.arg->type));
         slots.push_back(i8);
@@ -42,11 +58,17 @@ AggregateLayout IrBuilder::row_layout(const sema::Stage& stage) {
 
 // Keys made only of non-null fixed-width values (plan::fixed_key_width) are encoded inline,
 // into a stack buffer, in the runtime's memcomparable format (flow_key_* in
-// runtime/agg/key_buffer.cpp); other keys go through the flow_key_* calls.
-llvm::Value* IrBuilder::upsert_fixed_width_key(const sema::Stage& stage, llvm::Value* table, const std::vector<Value>& keys,
-                                               llvm::Value* is_new_slot) {
+// runtime/agg/key_buffer.cpp); other keys go through the flow_key_* calls. Returns the bytes
+// and their length.
+std::pair<llvm::Value*, llvm::Value*> IrBuilder::encode_key(const sema::Stage& stage, const std::vector<Value>& keys) {
   uint64_t width = plan::fixed_key_width(stage);
-  llvm::Value* buffer = entry_alloca(llvm::ArrayType::get(i8, width), "key");
+  if (width == 0 && !keys.empty()) {
+    encode_key_with_calls(stage, keys);
+    llvm::Value* length = entry_alloca(i64, "key.length");
+    llvm::Value* data = b.CreateCall(runtime("flow_key_data", ptr, {ptr, ptr}), {key_buffer_, length});
+    return {data, b.CreateLoad(i64, length)};
+  }
+  llvm::Value* buffer = entry_alloca(llvm::ArrayType::get(i8, width == 0 ? 1 : width), "key");
   uint64_t at = 0;
   const uint64_t sign = uint64_t{1} << 63;
   for (size_t i = 0; i < keys.size(); ++i) {
@@ -72,12 +94,10 @@ llvm::Value* IrBuilder::upsert_fixed_width_key(const sema::Stage& stage, llvm::V
     b.CreateStore(b.CreateUnaryIntrinsic(llvm::Intrinsic::bswap, bits), place);
     at += 8;
   }
-  return b.CreateCall(runtime("flow_agg_upsert_key", ptr, {ptr, ptr, i64, ptr}),
-                      {table, buffer, b.getInt64(static_cast<int64_t>(width)), is_new_slot});
+  return {buffer, b.getInt64(static_cast<int64_t>(width))};
 }
 
-llvm::Value* IrBuilder::upsert_encoded_key(const sema::Stage& stage, llvm::Value* table, const std::vector<Value>& keys,
-                                           llvm::Value* is_new_slot) {
+void IrBuilder::encode_key_with_calls(const sema::Stage& stage, const std::vector<Value>& keys) {
   llvm::Value* key = key_buffer_;
   b.CreateCall(runtime("flow_key_reset", b.getVoidTy(), {ptr}), {key});
   for (size_t i = 0; i < keys.size(); ++i) {
@@ -112,35 +132,46 @@ llvm::Value* IrBuilder::upsert_encoded_key(const sema::Stage& stage, llvm::Value
     b.CreateBr(done);
     b.SetInsertPoint(done);
   }
-  return b.CreateCall(runtime("flow_agg_upsert", ptr, {ptr, ptr, ptr}), {table, key, is_new_slot});
+}
+
+llvm::Value* IrBuilder::copy_string_into(llvm::Value* table, llvm::Value* s) {
+  llvm::Value* out = entry_alloca(str_type, "copy");
+  b.CreateCall(runtime("flow_agg_copy_str", b.getVoidTy(), {ptr, ptr, i64, ptr}),
+               {table, b.CreateExtractValue(s, 0), b.CreateExtractValue(s, 1), out});
+  return b.CreateLoad(str_type, out);
 }
 
 void IrBuilder::generate_aggregate_update(int aggregate, const std::vector<Value>& record, const Environment& env) {
   const sema::Stage& stage = *plan.aggregates[aggregate].stage;
-  const AggregateLayout& layout = aggregate_layouts[aggregate];
   llvm::Value* table = aggregate_handles_[aggregate];
   std::vector<Value> keys;
   for (const auto& k : stage.keys) keys.push_back(coerce_null(eval(k.value, env), k.value, k.value.type));
   llvm::Value* is_new_slot = entry_alloca(i32, "is_new");
-  llvm::Value* row = plan::fixed_key_width(stage) > 0 ? upsert_fixed_width_key(stage, table, keys, is_new_slot)
-                                                 : upsert_encoded_key(stage, table, keys, is_new_slot);
-  llvm::StructType* row_type = layout.type;
-  auto slot = [&](unsigned index) { return b.CreateStructGEP(row_type, row, index); };
-  auto copy_string = [&](llvm::Value* s) {
-    llvm::Value* out = entry_alloca(str_type, "copy");
-    b.CreateCall(runtime("flow_agg_copy_str", b.getVoidTy(), {ptr, ptr, i64, ptr}),
-                 {table, b.CreateExtractValue(s, 0), b.CreateExtractValue(s, 1), out});
-    return b.CreateLoad(str_type, out);
-  };
+  llvm::Value* row;
+  if (plan::fixed_key_width(stage) > 0) {
+    auto [data, length] = encode_key(stage, keys);
+    row = b.CreateCall(runtime("flow_agg_upsert_key", ptr, {ptr, ptr, i64, ptr}), {table, data, length, is_new_slot});
+  } else {
+    encode_key_with_calls(stage, keys);
+    row = b.CreateCall(runtime("flow_agg_upsert", ptr, {ptr, ptr, ptr}), {table, key_buffer_, is_new_slot});
+  }
+  init_new_row(aggregate, row, table, keys, b.CreateICmpNE(b.CreateLoad(i32, is_new_slot), b.getInt32(0)));
+  update_accumulators(aggregate, row, table, b.getInt64(0), env);
+}
 
-  // A new row: store the key values (strings copied into the table) and create sets.
+// A new row: store the key values (strings copied into the table) and create sets.
+void IrBuilder::init_new_row(int aggregate, llvm::Value* row, llvm::Value* table, const std::vector<Value>& keys,
+                             llvm::Value* is_new) {
+  const sema::Stage& stage = *plan.aggregates[aggregate].stage;
+  const AggregateLayout& layout = aggregate_layouts[aggregate];
+  auto slot = [&](unsigned index) { return b.CreateStructGEP(layout.type, row, index); };
   auto* init = block("row.init");
   auto* update = block("row.update");
-  b.CreateCondBr(b.CreateICmpNE(b.CreateLoad(i32, is_new_slot), b.getInt32(0)), init, update);
+  b.CreateCondBr(is_new, init, update);
   b.SetInsertPoint(init);
   for (size_t i = 0; i < stage.keys.size(); ++i) {
     const sema::Type& t = stage.keys[i].value.type;
-    llvm::Value* v = t.kind == TK::String ? copy_string(keys[i].v) : to_memory(keys[i].v, t);
+    llvm::Value* v = t.kind == TK::String ? copy_string_into(table, keys[i].v) : to_memory(keys[i].v, t);
     b.CreateStore(v, slot(layout.key_slots[i]));
     if (t.nullable)
       b.CreateStore(b.CreateZExt(keys[i].is_null ? keys[i].is_null : b.getFalse(), i8), slot(layout.key_slots[i] + 1));
@@ -150,7 +181,16 @@ void IrBuilder::generate_aggregate_update(int aggregate, const std::vector<Value
       b.CreateStore(b.CreateCall(runtime("flow_distinct_new", ptr, {ptr}), {table}), slot(layout.binding_slots[i]));
   b.CreateBr(update);
   b.SetInsertPoint(update);
+}
 
+// The inline accumulator updates for one record; `seq` is its arrival number (0 when rows are
+// never merged).
+void IrBuilder::update_accumulators(int aggregate, llvm::Value* row, llvm::Value* table, llvm::Value* seq,
+                                    const Environment& env) {
+  const sema::Stage& stage = *plan.aggregates[aggregate].stage;
+  const AggregateLayout& layout = aggregate_layouts[aggregate];
+  llvm::StructType* row_type = layout.type;
+  auto slot = [&](unsigned index) { return b.CreateStructGEP(row_type, row, index); };
   for (size_t i = 0; i < stage.aggregates.size(); ++i) {
     const sema::AggregateBinding& binding = stage.aggregates[i];
     unsigned first = layout.binding_slots[i];
@@ -161,9 +201,35 @@ void IrBuilder::generate_aggregate_update(int aggregate, const std::vector<Value
     }
     const sema::Type& t = binding.arg->type;
     Value v = coerce_null(eval(*binding.arg, env), *binding.arg, t);
-    // Null inputs are ignored by every aggregator but count().
     auto* apply = block("acc.apply");
     auto* done = block("acc.done");
+    if (binding.aggregator == Aggregator::ArgMax || binding.aggregator == Aggregator::ArgMin) {
+      // Records whose `by` is null are ignored; a null value is kept as null.
+      const sema::Type& bt = binding.by->type;
+      Value by = coerce_null(eval(*binding.by, env), *binding.by, bt);
+      if (by.is_null) {
+        b.CreateCondBr(by.is_null, done, apply);
+      } else {
+        b.CreateBr(apply);
+      }
+      b.SetInsertPoint(apply);
+      llvm::Value* has = b.CreateICmpNE(b.CreateLoad(i8, slot(first + 1)), b.getInt8(0));
+      Value kept{from_memory(b.CreateLoad(memory_type(bt), slot(first + 2)), bt), nullptr};
+      Value better = compare(binding.aggregator == Aggregator::ArgMax ? sema::BinaryOp::Gt : sema::BinaryOp::Lt, bt,
+                             Value{by.v, nullptr}, kept);
+      auto* store = block("acc.store");
+      b.CreateCondBr(b.CreateOr(b.CreateNot(has), better.v), store, done);
+      b.SetInsertPoint(store);
+      b.CreateStore(t.kind == TK::String ? copy_string_into(table, v.v) : to_memory(v.v, t), slot(first));
+      b.CreateStore(b.getInt8(1), slot(first + 1));
+      b.CreateStore(bt.kind == TK::String ? copy_string_into(table, by.v) : to_memory(by.v, bt), slot(first + 2));
+      b.CreateStore(seq, slot(first + 3));
+      b.CreateStore(b.CreateZExt(v.is_null ? v.is_null : b.getFalse(), i8), slot(first + 4));
+      b.CreateBr(done);
+      b.SetInsertPoint(done);
+      continue;
+    }
+    // Null inputs are ignored by every other aggregator but count().
     if (v.is_null) {
       b.CreateCondBr(v.is_null, done, apply);
     } else {
@@ -215,9 +281,10 @@ void IrBuilder::generate_aggregate_update(int aggregate, const std::vector<Value
         auto* store = block("acc.store");
         b.CreateCondBr(replace, store, done);
         b.SetInsertPoint(store);
-        llvm::Value* kept = t.kind == TK::String ? copy_string(v.v) : to_memory(v.v, t);
+        llvm::Value* kept = t.kind == TK::String ? copy_string_into(table, v.v) : to_memory(v.v, t);
         b.CreateStore(kept, slot(first));
         b.CreateStore(b.getInt8(1), slot(first + 1));
+        if (binding.aggregator == Aggregator::First || binding.aggregator == Aggregator::Last) b.CreateStore(seq, slot(first + 2));
         break;
       }
     }
@@ -226,8 +293,10 @@ void IrBuilder::generate_aggregate_update(int aggregate, const std::vector<Value
   }
 }
 
-// The aggregate's output record from one row: keys, then each binding's final value.
-std::vector<Value> IrBuilder::load_aggregate_row(int aggregate, llvm::Value* row) {
+// The aggregate's output record from one row: keys, then [window_start, window_end,] each
+// binding's final value.
+std::vector<Value> IrBuilder::load_aggregate_row(int aggregate, llvm::Value* row, llvm::Value* window_start,
+                                                 llvm::Value* window_end) {
   const sema::Stage& stage = *plan.aggregates[aggregate].stage;
   const AggregateLayout& layout = aggregate_layouts[aggregate];
   auto slot = [&](unsigned index) { return b.CreateStructGEP(layout.type, row, index); };
@@ -237,6 +306,10 @@ std::vector<Value> IrBuilder::load_aggregate_row(int aggregate, llvm::Value* row
     Value v{from_memory(b.CreateLoad(memory_type(t), slot(layout.key_slots[i])), t), nullptr};
     if (t.nullable) v.is_null = b.CreateICmpNE(b.CreateLoad(i8, slot(layout.key_slots[i] + 1)), b.getInt8(0));
     record.push_back(v);
+  }
+  if (window_start) {
+    record.push_back(Value{window_start, nullptr});
+    record.push_back(Value{window_end, nullptr});
   }
   for (size_t i = 0; i < stage.aggregates.size(); ++i) {
     const sema::AggregateBinding& binding = stage.aggregates[i];
@@ -255,6 +328,15 @@ std::vector<Value> IrBuilder::load_aggregate_row(int aggregate, llvm::Value* row
         llvm::Value* none = b.CreateICmpEQ(count, b.getInt64(0));
         record.push_back(Value{b.CreateSelect(none, llvm::ConstantFP::get(f64, 0.0), mean),
                                binding.type.nullable ? none : nullptr});
+        break;
+      }
+      case Aggregator::ArgMax:
+      case Aggregator::ArgMin: {
+        const sema::Type& t = binding.arg->type;
+        llvm::Value* v = from_memory(b.CreateLoad(memory_type(t), slot(first)), t);
+        llvm::Value* none = b.CreateICmpEQ(b.CreateLoad(i8, slot(first + 1)), b.getInt8(0));
+        none = b.CreateOr(none, b.CreateICmpNE(b.CreateLoad(i8, slot(first + 4)), b.getInt8(0)));
+        record.push_back(Value{b.CreateSelect(none, zero_of(t), v), binding.type.nullable ? none : nullptr});
         break;
       }
       default: {

@@ -124,7 +124,11 @@ llvm::Function* IrBuilder::unused_source_consumer() {
 void IrBuilder::build() {
   for (const auto& a : plan.aggregates) aggregate_layouts.push_back(row_layout(*a.stage));
   pipeline_functions.resize(plan.pipelines.size());
-  for (const auto& p : plan.pipelines) pipeline_functions[p.id] = build_pipeline(p);
+  for (const auto& p : plan.pipelines) pipeline_functions[p.id] = declare_pipeline(p);
+  for (const auto& p : plan.pipelines) build_pipeline(p);
+  merge_functions.assign(plan.aggregates.size(), nullptr);
+  for (size_t i = 0; i < plan.aggregates.size(); ++i)
+    if (plan.aggregates[i].windowed()) merge_functions[i] = build_merge_function(static_cast<int>(i));
   build_setup();
   std::string problems;
   llvm::raw_string_ostream os(problems);
@@ -176,6 +180,13 @@ void IrBuilder::build_setup() {
                    {builder, string_constant(field.name), b.getInt32(type_code(field.type)),
                     b.getInt32(field.type.nullable ? 1 : 0), b.getInt32(plan.fields_used[i][f] ? 1 : 0)});
     }
+    if (source.time.kind != sema::EventTime::Kind::None) {
+      int32_t kind = source.time.kind == sema::EventTime::Kind::Field       ? FLOW_TIME_FIELD
+                     : source.time.kind == sema::EventTime::Kind::Ingestion ? FLOW_TIME_INGESTION
+                                                                            : FLOW_TIME_PROCESSING;
+      b.CreateCall(runtime("flow_job_source_time", b.getVoidTy(), {ptr, i32, i64, i64}),
+                   {builder, b.getInt32(kind), b.getInt64(source.time.lag_ms), b.getInt64(source.time.idle_ms)});
+    }
   }
   for (size_t i = 0; i < plan.sinks.size(); ++i) {
     const auto& stage = *plan.sinks[i].stage;
@@ -190,11 +201,32 @@ void IrBuilder::build_setup() {
       b.CreateCall(runtime("flow_job_sink_field", b.getVoidTy(), {ptr, ptr}), {builder, string_constant(field.name)});
   }
   const auto& layout = module.getDataLayout();
+  // Unwindowed aggregates and windows are each registered in the order of their runtime index.
   for (size_t i = 0; i < plan.aggregates.size(); ++i) {
     const auto& a = plan.aggregates[i];
     uint64_t size = layout.getTypeAllocSize(aggregate_layouts[i].type);
-    b.CreateCall(runtime("flow_job_aggregate", b.getVoidTy(), {ptr, i32, i64, ptr}),
-                 {builder, b.getInt32(a.source), b.getInt64(size), pipeline_functions[a.emit_pipeline]});
+    if (!a.windowed()) {
+      b.CreateCall(runtime("flow_job_aggregate", b.getVoidTy(), {ptr, i32, i64, ptr}),
+                   {builder, b.getInt32(a.source), b.getInt64(size), pipeline_functions[a.emit_pipeline]});
+      continue;
+    }
+    const sema::WindowSpec& w = *a.stage->window;
+    using K = sema::WindowSpec::Kind;
+    int32_t kind = w.kind == K::Tumbling  ? FLOW_WINDOW_TUMBLING
+                   : w.kind == K::Sliding ? FLOW_WINDOW_SLIDING
+                   : w.kind == K::Session ? FLOW_WINDOW_SESSION
+                                          : FLOW_WINDOW_CUMULATING;
+    int64_t size_ms = w.kind == K::Session ? w.gap_ms : w.size_ms;
+    int64_t slide_ms = w.kind == K::Sliding ? w.slide_ms : w.kind == K::Cumulating ? w.step_ms : 0;
+    int32_t flags = (w.emit_final ? FLOW_WINDOW_EMIT_FINAL : 0) | (a.late_pipeline >= 0 ? FLOW_WINDOW_LATE_STREAM : 0);
+    auto where = file.position(a.stage->span.begin);
+    b.CreateCall(runtime("flow_job_window", b.getVoidTy(), {ptr, ptr, i32, i64, i64, i64, i32, i64, i64, ptr, ptr}),
+                 {builder, string_constant(std::to_string(where.line) + ":" + std::to_string(where.column)), b.getInt32(kind),
+                  b.getInt64(size_ms), b.getInt64(slide_ms), b.getInt64(w.lateness_ms), b.getInt32(flags),
+                  b.getInt64(w.emit_early_every_ms), b.getInt64(static_cast<int64_t>(size)), merge_functions[i],
+                  pipeline_functions[a.emit_pipeline]});
+    b.CreateCall(runtime("flow_job_window_input", b.getVoidTy(), {ptr, i32, i32}),
+                 {builder, b.getInt32(a.input_time.source), b.getInt32(a.input_time.window)});
   }
   b.CreateRetVoid();
 }

@@ -97,9 +97,13 @@ class IrBuilder {
   Value coerce_null(const Value& v, const sema::Expr& e, const sema::Type& target);
 
   // ---- pipelines (ir_pipelines.cpp)
+  llvm::Function* declare_pipeline(const plan::Pipeline& p);
   llvm::Function* build_pipeline(const plan::Pipeline& p);
   llvm::Function* build_path_function(const sema::Expr& path, const std::string& name);
   std::vector<llvm::Function*> pipeline_functions;
+  std::vector<llvm::Function*> merge_functions;  // per aggregate, windowed ones only
+  // The event time of the records of the pipeline being generated (i64 ms), or nullptr.
+  llvm::Value* event_time = nullptr;
   std::vector<AggregateLayout> aggregate_layouts;
 
  private:
@@ -128,11 +132,19 @@ class IrBuilder {
   void write_value(llvm::Value* sink, const sema::Type& t, const Value& v);
   void write_non_null(llvm::Value* sink, const sema::Type& t, llvm::Value* v);
   void generate_aggregate_update(int aggregate, const std::vector<Value>& record, const Environment& env);
-  llvm::Value* upsert_fixed_width_key(const sema::Stage& stage, llvm::Value* table, const std::vector<Value>& keys,
-                                      llvm::Value* is_new_slot);
-  llvm::Value* upsert_encoded_key(const sema::Stage& stage, llvm::Value* table, const std::vector<Value>& keys,
-                                  llvm::Value* is_new_slot);
-  std::vector<Value> load_aggregate_row(int aggregate, llvm::Value* row);
+  std::pair<llvm::Value*, llvm::Value*> encode_key(const sema::Stage& stage, const std::vector<Value>& keys);
+  void encode_key_with_calls(const sema::Stage& stage, const std::vector<Value>& keys);
+  llvm::Value* copy_string_into(llvm::Value* table, llvm::Value* s);
+  void init_new_row(int aggregate, llvm::Value* row, llvm::Value* table, const std::vector<Value>& keys, llvm::Value* is_new);
+  void update_accumulators(int aggregate, llvm::Value* row, llvm::Value* table, llvm::Value* seq, const Environment& env);
+  std::vector<Value> load_aggregate_row(int aggregate, llvm::Value* row, llvm::Value* window_start = nullptr,
+                                        llvm::Value* window_end = nullptr);
+  // windows (ir_windows.cpp)
+  void generate_window_update(int aggregate, const std::vector<Value>& record, const Environment& env);
+  llvm::Function* build_merge_function(int aggregate);
+  llvm::StructType* record_struct(const sema::RecordType& record);
+  void store_record(llvm::Value* at, const sema::RecordType& type, const std::vector<Value>& record);
+  std::vector<Value> load_record(llvm::Value* at, const sema::RecordType& type);
   std::vector<Value> decode_row(const plan::Pipeline& p, llvm::Value* batch, llvm::Value* cells,
                                 llvm::Value* row, llvm::BasicBlock* next);
   AggregateLayout row_layout(const sema::Stage& stage);

@@ -20,11 +20,24 @@ llvm::Function* IrBuilder::build_path_function(const sema::Expr& path, const std
   return f;
 }
 
+// Every pipeline function is declared first, so that one pipeline can call another (a window
+// hands its late records to the late stream's pipeline). Signatures (abi.h):
+//   source batches, aggregate rows, dead letters: int32 (ctx, input)   — flow_batch_fn / flow_row_fn
+//   window results: int32 (ctx, row, window_start, window_end)        — flow_window_emit_fn
+//   late records:   int32 (ctx, record, event_time)                   — called by generated code only
+llvm::Function* IrBuilder::declare_pipeline(const plan::Pipeline& p) {
+  std::vector<llvm::Type*> params{ptr, ptr};
+  if (p.entry == plan::Entry::WindowEmit) params = {ptr, ptr, i64, i64};
+  if (p.entry == plan::Entry::LateRecords) params = {ptr, ptr, i64};
+  auto* type = llvm::FunctionType::get(i32, params, false);
+  return llvm::Function::Create(type, llvm::Function::InternalLinkage, "pipeline_" + std::to_string(p.id), module);
+}
+
 llvm::Function* IrBuilder::build_pipeline(const plan::Pipeline& p) {
-  auto* type = llvm::FunctionType::get(i32, {ptr, ptr}, false);
-  auto* f = llvm::Function::Create(type, llvm::Function::InternalLinkage, "pipeline_" + std::to_string(p.id), module);
+  llvm::Function* f = pipeline_functions[p.id];
   begin_function(f);
   llvm::Value* input = f->getArg(1);
+  event_time = nullptr;
 
   // Handles used by the breaker, fetched once per call.
   sink_handles_.assign(plan.sinks.size(), nullptr);
@@ -32,8 +45,10 @@ llvm::Function* IrBuilder::build_pipeline(const plan::Pipeline& p) {
   if (p.sink >= 0)
     sink_handles_[p.sink] = b.CreateCall(runtime("flow_ctx_sink", ptr, {ptr, i32}), {ctx, b.getInt32(p.sink)});
   if (p.updates_aggregate >= 0) {
+    const plan::AggregateOperator& op = plan.aggregates[p.updates_aggregate];
     aggregate_handles_[p.updates_aggregate] =
-        b.CreateCall(runtime("flow_ctx_agg", ptr, {ptr, i32}), {ctx, b.getInt32(p.updates_aggregate)});
+        op.windowed() ? b.CreateCall(runtime("flow_ctx_window", ptr, {ptr, i32}), {ctx, b.getInt32(op.window)})
+                      : b.CreateCall(runtime("flow_ctx_agg", ptr, {ptr, i32}), {ctx, b.getInt32(op.table)});
     key_buffer_ = b.CreateCall(runtime("flow_ctx_key_buf", ptr, {ptr}), {ctx});
   }
 
@@ -54,7 +69,20 @@ llvm::Function* IrBuilder::build_pipeline(const plan::Pipeline& p) {
     b.CreateCondBr(b.CreateICmpSLT(row, rows), body, done);
     b.SetInsertPoint(body);
     std::vector<Value> record = decode_row(p, input, cells, row, next);
-    generate_stages(p, 0, record, {}, next);
+    const sema::EventTime& time = plan.program->sources[p.source].time;
+    if (time.kind == sema::EventTime::Kind::None) {
+      generate_stages(p, 0, record, {}, next);
+    } else {
+      // Each record is judged against the watermark before it; then the watermark advances,
+      // whether or not a filter dropped the record.
+      event_time = time.kind == sema::EventTime::Kind::Field ? record[time.field].v
+                                                             : b.CreateCall(runtime("flow_clock_ms", i64, {ptr}), {ctx});
+      auto* advance = block("row.advance");
+      generate_stages(p, 0, record, {}, advance);
+      b.SetInsertPoint(advance);
+      check_status(b.CreateCall(runtime("flow_source_advance", i32, {ptr, i32, i64}), {ctx, b.getInt32(p.source), event_time}));
+      b.CreateBr(next);
+    }
     b.SetInsertPoint(next);
     llvm::Value* following = b.CreateAdd(row, b.getInt64(1));
     row->addIncoming(following, next);
@@ -69,6 +97,13 @@ llvm::Function* IrBuilder::build_pipeline(const plan::Pipeline& p) {
   if (p.entry == plan::Entry::DeadLetter) {
     for (unsigned i = 0; i < 4; ++i)
       record.push_back(Value{b.CreateLoad(str_type, b.CreateConstGEP1_64(str_type, input, i)), nullptr});
+  } else if (p.entry == plan::Entry::WindowEmit) {
+    // A window's result has event time window_end - 1ms, so windows can be chained.
+    record = load_aggregate_row(p.aggregate, input, f->getArg(2), f->getArg(3));
+    event_time = b.CreateSub(f->getArg(3), b.getInt64(1));
+  } else if (p.entry == plan::Entry::LateRecords) {
+    record = load_record(input, *p.input);
+    event_time = f->getArg(2);
   } else {
     record = load_aggregate_row(p.aggregate, input);
   }
@@ -176,7 +211,10 @@ void IrBuilder::generate_stages(const plan::Pipeline& p, size_t index, const std
   Environment env{&record, &locals};
   if (index == p.stages.size()) {
     if (p.sink >= 0) generate_sink(p.sink, record);
-    if (p.updates_aggregate >= 0) generate_aggregate_update(p.updates_aggregate, record, env);
+    if (p.updates_aggregate >= 0) {
+      if (plan.aggregates[p.updates_aggregate].windowed()) generate_window_update(p.updates_aggregate, record, env);
+      else generate_aggregate_update(p.updates_aggregate, record, env);
+    }
     b.CreateBr(next);
     return;
   }

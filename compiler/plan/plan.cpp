@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <numeric>
+
 namespace flow::plan {
 
 namespace {
@@ -29,11 +31,15 @@ std::vector<bool> source_fields_used(const sema::Source& source, const sema::Flo
     if (s.list) mark_fields(*s.list, used);
     for (const auto& a : s.assignments) mark_fields(a.value, used);
     for (const auto& k : s.keys) mark_fields(k.value, used);
-    for (const auto& b : s.aggregates)
+    for (const auto& b : s.aggregates) {
       if (b.arg) mark_fields(*b.arg, used);
+      if (b.by) mark_fields(*b.by, used);
+    }
     if (s.kind == Stage::Kind::Sink) used.assign(used.size(), true);
     if (s.kind != Stage::Kind::Filter) break;
   }
+  // The event time moves the watermark after every record, even one a filter drops.
+  if (source.time.kind == sema::EventTime::Kind::Field) used[source.time.field] = true;
   return used;
 }
 
@@ -59,6 +65,18 @@ PhysicalPlan build_plan(const sema::CheckedProgram& program) {
       current.input = program.sources[source].schema;
       plan.source_pipeline[source] = current.id;
       plan.fields_used[source] = source_fields_used(program.sources[source], flow);
+      if (program.sources[source].time.kind != sema::EventTime::Kind::None) current.time.source = source;
+    } else if (flow.origin.kind == sema::Origin::Kind::Late) {
+      // The window that declared the stream is in an earlier flow.
+      for (size_t a = 0; a < plan.aggregates.size(); ++a) {
+        AggregateOperator& op = plan.aggregates[a];
+        if (!op.windowed() || op.stage->window->late_stream != flow.origin.stream) continue;
+        op.late_pipeline = current.id;
+        current.entry = Entry::LateRecords;
+        current.aggregate = static_cast<int>(a);
+        current.input = op.stage->input;
+        current.time = op.input_time;
+      }
     } else {
       current.entry = Entry::DeadLetter;
       current.input = sema::dead_letter_record();
@@ -83,14 +101,21 @@ PhysicalPlan build_plan(const sema::CheckedProgram& program) {
       op.source = source;
       op.update_pipeline = current.id;
       op.emit_pipeline = current.id + 1;
+      if (stage.window) {
+        op.window = plan.window_count++;
+        op.input_time = current.time;
+      } else {
+        op.table = plan.table_count++;
+      }
       plan.aggregates.push_back(op);
       plan.pipelines.push_back(std::move(current));
       current = Pipeline{};
       current.id = op.emit_pipeline;
-      current.entry = Entry::AggregateEmit;
+      current.entry = op.windowed() ? Entry::WindowEmit : Entry::AggregateEmit;
       current.source = source;
       current.aggregate = aggregate;
       current.input = stage.output;
+      if (op.windowed()) current.time.window = op.window;
     }
   }
   return plan;
@@ -129,8 +154,30 @@ const char* aggregator_name(sema::Aggregator a) {
     case sema::Aggregator::First: return "first";
     case sema::Aggregator::Last: return "last";
     case sema::Aggregator::CountDistinct: return "count_distinct";
+    case sema::Aggregator::ArgMax: return "arg_max";
+    case sema::Aggregator::ArgMin: return "arg_min";
   }
   return "?";
+}
+
+std::string duration_text(int64_t ms) {
+  if (ms % 3600000 == 0 && ms != 0) return fmt::format("{}h", ms / 3600000);
+  if (ms % 60000 == 0 && ms != 0) return fmt::format("{}m", ms / 60000);
+  if (ms % 1000 == 0) return fmt::format("{}s", ms / 1000);
+  return fmt::format("{}ms", ms);
+}
+
+std::string describe_window(const sema::WindowSpec& w) {
+  using K = sema::WindowSpec::Kind;
+  std::string text = w.kind == K::Tumbling  ? fmt::format("tumbling({})", duration_text(w.size_ms))
+                     : w.kind == K::Sliding ? fmt::format("sliding({}, every = {})", duration_text(w.size_ms), duration_text(w.slide_ms))
+                     : w.kind == K::Session ? fmt::format("session(gap = {})", duration_text(w.gap_ms))
+                                            : fmt::format("cumulating({}, step = {})", duration_text(w.size_ms), duration_text(w.step_ms));
+  text += fmt::format(" late {}", duration_text(w.lateness_ms));
+  text += w.late_stream.empty() ? " drop" : " -> " + w.late_stream;
+  if (w.emit_final) text += " emit final";
+  if (w.emit_early_every_ms > 0) text += " emit early every " + duration_text(w.emit_early_every_ms);
+  return text;
 }
 
 std::string describe_stage(const Stage& s) {
@@ -141,7 +188,8 @@ std::string describe_stage(const Stage& s) {
     case Stage::Kind::Aggregate: {
       std::string keys;
       for (const auto& k : s.keys) keys += (keys.empty() ? "" : ", ") + k.name;
-      return "aggregate" + (keys.empty() ? std::string() : " by " + keys) + " -> " + field_list(*s.output);
+      return "aggregate" + (keys.empty() ? std::string() : " by " + keys) + (s.window ? " over " + describe_window(*s.window) : "") +
+             " -> " + field_list(*s.output);
     }
     case Stage::Kind::Sink: {
       const char* format = s.sink_format == Stage::Format::Csv ? "csv" : "jsonl";
@@ -163,6 +211,10 @@ std::string describe_entry(const PhysicalPlan& plan, const Pipeline& p) {
     case Entry::SourceBatch: return fmt::format("batches of source `{}` ({})", source.name, format_name(source.format));
     case Entry::DeadLetter: return fmt::format("bad records of source `{}` (stream `{}`)", source.name, source.dead_letter);
     case Entry::AggregateEmit: return fmt::format("rows of aggregate {} in key order, at end of input", p.aggregate);
+    case Entry::WindowEmit: return fmt::format("results of windowed aggregate {} as its windows fire", p.aggregate);
+    case Entry::LateRecords:
+      return fmt::format("late records of windowed aggregate {} (stream `{}`)", p.aggregate,
+                         plan.aggregates[p.aggregate].stage->window->late_stream);
   }
   return "?";
 }
@@ -176,6 +228,8 @@ std::string explain(const PhysicalPlan& plan) {
     const auto& source = program.sources[flow.origin.source];
     if (flow.origin.kind == sema::Origin::Kind::Source)
       out += fmt::format("  source `{}` ({}) {}\n", source.name, format_name(source.format), field_list(*source.schema));
+    else if (flow.origin.kind == sema::Origin::Kind::Late)
+      out += fmt::format("  late stream `{}`\n", flow.origin.stream);
     else
       out += fmt::format("  dead letters `{}` of source `{}`\n", source.dead_letter, source.name);
     for (const auto& stage : flow.stages) out += "    -> " + describe_stage(stage) + "\n";
@@ -196,11 +250,26 @@ std::string explain(const PhysicalPlan& plan) {
     for (const auto& k : a.stage->keys) keys += (keys.empty() ? "" : ", ") + k.name;
     for (const auto& b : a.stage->aggregates)
       accumulators += fmt::format("{}{} = {}", accumulators.empty() ? "" : ", ", b.name, aggregator_name(b.aggregator));
-    out += fmt::format(
-        "  aggregate {}: a hash table keyed by {} holding {{ {} }}; kept until source `{}` ends, "
-        "then emitted in key order (pipeline {})\n",
-        i, keys.empty() ? std::string("nothing (one row)") : "(" + keys + ")",
-        accumulators, program.sources[a.source].name, a.emit_pipeline);
+    std::string keyed = keys.empty() ? std::string("nothing (one row)") : "(" + keys + ")";
+    if (!a.windowed()) {
+      out += fmt::format(
+          "  aggregate {}: a hash table keyed by {} holding {{ {} }}; kept until source `{}` ends, "
+          "then emitted in key order (pipeline {})\n",
+          i, keyed, accumulators, program.sources[a.source].name, a.emit_pipeline);
+    } else {
+      const sema::WindowSpec& w = *a.stage->window;
+      using K = sema::WindowSpec::Kind;
+      std::string layout =
+          w.kind == K::Session    ? "one row per key and session; sessions that touch merge"
+          : w.kind == K::Tumbling ? "one state namespace per window"
+                                  : fmt::format("one state namespace per {} slice; a firing combines {} slices", duration_text(w.kind == K::Sliding ? std::gcd(w.size_ms, w.slide_ms) : w.step_ms),
+                                                w.size_ms / (w.kind == K::Sliding ? std::gcd(w.size_ms, w.slide_ms) : w.step_ms));
+      out += fmt::format(
+          "  aggregate {} (window {}): {}; rows keyed by {} holding {{ {} }}; fires {} in order of window end, then key "
+          "(pipeline {}); freed when the watermark passes end + {}\n",
+          i, a.window, layout, keyed, accumulators, w.emit_final ? "once at end + lateness" : "at window end and once per late record",
+          a.emit_pipeline, duration_text(w.lateness_ms));
+    }
     uint64_t width = fixed_key_width(*a.stage);
     out += width > 0 ? fmt::format("    key: {} bytes, encoded inline by the pipeline\n", width)
                      : std::string("    key: variable width, encoded by runtime calls\n");

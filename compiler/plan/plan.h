@@ -1,7 +1,9 @@
 // The plan stage: CheckedProgram -> PhysicalPlan. Builds the logical dataflow graph of the
 // program and cuts it into pipelines: maximal chains of stateless stages (filter, map,
 // flatmap) that codegen fuses into one function, each ending in a pipeline breaker (a sink,
-// or the update of a keyed aggregate whose results start a new pipeline at end of input).
+// or the update of a keyed aggregate whose results start a new pipeline: at end of input, or,
+// for a windowed aggregate, whenever a window fires). A window's late records start a
+// pipeline of their own.
 // Public header of compiler/plan; `flowc explain` prints what explain() returns.
 #pragma once
 
@@ -16,14 +18,25 @@ namespace flow::plan {
 enum class Entry {
   SourceBatch,    // batches of decoded input records of `source`
   AggregateEmit,  // the rows of `aggregate`, in key order, once its input has ended
+  WindowEmit,     // the results of windowed `aggregate`, one per key and window as windows fire
+  LateRecords,    // records that windowed `aggregate` found too late (late D -> NAME)
   DeadLetter      // bad records of `source` (on error -> NAME), one at a time
+};
+
+// What moves the event time of a pipeline's records forward: a source's watermark or the
+// output watermark of a window operator (runtime indexes), or nothing (no event time).
+struct TimeInput {
+  int source = -1;
+  int window = -1;
+  bool exists() const { return source >= 0 || window >= 0; }
 };
 
 struct Pipeline {
   int id = 0;
   Entry entry = Entry::SourceBatch;
-  int source = -1;     // SourceBatch, DeadLetter
-  int aggregate = -1;  // AggregateEmit: the aggregate whose rows start it
+  int source = -1;     // SourceBatch, DeadLetter; otherwise the source of the flow it is part of
+  int aggregate = -1;  // AggregateEmit, WindowEmit, LateRecords: the aggregate it comes from
+  TimeInput time;      // where its records' watermark comes from
   sema::RecordPtr input;
   std::vector<const sema::Stage*> stages;  // stateless stages, in order
   // The breaker that ends it: a sink, or the update of an aggregate.
@@ -33,9 +46,16 @@ struct Pipeline {
 
 struct AggregateOperator {
   const sema::Stage* stage = nullptr;
-  int source = -1;          // whose end of input makes it emit
+  int source = -1;          // whose end of input makes it emit (unwindowed)
   int update_pipeline = -1;
   int emit_pipeline = -1;
+  // The runtime's index among unwindowed aggregates (flow_ctx_agg) or among windows
+  // (flow_ctx_window): exactly one is set.
+  int table = -1;
+  int window = -1;
+  TimeInput input_time;     // windowed: the watermark of its input
+  int late_pipeline = -1;   // windowed with `late D -> NAME` that a flow reads
+  bool windowed() const { return window >= 0; }
 };
 
 struct SinkOperator {
@@ -47,6 +67,8 @@ struct PhysicalPlan {
   const sema::CheckedProgram* program = nullptr;
   std::vector<Pipeline> pipelines;
   std::vector<AggregateOperator> aggregates;
+  int window_count = 0;
+  int table_count = 0;
   std::vector<SinkOperator> sinks;
   // For each source, which schema fields the program reads (the decoder skips the others).
   std::vector<std::vector<bool>> fields_used;

@@ -16,9 +16,13 @@ void Checker::check_aggregate(const ast::AggregateStage& a, const ast::Stage& s,
   if (a.local) { not_supported(a.local_span, "`aggregate local` is"); ok = false; }
   if (a.window) {
     out.window = check_window(a);
-    // Checked in full above; running them is the next step (issue 3).
-    not_supported(a.window->span, "windowed aggregation is");
-    ok = false;
+    if (!out.window) ok = false;
+    // The late stream carries this stage's input records, with their event time.
+    if (out.window && !out.window->late_stream.empty()) {
+      auto declared = late_stream_spans_.find(out.window->late_stream);
+      if (declared != late_stream_spans_.end() && declared->second.begin == a.late->stream->span.begin)
+        late_streams_[out.window->late_stream] = LateStream{record, current_origin_source_};
+    }
   } else if (a.late || a.emit) {
     diagnostics_.error(code::kBadWindow, a.late ? a.late->span : a.emit->span,
                        a.late ? "`late` needs a window" : "`emit` needs a window", "no window here",
@@ -50,27 +54,23 @@ void Checker::check_aggregate(const ast::AggregateStage& a, const ast::Stage& s,
     if (!call || call->kind != ast::Expr::Kind::Call) {
       diagnostics_.error(code::kBadAggregate, call ? call->span : b.span,
                          fmt::format("`{}` must be an aggregate such as `count()` or `sum(x)`", b.name.text), "expected an aggregate function",
-                         "the aggregates are count, sum, min, max, avg, first, last and count_distinct");
+                         "the aggregates are count, sum, min, max, avg, first, last, count_distinct, arg_max and arg_min");
       ok = false;
       continue;
     }
     static const std::map<std::string, Aggregator> names{
-        {"count", Aggregator::Count}, {"sum", Aggregator::Sum},     {"min", Aggregator::Min},   {"max", Aggregator::Max},
-        {"avg", Aggregator::Avg},     {"first", Aggregator::First}, {"last", Aggregator::Last}, {"count_distinct", Aggregator::CountDistinct}};
+        {"count", Aggregator::Count},   {"sum", Aggregator::Sum},       {"min", Aggregator::Min},
+        {"max", Aggregator::Max},       {"avg", Aggregator::Avg},       {"first", Aggregator::First},
+        {"last", Aggregator::Last},     {"count_distinct", Aggregator::CountDistinct},
+        {"arg_max", Aggregator::ArgMax}, {"arg_min", Aggregator::ArgMin}};
     auto kind = names.find(call->text);
-    if (call->text == "arg_max" || call->text == "arg_min") {
-      if (!a.window) diagnostics_.error(code::kBadAggregate, call->name_span, fmt::format("`{}` needs a window", call->text),
-                                        "no window here");
-      ok = false;
-      continue;
-    }
     if (kind == names.end()) {
       std::vector<std::string> candidates;
       for (const auto& [n, k] : names) candidates.push_back(n);
       std::string suggestion = closest_name(call->text, candidates);
       diagnostics_.error(code::kBadAggregate, call->name_span, fmt::format("unknown aggregate `{}`", call->text),
                          suggestion.empty() ? "not an aggregate" : "did you mean `" + suggestion + "`?",
-                         "the aggregates are count, sum, min, max, avg, first, last and count_distinct");
+                         "the aggregates are count, sum, min, max, avg, first, last, count_distinct, arg_max and arg_min");
       ok = false;
       continue;
     }
@@ -79,8 +79,38 @@ void Checker::check_aggregate(const ast::AggregateStage& a, const ast::Stage& s,
     binding.span = b.span;
     binding.aggregator = kind->second;
     size_t arity = call->operands.size();
+    bool is_arg = binding.aggregator == Aggregator::ArgMax || binding.aggregator == Aggregator::ArgMin;
     if (binding.aggregator == Aggregator::Count && arity == 0) {
       binding.type = Type::scalar(TK::I64);
+    } else if (is_arg) {
+      if (arity != 2) {
+        diagnostics_.error(code::kArity, call->span, fmt::format("`{}` takes 2 arguments, found {}", call->text, arity),
+                           "expected `(value, by)`", fmt::format("`{}(auction, n)` is the auction with the {} n", call->text,
+                                                                 binding.aggregator == Aggregator::ArgMax ? "largest" : "smallest"));
+        ok = false;
+        continue;
+      }
+      Expr value = check(*call->operands[0], scope);
+      Expr by = check(*call->operands[1], scope);
+      if (is_poison(value.type) || is_poison(by.type)) {
+        ok = false;
+        continue;
+      }
+      if (value.type.kind == TK::Null) convert(value, Type::scalar(TK::I64, true));
+      if (by.type.kind == TK::Null) convert(by, Type::scalar(TK::I64, true));
+      bool scalars = true;
+      for (const auto* part : {&value, &by}) {
+        if (part->type.kind != TK::List) continue;
+        scalars = false;
+        const ast::Expr& operand = *call->operands[part == &value ? 0 : 1];
+        diagnostics_.error(code::kArgumentType, operand.span,
+                           fmt::format("`{}` needs a scalar, found `{}`", call->text, to_string(part->type)), "expected a scalar");
+        ok = false;
+      }
+      if (!scalars) continue;
+      binding.type = Type::scalar(value.type.kind, value.type.nullable || by.type.nullable);
+      binding.arg = std::move(value);
+      binding.by = std::move(by);
     } else if (arity != 1) {
       diagnostics_.error(code::kArity, call->span,
                          fmt::format("`{}` takes {} argument, found {}", call->text, binding.aggregator == Aggregator::Count ? "0 or 1" : "1", arity),

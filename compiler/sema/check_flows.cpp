@@ -11,13 +11,22 @@ namespace flow::sema {
 
 using TK = Type::Kind;
 
-// Streams named by stages that are not supported yet (late and split outputs, joined
-// streams): flows that use them get no second error.
-void Checker::collect_unsupported_streams() {
+// Streams named by stages: late streams (declared by `late D -> NAME`, usable once the flow
+// that declares them has been checked) and those of stages not supported yet (split outputs,
+// joined streams), whose flows get no second error.
+void Checker::collect_streams() {
   auto visit = [&](const ast::Flow& flow) {
     for (const auto& s : flow.stages) {
-      if (s.kind == ast::Stage::Kind::Aggregate && s.aggregate.late && s.aggregate.late->stream)
-        unsupported_streams_.insert(s.aggregate.late->stream->text);
+      if (s.kind == ast::Stage::Kind::Aggregate && s.aggregate.late && s.aggregate.late->stream) {
+        const ast::Name& name = *s.aggregate.late->stream;
+        bool taken = sources_.count(name.text) || dead_letters_.count(name.text) || lets_.count(name.text) ||
+                     late_stream_spans_.count(name.text);
+        if (taken)
+          diagnostics_.error(code::kDuplicate, name.span, fmt::format("stream `{}` is already defined", name.text),
+                             "defined again here", "give the late stream a name of its own");
+        else
+          late_stream_spans_[name.text] = name.span;
+      }
       if (s.kind == ast::Stage::Kind::Split)
         for (const auto& b : s.split.branches) unsupported_streams_.insert(b.target.text);
       if (s.kind == ast::Stage::Kind::Join) joined_streams_.insert(s.join.stream.text);
@@ -27,75 +36,37 @@ void Checker::collect_unsupported_streams() {
   for (const auto& l : ast_.lets) visit(l.flow);
 }
 
+// Checks flows in program order, except that a flow reading a late stream waits until the
+// flow declaring it has been checked (which registers the stream's record type).
 void Checker::check_flows() {
-  collect_unsupported_streams();
-  std::map<std::string, int> let_uses;
-  for (const auto& flow : ast_.flows) {
-    if (flow.origin.merge) {
-      not_supported(flow.origin.span, "`merge` is");
-      continue;
-    }
-    // Follow `let` names back to a source or dead-letter stream, collecting their stages.
-    std::vector<const ast::Stage*> stages;
-    for (const auto& s : flow.stages) stages.push_back(&s);
-    const ast::Name* origin = &flow.origin.name;
-    std::set<std::string> seen;
-    bool bad = false;
-    while (lets_.count(origin->text)) {
-      const ast::LetDecl& let = *lets_.at(origin->text);
-      if (!seen.insert(origin->text).second || let.flow.origin.merge) {
-        if (let.flow.origin.merge) not_supported(let.flow.origin.span, "`merge` is");
-        else diagnostics_.error(code::kUnknownStream, origin->span, fmt::format("stream `{}` is defined by itself", origin->text), "a cycle");
-        bad = true;
-        break;
+  collect_streams();
+  std::vector<const ast::Flow*> pending;
+  for (const auto& flow : ast_.flows) pending.push_back(&flow);
+  for (bool progress = true; progress && !pending.empty();) {
+    progress = false;
+    std::vector<const ast::Flow*> waiting;
+    for (const ast::Flow* flow : pending) {
+      if (waits_for_late_stream(*flow)) {
+        waiting.push_back(flow);
+      } else {
+        check_flow_from_origin(*flow);
+        progress = true;
       }
-      if (++let_uses[origin->text] == 2)
-        not_supported(origin->span, fmt::format("using the stream `{}` in several flows (fan-out) is", origin->text));
-      std::vector<const ast::Stage*> front;
-      for (const auto& s : let.flow.stages) front.push_back(&s);
-      stages.insert(stages.begin(), front.begin(), front.end());
-      origin = &let.flow.origin.name;
     }
-    if (bad) continue;
-    Origin o;
-    RecordPtr record;
-    if (auto s = sources_.find(origin->text); s != sources_.end()) {
-      o.kind = Origin::Kind::Source;
-      o.source = s->second;
-      record = program_.sources[s->second].schema;
-      if (!used_streams_.insert(origin->text).second) {
-        not_supported(origin->span, fmt::format("reading the source `{}` in several flows (fan-out) is", origin->text));
-        continue;
-      }
-    } else if (auto d = dead_letters_.find(origin->text); d != dead_letters_.end()) {
-      o.kind = Origin::Kind::DeadLetter;
-      o.source = d->second;
-      record = dead_letter_record();
-      if (!used_streams_.insert(origin->text).second) {
-        not_supported(origin->span, fmt::format("reading the stream `{}` in several flows (fan-out) is", origin->text));
-        continue;
-      }
-    } else {
-      std::vector<std::string> names = keys_of(sources_);
-      for (const auto& [n, i] : dead_letters_) names.push_back(n);
-      for (const auto& [n, l] : lets_) names.push_back(n);
-      std::string suggestion = closest_name(origin->text, names);
-      bool is_table = false;
-      for (const auto& decl : ast_.sources) is_table = is_table || (decl.is_table && decl.name.text == origin->text);
-      if (!is_table && !unsupported_streams_.count(origin->text))
-        diagnostics_.error(code::kUnknownStream, origin->span, fmt::format("unknown stream `{}`", origin->text),
-                           suggestion.empty() ? "not declared" : "did you mean `" + suggestion + "`?",
-                           "a flow starts at a source, a `let` stream or a dead-letter stream");
-      continue;
-    }
-    bool has_time = o.kind == Origin::Kind::Source && program_.sources[o.source].time.kind != EventTime::Kind::None;
-    check_flow(flow, stages, o, record, has_time);
+    pending.swap(waiting);
+  }
+  for (const ast::Flow* flow : pending) {
+    const ast::Name& origin = flow->origin.name;
+    diagnostics_.error(code::kUnknownStream, origin.span,
+                       fmt::format("stream `{}` is never produced: the window that declares it is not checked or reads it itself", origin.text),
+                       "late records of a window that is not running",
+                       "a late stream cannot feed the window that produces it");
   }
   if (ast_.flows.empty())
     diagnostics_.warning(code::kUnused, Span{0, 0}, "the program has no flows, so running it does nothing", "",
                          "a flow reads a stream and ends in a sink: `lines | sink stdout()`");
   for (const auto& [name, let] : lets_)
-    if (!let_uses.count(name))
+    if (!let_uses_.count(name))
       diagnostics_.warning(code::kUnused, let->name.span, fmt::format("stream `{}` is never used", name), "unused");
   for (const auto& decl : ast_.sources)
     if (!decl.is_table && !used_streams_.count(decl.name.text) && sources_.count(decl.name.text) &&
@@ -106,6 +77,95 @@ void Checker::check_flows() {
     if (!used_streams_.count(name))
       diagnostics_.warning(code::kUnused, ast_.sources[0].span, fmt::format("dead-letter stream `{}` is never used", name),
                            "bad records are dropped", "add a flow such as `" + name + " | sink stdout()`");
+  for (const auto& [name, span] : late_stream_spans_)
+    if (!used_streams_.count(name) && late_streams_.count(name))
+      diagnostics_.warning(code::kUnused, span, fmt::format("late stream `{}` is never used", name),
+                           "its records are lost",
+                           "add a flow such as `" + name + " | sink stdout()`, or write `late ... drop`");
+}
+
+// The name a flow starts from once `let` names are followed back (nullptr on a cycle).
+const ast::Name* Checker::flow_origin_name(const ast::Flow& flow) {
+  const ast::Name* origin = &flow.origin.name;
+  std::set<std::string> seen;
+  while (lets_.count(origin->text)) {
+    const ast::LetDecl& let = *lets_.at(origin->text);
+    if (!seen.insert(origin->text).second || let.flow.origin.merge) return origin;
+    origin = &let.flow.origin.name;
+  }
+  return origin;
+}
+
+bool Checker::waits_for_late_stream(const ast::Flow& flow) {
+  if (flow.origin.merge) return false;
+  const ast::Name* origin = flow_origin_name(flow);
+  return late_stream_spans_.count(origin->text) && !late_streams_.count(origin->text);
+}
+
+void Checker::check_flow_from_origin(const ast::Flow& flow) {
+  if (flow.origin.merge) {
+    not_supported(flow.origin.span, "`merge` is");
+    return;
+  }
+  // Follow `let` names back to a source or dead-letter stream, collecting their stages.
+  std::vector<const ast::Stage*> stages;
+  for (const auto& s : flow.stages) stages.push_back(&s);
+  const ast::Name* origin = &flow.origin.name;
+  std::set<std::string> seen;
+  while (lets_.count(origin->text)) {
+    const ast::LetDecl& let = *lets_.at(origin->text);
+    if (!seen.insert(origin->text).second || let.flow.origin.merge) {
+      if (let.flow.origin.merge) not_supported(let.flow.origin.span, "`merge` is");
+      else diagnostics_.error(code::kUnknownStream, origin->span, fmt::format("stream `{}` is defined by itself", origin->text), "a cycle");
+      return;
+    }
+    if (++let_uses_[origin->text] == 2)
+      not_supported(origin->span, fmt::format("using the stream `{}` in several flows (fan-out) is", origin->text));
+    std::vector<const ast::Stage*> front;
+    for (const auto& s : let.flow.stages) front.push_back(&s);
+    stages.insert(stages.begin(), front.begin(), front.end());
+    origin = &let.flow.origin.name;
+  }
+  Origin o;
+  RecordPtr record;
+  bool has_time = true;
+  if (auto s = sources_.find(origin->text); s != sources_.end()) {
+    o.kind = Origin::Kind::Source;
+    o.source = s->second;
+    record = program_.sources[s->second].schema;
+    has_time = program_.sources[o.source].time.kind != EventTime::Kind::None;
+  } else if (auto d = dead_letters_.find(origin->text); d != dead_letters_.end()) {
+    o.kind = Origin::Kind::DeadLetter;
+    o.source = d->second;
+    record = dead_letter_record();
+    has_time = false;
+  } else if (auto l = late_streams_.find(origin->text); l != late_streams_.end()) {
+    o.kind = Origin::Kind::Late;
+    o.source = l->second.source;
+    o.stream = origin->text;
+    record = l->second.record;  // late records keep their event time
+  } else {
+    std::vector<std::string> names = keys_of(sources_);
+    for (const auto& [n, i] : dead_letters_) names.push_back(n);
+    for (const auto& [n, l] : lets_) names.push_back(n);
+    for (const auto& [n, l] : late_stream_spans_) names.push_back(n);
+    std::string suggestion = closest_name(origin->text, names);
+    bool is_table = false;
+    for (const auto& decl : ast_.sources) is_table = is_table || (decl.is_table && decl.name.text == origin->text);
+    // A late stream whose window failed to check already has its error.
+    if (!is_table && !unsupported_streams_.count(origin->text) && !late_stream_spans_.count(origin->text))
+      diagnostics_.error(code::kUnknownStream, origin->span, fmt::format("unknown stream `{}`", origin->text),
+                         suggestion.empty() ? "not declared" : "did you mean `" + suggestion + "`?",
+                         "a flow starts at a source, a `let` stream, a dead-letter stream or a late stream");
+    return;
+  }
+  if (!used_streams_.insert(origin->text).second) {
+    std::string what = o.kind == Origin::Kind::Source ? "source" : "stream";
+    not_supported(origin->span, fmt::format("reading the {} `{}` in several flows (fan-out) is", what, origin->text));
+    return;
+  }
+  current_origin_source_ = o.source;
+  check_flow(flow, stages, o, record, has_time);
 }
 
 void Checker::check_flow(const ast::Flow& flow, std::vector<const ast::Stage*> stages, Origin origin, RecordPtr record,

@@ -220,6 +220,9 @@ EventTime Checker::check_time_clause(const ast::TimeClause& clause, const Record
                            fmt::format("the event time `{}` must be a `timestamp`, found `{}`", field.text,
                                        to_string(schema.fields[time.field].type)),
                            "expected `timestamp`");
+      } else if (schema.fields[time.field].type.nullable) {
+        diagnostics_.error(code::kTypeMismatch, field.span, fmt::format("the event time `{}` cannot be nullable", field.text),
+                           "declared `timestamp?`", "declare it `timestamp`; records without a time cannot be placed in windows");
       }
       if (clause.kind == ast::TimeClause::Kind::EventLag) {
         if (!clause.lag) {

@@ -87,7 +87,10 @@ class Checker {
   void declare_sources();
   void declare_functions_and_lets();
   void check_flows();
-  void collect_unsupported_streams();
+  void collect_streams();
+  const ast::Name* flow_origin_name(const ast::Flow& flow);
+  bool waits_for_late_stream(const ast::Flow& flow);
+  void check_flow_from_origin(const ast::Flow& flow);
   void check_flow(const ast::Flow& flow, std::vector<const ast::Stage*> stages, Origin origin, RecordPtr record,
                   bool has_time);
   bool check_stage(const ast::Stage& s, RecordPtr& record, Flow& out, bool& ended, bool& has_time);
@@ -115,6 +118,16 @@ class Checker {
   std::set<std::string> used_streams_;
   std::set<std::string> unsupported_streams_;
   std::set<std::string> joined_streams_;
+  std::map<std::string, int> let_uses_;
+  // Late streams: where each is declared, and, once the declaring window is checked, its
+  // records (the window's input) and the source of that flow.
+  struct LateStream {
+    RecordPtr record;
+    int source = -1;
+  };
+  std::map<std::string, Span> late_stream_spans_;
+  std::map<std::string, LateStream> late_streams_;
+  int current_origin_source_ = -1;  // the source (or failing source) of the flow being checked
   std::vector<std::string> inlining_;  // fns being inlined, to catch recursion
 };
 

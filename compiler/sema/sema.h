@@ -99,18 +99,24 @@ struct Assignment {
   Expr value;
 };
 
-enum class Aggregator { Count, CountNonNull, Sum, Min, Max, Avg, First, Last, CountDistinct };
+enum class Aggregator { Count, CountNonNull, Sum, Min, Max, Avg, First, Last, CountDistinct, ArgMax, ArgMin };
 
 // One binding of an aggregate: `name = AGG(arg)`.
 //  Count: no arg, i64.  CountNonNull, CountDistinct: any scalar arg, i64.
 //  Sum: i64 or f64 (same type, nullable only if every input was null: then null).
 //  Min, Max: any ordered scalar (not list), result type of arg made nullable only when the arg
 //    is nullable.  Avg: numeric -> f64.  First, Last: any scalar, the arg's type.
+//  ArgMax, ArgMin: `arg` (any scalar) of the record with the largest / smallest `by` (an
+//    ordered scalar); the earliest such record on ties; records whose `by` is null are
+//    ignored; nullable when either is.
 //  Null inputs are ignored by every aggregator except Count().
+//  Every aggregator can be merged (windows combine slices, sessions merge): first, last and
+//  arg_* keep the arrival number of their record to merge in arrival order.
 struct AggregateBinding {
   std::string name;
   Aggregator aggregator = Aggregator::Count;
   std::optional<Expr> arg;
+  std::optional<Expr> by;  // ArgMax, ArgMin
   Type type;  // the output type
   Span span;
 };
@@ -181,13 +187,17 @@ struct Source {
 
 // Where a flow's records come from.
 struct Origin {
-  enum class Kind { Source, DeadLetter };
+  enum class Kind { Source, DeadLetter, Late };
   Kind kind = Kind::Source;
-  int source = -1;  // index in CheckedProgram::sources (for DeadLetter: the failing source)
+  // Index in CheckedProgram::sources: for DeadLetter the failing source, for Late the source
+  // of the flow whose window sends its late records here.
+  int source = -1;
+  std::string stream;  // Late: the name given by `late D -> NAME`
 };
 
 // A chain of stages from an origin to a sink. `let` streams are inlined: a flow that starts at
 // a let name gets the let's stages in front of its own. Today each origin feeds one flow.
+// A flow that starts at a late stream comes after the flow that declares it.
 struct Flow {
   Origin origin;
   std::vector<Stage> stages;  // the last one is a Sink

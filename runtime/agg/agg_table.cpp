@@ -18,15 +18,30 @@ flow_agg_table::flow_agg_table(int64_t row_size) : row_size_(row_size <= 0 ? 8 :
   mask_ = kInitialSlots - 1;
 }
 
+uint64_t flow_agg_table::hash_key(const uint8_t* key, std::size_t key_len, uint64_t& short_key) {
+  if (key_len > kShortKey) return XXH3_64bits(key, key_len);
+  if (key_len > 0) std::memcpy(&short_key, key, key_len);  // an empty key may come as a null pointer
+  return flow::mix64(short_key ^ (uint64_t{key_len} << 59));
+}
+
+uint8_t* flow_agg_table::find(const uint8_t* key, std::size_t key_len) const {
+  uint64_t short_key = 0;
+  uint64_t hash = hash_key(key, key_len, short_key);
+  uint32_t check = check_word(hash, key_len);
+  for (std::size_t i = hash & mask_;; i = (i + 1) & mask_) {
+    const Slot& slot = slots_[i];
+    if (slot.entry_plus_one == 0) return nullptr;
+    if (slot.check != check) continue;
+    std::size_t entry = slot.entry_plus_one - 1;
+    bool same = key_len <= kShortKey ? slot.short_key == short_key
+                                     : entries_[entry].key_len == key_len && std::memcmp(entries_[entry].key, key, key_len) == 0;
+    if (same) return row_at(entry);
+  }
+}
+
 uint8_t* flow_agg_table::upsert(const uint8_t* key, std::size_t key_len, int32_t* is_new) {
   uint64_t short_key = 0;
-  uint64_t hash;
-  if (key_len <= kShortKey) {
-    if (key_len > 0) std::memcpy(&short_key, key, key_len);  // an empty key may come as a null pointer
-    hash = flow::mix64(short_key ^ (uint64_t{key_len} << 59));
-  } else {
-    hash = XXH3_64bits(key, key_len);
-  }
+  uint64_t hash = hash_key(key, key_len, short_key);
   uint32_t check = check_word(hash, key_len);
   for (std::size_t i = hash & mask_;; i = (i + 1) & mask_) {
     const Slot& slot = slots_[i];
@@ -37,6 +52,7 @@ uint8_t* flow_agg_table::upsert(const uint8_t* key, std::size_t key_len, int32_t
                                      : entries_[entry].key_len == key_len && std::memcmp(entries_[entry].key, key, key_len) == 0;
     if (same) {
       *is_new = 0;
+      last_key_ = std::string_view(reinterpret_cast<const char*>(entries_[entry].key), key_len);
       return row_at(entry);
     }
   }
@@ -50,6 +66,7 @@ uint8_t* flow_agg_table::upsert(const uint8_t* key, std::size_t key_len, int32_t
   while (slots_[i].entry_plus_one != 0) i = (i + 1) & mask_;
   slots_[i] = Slot{short_key, static_cast<uint32_t>(entries_.size()), check};
   *is_new = 1;
+  last_key_ = std::string_view(reinterpret_cast<const char*>(stored_key), key_len);
   return row;
 }
 
@@ -76,6 +93,22 @@ void flow_agg_table::grow() {
 }
 
 std::vector<uint8_t*> flow_agg_table::rows_in_key_order() const {
+  std::vector<uint8_t*> rows;
+  rows.reserve(entries_.size());
+  for (uint32_t i : key_order()) rows.push_back(row_at(i));
+  return rows;
+}
+
+const std::vector<flow_agg_table::KeyedRow>& flow_agg_table::entries_in_key_order() {
+  if (sorted_.size() == entries_.size()) return sorted_;
+  sorted_.clear();
+  sorted_.reserve(entries_.size());
+  for (uint32_t i : key_order())
+    sorted_.push_back(KeyedRow{std::string_view(reinterpret_cast<const char*>(entries_[i].key), entries_[i].key_len), row_at(i)});
+  return sorted_;
+}
+
+std::vector<uint32_t> flow_agg_table::key_order() const {
   std::vector<uint32_t> order(entries_.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<uint32_t>(i);
   std::sort(order.begin(), order.end(), [this](uint32_t a, uint32_t b) {
@@ -84,10 +117,7 @@ std::vector<uint8_t*> flow_agg_table::rows_in_key_order() const {
     int c = std::memcmp(x.key, y.key, std::min(x.key_len, y.key_len));
     return c != 0 ? c < 0 : x.key_len < y.key_len;
   });
-  std::vector<uint8_t*> rows;
-  rows.reserve(order.size());
-  for (uint32_t i : order) rows.push_back(row_at(i));
-  return rows;
+  return order;
 }
 
 flow_distinct_set* flow_agg_table::new_distinct_set() {

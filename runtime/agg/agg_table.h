@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "agg/distinct_set.h"
@@ -17,11 +18,27 @@ struct flow_agg_table {
 
   // The row of `key`, created zero-filled (and *is_new = 1) when the key is new.
   uint8_t* upsert(const uint8_t* key, std::size_t key_len, int32_t* is_new);
+  // The row of `key`, or nullptr.
+  uint8_t* find(const uint8_t* key, std::size_t key_len) const;
   std::size_t size() const { return entries_.size(); }
   int64_t row_size() const { return row_size_; }
 
   // Every row, ordered by encoded key bytes (memcmp, a prefix first).
   std::vector<uint8_t*> rows_in_key_order() const;
+  // The same with each row's key; the order is cached until a key is added.
+  struct KeyedRow {
+    std::string_view key;
+    uint8_t* row;
+  };
+  const std::vector<KeyedRow>& entries_in_key_order();
+  // Every (key, row) in insertion order.
+  template <typename Visit>
+  void for_each_entry(Visit&& visit) const {
+    for (std::size_t i = 0; i < entries_.size(); ++i)
+      visit(std::string_view(reinterpret_cast<const char*>(entries_[i].key), entries_[i].key_len), row_at(i));
+  }
+  // The key of the row the last upsert returned.
+  std::string_view last_key() const { return last_key_; }
 
   // Keys, copied strings and distinct-set strings: lives as long as the table.
   flow::Arena& storage() { return storage_; }
@@ -55,7 +72,13 @@ struct flow_agg_table {
   uint8_t* new_row();
   void grow();
 
+  std::vector<uint32_t> key_order() const;
+  // The slot hash of a key; keys of up to kShortKey bytes are also returned zero-padded.
+  static uint64_t hash_key(const uint8_t* key, std::size_t key_len, uint64_t& short_key);
+
   int64_t row_size_;
+  std::string_view last_key_;
+  std::vector<KeyedRow> sorted_;  // entries_in_key_order(), valid while its size is entries_.size()
   std::vector<Entry> entries_;
   std::vector<Slot> slots_;
   std::size_t mask_ = 0;

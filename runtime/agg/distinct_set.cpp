@@ -72,7 +72,19 @@ void flow_distinct_set::grow_str() {
   }
 }
 
+void flow_distinct_set::add_all(const flow_distinct_set& other) {
+  if (other.has_empty_value_) add_i64(kEmpty);
+  for (int64_t v : other.i64_slots_)
+    if (v != kEmpty) add_i64(v);
+  for (const StrSlot& s : other.str_slots_)
+    if (s.ptr != nullptr) add_str(s.ptr, s.len);
+}
+
 extern "C" {
+
+void flow_distinct_merge(flow_distinct_set* into, const flow_distinct_set* from) {
+  if (from) into->add_all(*from);
+}
 
 void flow_distinct_add_i64(flow_distinct_set* s, int64_t v) { s->add_i64(v); }
 

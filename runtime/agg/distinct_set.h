@@ -15,6 +15,8 @@ struct flow_distinct_set {
 
   void add_i64(int64_t v);
   void add_str(const char* p, std::size_t len);
+  // Adds every value of `other` (strings copied into this set's storage).
+  void add_all(const flow_distinct_set& other);
   int64_t count() const { return static_cast<int64_t>(i64_count_ + str_count_); }
 
  private:

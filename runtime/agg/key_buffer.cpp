@@ -20,6 +20,11 @@ extern "C" {
 
 void flow_key_reset(flow_key_buf* k) { k->bytes.clear(); }
 
+const uint8_t* flow_key_data(flow_key_buf* k, int64_t* len) {
+  *len = static_cast<int64_t>(k->bytes.size());
+  return k->bytes.data();
+}
+
 void flow_key_null(flow_key_buf* k) { k->bytes.push_back(0); }
 
 void flow_key_present(flow_key_buf* k) { k->bytes.push_back(1); }

@@ -31,6 +31,11 @@ int parse_command_line(int argc, char** argv, const JobSpec& spec, CommandLine& 
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
 
+  std::string test_clock;
+  app.add_option("--test-clock", test_clock,
+                 "For tests: processing time starts at START (epoch ms) and moves STEP ms at every reading")
+      ->type_name("START:STEP");
+
   // Options of language.md section 7 that this runtime does not implement yet.
   std::string ignored_text;
   bool ignored_flag = false;
@@ -52,6 +57,17 @@ int parse_command_line(int argc, char** argv, const JobSpec& spec, CommandLine& 
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "error: %s (try --help)\n", e.what());
     return 2;
+  }
+  if (!test_clock.empty()) {
+    long long start = 0, step = 0;
+    char rest = 0;
+    if (std::sscanf(test_clock.c_str(), "%lld:%lld%c", &start, &step, &rest) != 2 || step < 0) {
+      std::fprintf(stderr, "error: --test-clock: expected START:STEP in milliseconds, found `%s`\n", test_clock.c_str());
+      return 2;
+    }
+    out.test_clock = true;
+    out.test_clock_start = start;
+    out.test_clock_step = step;
   }
   for (CLI::Option* option : unsupported) {
     if (option->count() > 0) {

@@ -12,6 +12,10 @@ namespace flow {
 
 struct CommandLine {
   std::vector<std::string> params;  // NAME=VALUE, in command-line order
+  // --test-clock START:STEP: processing time starts at START ms and moves STEP ms per reading.
+  bool test_clock = false;
+  int64_t test_clock_start = 0;
+  int64_t test_clock_step = 0;
 };
 
 // Returns -1 to go on with `out` filled, or the exit code to stop with: 0 after printing the

@@ -1,5 +1,6 @@
 // flow_ctx: one running job instance as generated code sees it: param values, the per-call
-// arena, the key scratch buffer, sinks, aggregate tables, and the first failure.
+// arena, the key scratch buffer, sinks, aggregate tables, window operators with their
+// state and watermarks, and the first failure.
 #pragma once
 
 #include <memory>
@@ -10,10 +11,12 @@
 #include "agg/key_buffer.h"
 #include "core/arena.h"
 #include "core/job_failure.h"
+#include "exec/event_time.h"
 #include "exec/job_spec.h"
 #include "exec/params.h"
 #include "io/record_decoder.h"
 #include "io/sink.h"
+#include "state/state_backend.h"
 
 namespace flow {
 
@@ -43,6 +46,9 @@ struct flow_ctx {
   flow_key_buf key_buf;
   std::vector<std::unique_ptr<flow_sink>> sinks;
   std::vector<std::unique_ptr<flow_agg_table>> aggregates;
+  // Keyed state of the window operators; declared before `time`, whose operators use it.
+  std::unique_ptr<flow::StateBackend> state;
+  flow::EventTimeGraph time;
   flow::ActiveSource* source = nullptr;
   flow::JobFailure failure;
 };

@@ -1,4 +1,5 @@
-// The job driver: sources in registration order, aggregates at the end of their source.
+// The job driver: sources in registration order; at the end of each, the final watermark
+// through its windows, then the unwindowed aggregates it feeds.
 #include "exec/job_runner.h"
 
 #include <cerrno>
@@ -99,6 +100,7 @@ bool read_source(flow_ctx& ctx, ActiveSource& source) {
         flow_batch batch = decoder->batch();
         batch.source_index = source.index;
         int32_t status = spec.consume(&ctx, &batch);
+        if (status == 0) status = ctx.time.tick();
         ctx.call_arena.reset();
         if (!check_status(ctx, status, "the pipeline of " + what)) return false;
         break;
@@ -113,9 +115,13 @@ bool read_source(flow_ctx& ctx, ActiveSource& source) {
       case DecodeStep::failed:
         ctx.failure.record(decoder_failure(source, decoder->error()));
         return false;
-      case DecodeStep::end:
+      case DecodeStep::end: {
         ctx.source = nullptr;
-        return true;
+        // End of a bounded input: the final watermark fires every open window.
+        int32_t status = ctx.time.end_of_source(source.index);
+        ctx.call_arena.reset();
+        return check_status(ctx, status, "the windows fed by " + what);
+      }
     }
   }
 }
@@ -143,6 +149,15 @@ bool run_sources(flow_ctx& ctx, std::vector<ActiveSource>& sources) {
   return true;
 }
 
+void print_late_record_counts(flow_ctx& ctx) {
+  for (std::size_t j = 0; j < ctx.time.window_count(); ++j) {
+    const flow_window& w = *ctx.time.window(static_cast<int32_t>(j));
+    if (w.dropped() == 0) continue;
+    std::fprintf(stderr, "warning: window at %s:%s: %lld late record%s dropped\n", ctx.spec->program.c_str(),
+                 w.spec().where.c_str(), static_cast<long long>(w.dropped()), w.dropped() == 1 ? "" : "s");
+  }
+}
+
 void print_bad_record_counts(const std::vector<ActiveSource>& sources) {
   for (const ActiveSource& source : sources) {
     if (source.skipped == 0) continue;
@@ -163,6 +178,14 @@ int run_job(flow_ctx& ctx) {
     }
     ctx.aggregates.push_back(std::make_unique<flow_agg_table>(a.row_size));
   }
+  for (std::size_t j = 0; j < spec.windows.size(); ++j) {
+    if (spec.windows[j].inputs.empty()) {
+      std::fprintf(stderr, "error: invalid job description: window %zu has no input\n", j);
+      return 3;
+    }
+  }
+  ctx.state = make_heap_state_backend();
+  ctx.time.build(spec, ctx, *ctx.state);
   std::vector<ActiveSource> sources(spec.sources.size());
   for (std::size_t i = 0; i < sources.size(); ++i) {
     sources[i].index = static_cast<int32_t>(i);
@@ -175,6 +198,7 @@ int run_job(flow_ctx& ctx) {
   for (auto& sink : ctx.sinks) ok = sink->finish() && ok;
   std::fflush(stdout);
   print_bad_record_counts(sources);
+  print_late_record_counts(ctx);
   if (!ok || ctx.failure.failed) {
     if (!ctx.failure.failed) ctx.failure.record("the job failed");
     std::fprintf(stderr, "error: %s\n", ctx.failure.message.c_str());

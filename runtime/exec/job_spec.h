@@ -32,6 +32,9 @@ struct SourceSpec {
   flow_batch_fn consume;
   flow_row_fn dead_letter;
   std::vector<FieldSpec> fields;
+  int32_t time_kind = 0;  // 0: no event time; else FLOW_TIME_*
+  int64_t lag_ms = 0;
+  int64_t idle_ms = -1;
 };
 
 struct SinkSpec {
@@ -47,12 +50,33 @@ struct AggregateSpec {
   flow_row_fn emit;
 };
 
+// Where a window's input watermark comes from: a source or another window's output.
+struct WindowInput {
+  int32_t source = -1;
+  int32_t window = -1;
+};
+
+struct WindowOperatorSpec {
+  std::string where;  // "line:col" of the stage, for messages
+  int32_t kind = FLOW_WINDOW_TUMBLING;
+  int64_t size_ms = 0;
+  int64_t slide_ms = 0;
+  int64_t lateness_ms = 0;
+  int32_t flags = 0;
+  int64_t early_every_ms = -1;
+  int64_t row_size = 0;
+  flow_merge_fn merge = nullptr;
+  flow_window_emit_fn emit = nullptr;
+  std::vector<WindowInput> inputs;
+};
+
 struct JobSpec {
   std::string program = "<program>";
   std::vector<ParamSpec> params;
   std::vector<SourceSpec> sources;
   std::vector<SinkSpec> sinks;
   std::vector<AggregateSpec> aggregates;
+  std::vector<WindowOperatorSpec> windows;
   // Calls that made no sense (a field before any source, an unknown format): code generator
   // bugs, reported before the job runs.
   std::vector<std::string> problems;

@@ -29,6 +29,7 @@ int run_main(int argc, char** argv, flow_job_setup_fn setup) {
     std::fprintf(stderr, "error: %s\n", error.c_str());
     return 2;
   }
+  if (command_line.test_clock) ctx.time.clock().use_test_clock(command_line.test_clock_start, command_line.test_clock_step);
   return flow::run_job(ctx);
 }
 

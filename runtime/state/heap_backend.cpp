@@ -1,12 +1,11 @@
-// The heap state backend: per table, a hash map from the encoded address to a stable,
-// zero-filled value row. Ordered iteration sorts the addresses on demand (snapshots and
-// rescaling are rare; point access is the hot path).
+// The heap state backend: per table, an ordered map from namespace to that namespace's
+// flow_agg_table. Ordered iteration over everything sorts addresses on demand (snapshots and
+// rescaling are rare; the hot path is a row lookup in one namespace).
 #include <xxhash.h>
 
 #include <algorithm>
 #include <cstring>
 #include <map>
-#include <unordered_map>
 #include <vector>
 
 #include "state/state_backend.h"
@@ -32,46 +31,50 @@ namespace {
 
 class HeapStateTable final : public StateTable {
  public:
-  explicit HeapStateTable(int64_t value_size) : value_size_(value_size <= 0 ? 1 : value_size) {}
+  explicit HeapStateTable(int64_t row_size) : row_size_(row_size <= 0 ? 8 : row_size) {}
 
-  uint8_t* find(uint32_t key_group, std::string_view key, int64_t name_space) override {
-    auto it = values_.find(encode_state_key(key_group, key, name_space));
-    return it == values_.end() ? nullptr : it->second.get();
+  flow_agg_table& rows(int64_t name_space) override {
+    auto& slot = namespaces_[name_space];
+    if (!slot) slot = std::make_unique<flow_agg_table>(row_size_);
+    return *slot;
   }
 
-  uint8_t* get_or_create(uint32_t key_group, std::string_view key, int64_t name_space, bool* created) override {
-    auto [it, inserted] = values_.try_emplace(encode_state_key(key_group, key, name_space));
-    if (inserted) it->second.reset(new uint8_t[static_cast<std::size_t>(value_size_)]());
-    if (created) *created = inserted;
-    return it->second.get();
+  flow_agg_table* find_rows(int64_t name_space) override {
+    auto it = namespaces_.find(name_space);
+    return it == namespaces_.end() ? nullptr : it->second.get();
   }
 
-  bool remove(uint32_t key_group, std::string_view key, int64_t name_space) override {
-    return values_.erase(encode_state_key(key_group, key, name_space)) > 0;
-  }
+  void drop(int64_t name_space) override { namespaces_.erase(name_space); }
+  std::size_t namespaces() const override { return namespaces_.size(); }
 
-  std::size_t size() const override { return values_.size(); }
+  std::size_t size() const override {
+    std::size_t n = 0;
+    for (const auto& [ns, rows] : namespaces_) n += rows->size();
+    return n;
+  }
 
   void for_each(const std::function<void(std::string_view, const uint8_t*)>& visit) const override {
-    std::vector<const std::pair<const std::string, std::unique_ptr<uint8_t[]>>*> entries;
-    entries.reserve(values_.size());
-    for (const auto& entry : values_) entries.push_back(&entry);
-    std::sort(entries.begin(), entries.end(), [](auto* a, auto* b) { return a->first < b->first; });
-    for (const auto* entry : entries) visit(entry->first, entry->second.get());
+    std::vector<std::pair<std::string, const uint8_t*>> entries;
+    for (const auto& [ns, rows] : namespaces_)
+      rows->for_each_entry([&](std::string_view key, const uint8_t* row) {
+        entries.emplace_back(encode_state_key(key_group_of(key), key, ns), row);
+      });
+    std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& [address, row] : entries) visit(address, row);
   }
 
-  int64_t value_size() const override { return value_size_; }
+  int64_t row_size() const override { return row_size_; }
 
  private:
-  int64_t value_size_;
-  std::unordered_map<std::string, std::unique_ptr<uint8_t[]>> values_;
+  int64_t row_size_;
+  std::map<int64_t, std::unique_ptr<flow_agg_table>> namespaces_;
 };
 
 class HeapStateBackend final : public StateBackend {
  public:
-  StateTable& table(const std::string& name, int64_t value_size) override {
+  StateTable& table(const std::string& name, int64_t row_size) override {
     auto& slot = tables_[name];
-    if (!slot) slot = std::make_unique<HeapStateTable>(value_size);
+    if (!slot) slot = std::make_unique<HeapStateTable>(row_size);
     return *slot;
   }
 

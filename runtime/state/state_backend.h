@@ -1,11 +1,15 @@
 // Keyed state behind one interface (architecture.md, "State, time and checkpoints"): fixed-size
-// value rows addressed by (key group, key bytes, namespace), in tables of one operator each.
-// Windows, joins and timers use only this interface, so the heap backend here and the RocksDB
-// backend of issue 5 are interchangeable.
+// accumulator rows addressed by (key group, key bytes, namespace), in tables of one operator
+// each. Windows (and, next, joins) use only this interface, so the heap backend here and the
+// RocksDB backend of issue 5 are interchangeable.
 //
-// The full address is encoded as RocksDB will store it: big-endian key group (2 bytes), the
-// memcomparable key bytes, then the namespace (8 bytes, big-endian with the sign bit flipped), so
-// iterating a table in byte order visits key groups, then keys, then namespaces in order.
+// A table is partitioned by namespace (a window slice, a session generation, a join time
+// bucket): operators create rows in a namespace, read a namespace's rows in key order when
+// they fire, and drop a whole namespace when it is past its lifetime, which is how state stays
+// bounded on an endless input. The rows of one namespace are a flow_agg_table: the open-
+// addressing table generated code already knows (abi.h), so accumulator updates stay inline.
+// The key group is derived from the key, never stored by the caller: RocksDB prefixes it to
+// the address (encode_state_key), the heap backend needs it only to rescale.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +18,8 @@
 #include <string>
 #include <string_view>
 
+#include "agg/agg_table.h"
+
 namespace flow {
 
 constexpr uint32_t kDefaultMaxParallelism = 128;
@@ -21,28 +27,33 @@ constexpr uint32_t kDefaultMaxParallelism = 128;
 // hash(key) % max_parallelism: the unit in which state moves when parallelism changes.
 uint32_t key_group_of(std::string_view key, uint32_t max_parallelism = kDefaultMaxParallelism);
 
-// (key group, key, namespace) as one byte string, in the order described above.
+// (key group, key, namespace) as one byte string: big-endian key group (2 bytes), the key's
+// memcomparable bytes, the namespace (8 bytes, big-endian with the sign bit flipped), so that
+// byte order visits key groups, then keys, then namespaces in order (RocksDB's key layout).
 std::string encode_state_key(uint32_t key_group, std::string_view key, int64_t name_space);
 
 class StateTable {
  public:
   virtual ~StateTable() = default;
-  // The value of the address, or nullptr. Stays valid until the entry is removed.
-  virtual uint8_t* find(uint32_t key_group, std::string_view key, int64_t name_space) = 0;
-  // The value of the address, created zero-filled when absent (*created tells which).
-  virtual uint8_t* get_or_create(uint32_t key_group, std::string_view key, int64_t name_space, bool* created) = 0;
-  virtual bool remove(uint32_t key_group, std::string_view key, int64_t name_space) = 0;
+  // The rows of `name_space`, created empty when absent. Stays valid until dropped.
+  virtual flow_agg_table& rows(int64_t name_space) = 0;
+  // The rows of `name_space`, or nullptr.
+  virtual flow_agg_table* find_rows(int64_t name_space) = 0;
+  // Frees every row of `name_space` (and the strings and sets they own).
+  virtual void drop(int64_t name_space) = 0;
+  virtual std::size_t namespaces() const = 0;
+  // Rows over all namespaces.
   virtual std::size_t size() const = 0;
-  // Every entry in encoded-address order: (encoded address, value).
-  virtual void for_each(const std::function<void(std::string_view address, const uint8_t* value)>& visit) const = 0;
-  virtual int64_t value_size() const = 0;
+  // Every row in encoded-address order (key group, key, namespace): snapshots and rescaling.
+  virtual void for_each(const std::function<void(std::string_view address, const uint8_t* row)>& visit) const = 0;
+  virtual int64_t row_size() const = 0;
 };
 
 class StateBackend {
  public:
   virtual ~StateBackend() = default;
-  // The table of one operator (a column family in RocksDB); values are `value_size` bytes.
-  virtual StateTable& table(const std::string& name, int64_t value_size) = 0;
+  // The table of one operator (a column family in RocksDB); rows are `row_size` bytes.
+  virtual StateTable& table(const std::string& name, int64_t row_size) = 0;
 };
 
 std::unique_ptr<StateBackend> make_heap_state_backend();

@@ -58,6 +58,7 @@ typedef struct flow_sink flow_sink;           /* an output: stdout, file or null
 typedef struct flow_agg_table flow_agg_table; /* keyed accumulators of one aggregate */
 typedef struct flow_key_buf flow_key_buf;     /* scratch for building one encoded key */
 typedef struct flow_distinct_set flow_distinct_set; /* state of one count_distinct */
+typedef struct flow_window flow_window;       /* one windowed aggregate operator */
 
 /* ---------------------------------------------------------------- source batches */
 
@@ -219,12 +220,55 @@ flow_distinct_set *flow_distinct_new(flow_agg_table *t);
 void flow_distinct_add_i64(flow_distinct_set *s, int64_t v); /* also bool, f64 bits, times */
 void flow_distinct_add_str(flow_distinct_set *s, const char *p, int64_t len);
 int64_t flow_distinct_count(flow_distinct_set *s);
+/* Adds every value of `from` (may be NULL) to `into` (merging windows and sessions). */
+void flow_distinct_merge(flow_distinct_set *into, const flow_distinct_set *from);
+/* The encoded bytes in `k` (valid until the next flow_key_* call on it). */
+const uint8_t *flow_key_data(flow_key_buf *k, int64_t *len);
+
+/* ---------------------------------------------------------------- event time and windows */
+
+/* A record of source `source_index` with event time `t` has gone through its pipeline: the
+ * source's watermark becomes max(W, t - lag) and, if it moved, every window operator fed by
+ * the source fires what is due (language.md "Time, precisely"). Returns a status. */
+int32_t flow_source_advance(flow_ctx *ctx, int32_t source_index, int64_t t);
+/* Processing time in epoch milliseconds: the event time of `time ingestion` and `time
+ * processing` records (the real clock, or the test clock of --test-clock). */
+int64_t flow_clock_ms(flow_ctx *ctx);
+
+/* What flow_window_upsert tells generated code about the record it placed. */
+typedef struct flow_window_hit {
+  flow_agg_table *state; /* owns the row: copy strings and create sets there */
+  int64_t seq;           /* the record's arrival number in this operator (first/last/arg_*) */
+  int32_t is_new;        /* the row was created zero-filled: initialise keys and sets */
+  int32_t refire;        /* a window holding the record has fired already: after updating the
+                            row, call flow_window_refire */
+} flow_window_hit;
+
+flow_window *flow_ctx_window(flow_ctx *ctx, int32_t index);
+/* Places a record with event time `t` and encoded key (key, len) and returns the accumulator
+ * row to update (one slice of a sliding or cumulating window, the window of a tumbling one,
+ * the session of a session window). Returns NULL when every window of the record is past its
+ * allowed lateness: generated code then hands the record to the late stream, if there is one
+ * (otherwise the runtime has counted it as dropped). */
+uint8_t *flow_window_upsert(flow_window *w, const uint8_t *key, int64_t len, int64_t t,
+                            flow_window_hit *hit);
+/* Fires again, at once, the already-fired windows of the last upserted record (a late record
+ * within the allowed lateness). Returns a status. */
+int32_t flow_window_refire(flow_window *w);
+
+/* Generated functions of a windowed aggregate:
+ *  - merge: folds the accumulators of row `from` into row `into` (a zero-filled `into` takes
+ *    from's keys too); strings and sets it keeps are created in `state`.
+ *  - emit: the output record of a (combined) row for the window [start, end); runs the
+ *    pipeline that follows, whose records have event time end - 1. Returns a status. */
+typedef void (*flow_merge_fn)(flow_ctx *ctx, flow_agg_table *state, uint8_t *into, const uint8_t *from);
+typedef int32_t (*flow_window_emit_fn)(flow_ctx *ctx, const void *row, int64_t start, int64_t end);
 
 /* ---------------------------------------------------------------- job description */
 
 /* Generated code defines `void flow_job_setup(flow_job_builder *b)` that describes the whole
  * job with the calls below; the runtime builds and runs it. Indexes are assigned in call
- * order, starting at 0 for each kind (params, sources, sinks, aggregates). All strings are
+ * order, starting at 0 for each kind (params, sources, sinks, aggregates, windows). All strings are
  * NUL-terminated constants that outlive the job. */
 typedef void (*flow_job_setup_fn)(flow_job_builder *b);
 
@@ -255,6 +299,32 @@ void flow_job_sink_field(flow_job_builder *b, const char *name);
  * has been read to the end, every row is handed to `emit` in key order. */
 void flow_job_aggregate(flow_job_builder *b, int32_t source_index, int64_t row_size,
                         flow_row_fn emit);
+
+/* The event time of source `source_index` (after flow_job_source): `kind` FIELD (the pipeline
+ * passes each record's timestamp to flow_source_advance), INGESTION or PROCESSING (the
+ * pipeline reads flow_clock_ms); watermark = largest time - lag_ms; idle_ms < 0: never idle. */
+enum flow_time_kind { FLOW_TIME_FIELD = 1, FLOW_TIME_INGESTION = 2, FLOW_TIME_PROCESSING = 3 };
+void flow_job_source_time(flow_job_builder *b, int32_t kind, int64_t lag_ms, int64_t idle_ms);
+
+enum flow_window_kind {
+  FLOW_WINDOW_TUMBLING = 1, /* size */
+  FLOW_WINDOW_SLIDING = 2,  /* size, every = slide */
+  FLOW_WINDOW_SESSION = 3,  /* gap = size */
+  FLOW_WINDOW_CUMULATING = 4 /* size, step = slide */
+};
+enum flow_window_flags {
+  FLOW_WINDOW_EMIT_FINAL = 1, /* fire once, at end + lateness */
+  FLOW_WINDOW_LATE_STREAM = 2 /* records past lateness go to a late stream, not dropped */
+};
+/* A windowed aggregate. `where` ("line:col" of the stage) names it in messages; early_every_ms
+ * < 0: no early firings. Its inputs follow with flow_job_window_input. */
+void flow_job_window(flow_job_builder *b, const char *where, int32_t kind, int64_t size_ms,
+                     int64_t slide_ms, int64_t lateness_ms, int32_t flags, int64_t early_every_ms,
+                     int64_t row_size, flow_merge_fn merge, flow_window_emit_fn emit);
+/* One input of the last window: the watermark of source `source_index`, or of the output of
+ * window `window_index` (the other argument is -1). Its watermark is the minimum over its
+ * inputs. */
+void flow_job_window_input(flow_job_builder *b, int32_t source_index, int32_t window_index);
 
 /* ---------------------------------------------------------------- entry points */
 

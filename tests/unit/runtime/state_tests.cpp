@@ -20,24 +20,30 @@ std::string key8(uint64_t v) {
 
 }  // namespace
 
-TEST_CASE("state: values are created zeroed, found, kept in place and removed") {
+TEST_CASE("state: rows are created zeroed per namespace, kept in place, and dropped by namespace") {
   auto backend = flow::make_heap_state_backend();
   flow::StateTable& table = backend->table("window-0", 16);
-  bool created = false;
-  uint8_t* v = table.get_or_create(3, "k", 100, &created);
-  CHECK(created);
+  int32_t is_new = 0;
+  std::string k = key8(7);
+  auto* key = reinterpret_cast<const uint8_t*>(k.data());
+  uint8_t* v = table.rows(100).upsert(key, k.size(), &is_new);
+  CHECK(is_new == 1);
   CHECK(std::all_of(v, v + 16, [](uint8_t b) { return b == 0; }));
   v[0] = 42;
-  CHECK(table.get_or_create(3, "k", 100, &created) == v);
-  CHECK_FALSE(created);
-  CHECK(table.find(3, "k", 101) == nullptr);
-  CHECK(table.find(4, "k", 100) == nullptr);
-  // Many more entries: the first value does not move.
-  for (int i = 0; i < 20000; ++i) table.get_or_create(static_cast<uint32_t>(i % 128), key8(i), i, nullptr);
-  CHECK(table.find(3, "k", 100) == v);
+  CHECK(table.rows(100).upsert(key, k.size(), &is_new) == v);
+  CHECK(is_new == 0);
+  CHECK(table.find_rows(101) == nullptr);
+  // Many more rows in other namespaces: the first row does not move.
+  for (int i = 0; i < 20000; ++i) {
+    std::string other = key8(static_cast<uint64_t>(i));
+    table.rows(i % 10).upsert(reinterpret_cast<const uint8_t*>(other.data()), other.size(), &is_new);
+  }
+  CHECK(table.rows(100).upsert(key, k.size(), &is_new) == v);
   CHECK(v[0] == 42);
-  CHECK(table.remove(3, "k", 100));
-  CHECK_FALSE(table.remove(3, "k", 100));
+  CHECK(table.size() == 20001);
+  CHECK(table.namespaces() == 11);
+  table.drop(100);
+  CHECK(table.find_rows(100) == nullptr);
   CHECK(table.size() == 20000);
   CHECK(&backend->table("window-0", 16) == &table);
   CHECK(&backend->table("join-1", 8) != &table);
@@ -49,12 +55,11 @@ TEST_CASE("state: iteration follows key group, then key, then namespace (negativ
   flow::StateTable& table = backend->table("t", 8);
   std::vector<std::tuple<uint32_t, std::string, int64_t>> expected;
   for (int i = 0; i < 500; ++i) {
-    uint32_t group = static_cast<uint32_t>(random() % 128);
     std::string key = key8(random() % 50);
     int64_t ns = static_cast<int64_t>(random() % 2000) - 1000;
-    bool created = false;
-    table.get_or_create(group, key, ns, &created);
-    if (created) expected.emplace_back(group, key, ns);
+    int32_t is_new = 0;
+    table.rows(ns).upsert(reinterpret_cast<const uint8_t*>(key.data()), key.size(), &is_new);
+    if (is_new) expected.emplace_back(flow::key_group_of(key), key, ns);
   }
   std::sort(expected.begin(), expected.end());
   std::vector<std::string> visited;

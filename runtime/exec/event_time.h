@@ -1,0 +1,84 @@
+// The event-time graph of a job: each source's watermark, each window operator's input
+// watermark (the minimum over its inputs, time/watermark.h), and the propagation between them.
+// A source's watermark moves after each of its records (flow_source_advance); an operator
+// fires what the new watermark makes due and only then passes the watermark on to the
+// operators fed by its output (architecture.md), so chained windows see their input's
+// firings before the watermark that caused them.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "exec/job_spec.h"
+#include "state/state_backend.h"
+#include "time/watermark.h"
+#include "window/window_operator.h"
+
+namespace flow {
+
+// Processing time: the system clock, or for tests a clock that starts at `start` and moves
+// `step` ms at every reading (--test-clock START:STEP), so ingestion time is reproducible.
+class JobClock {
+ public:
+  void use_test_clock(int64_t start, int64_t step) {
+    test_ = true;
+    now_ = start;
+    step_ = step;
+  }
+  int64_t now_ms();
+
+ private:
+  bool test_ = false;
+  int64_t now_ = 0;
+  int64_t step_ = 0;
+};
+
+class EventTimeGraph {
+ public:
+  // Creates the window operators of `spec` with their state in `backend`.
+  void build(const JobSpec& spec, flow_ctx& ctx, StateBackend& backend);
+
+  flow_window* window(int32_t index) { return windows_[static_cast<std::size_t>(index)].op.get(); }
+  std::size_t window_count() const { return windows_.size(); }
+
+  // A record of `source` with event time t has been processed.
+  int32_t source_record(int32_t source, int64_t t) {
+    SourceTime& s = sources_[static_cast<std::size_t>(source)];
+    int64_t w = t < INT64_MIN + s.lag ? INT64_MIN : t - s.lag;
+    if (w <= s.watermark) return 0;
+    s.watermark = w;
+    return forward(s.downstream, w);
+  }
+  // The source has been read to the end: its watermark becomes +infinity.
+  int32_t end_of_source(int32_t source);
+  // Between batches: early firings that processing time has made due.
+  int32_t tick();
+
+  JobClock& clock() { return clock_; }
+
+ private:
+  struct Edge {
+    int32_t window;
+    int32_t input;  // which input of that window
+  };
+  struct SourceTime {
+    int64_t lag = 0;
+    int64_t watermark = kWatermarkStart;
+    std::vector<Edge> downstream;
+  };
+  struct WindowTime {
+    std::unique_ptr<flow_window> op;
+    std::unique_ptr<CombinedWatermark> input;
+    std::vector<Edge> downstream;
+    int64_t next_early = INT64_MIN;
+  };
+
+  int32_t forward(const std::vector<Edge>& edges, int64_t w);
+
+  std::vector<SourceTime> sources_;
+  std::vector<WindowTime> windows_;
+  JobClock clock_;
+};
+
+}  // namespace flow

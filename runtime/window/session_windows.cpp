@@ -1,0 +1,199 @@
+// Session windows (language.md: a record at t opens [t, t + gap); sessions of one key that
+// overlap or touch merge into one). Each session's accumulator row lives in the operator's
+// state table under (key, session id) in the current generation's namespace; merging folds
+// one row into the other. Timers ordered by (time, key, session) fire sessions at their end
+// (or end + lateness with `emit final`) and free them at end + lateness. Freed rows are
+// reclaimed by moving the live ones into a new generation once they are the minority.
+#include <algorithm>
+#include <set>
+#include <string>
+#include <tuple>
+#include <unordered_map>
+#include <vector>
+
+#include "window/window_operator.h"
+
+namespace flow {
+
+namespace {
+
+class SessionWindows final : public flow_window {
+ public:
+  SessionWindows(const WindowOperatorSpec& spec, flow_ctx& ctx, StateTable& state) : flow_window(spec, ctx, state) {}
+
+  uint8_t* upsert(const uint8_t* key, std::size_t len, int64_t t, flow_window_hit* hit) override {
+    int64_t gap = spec_.size_ms;
+    int64_t start = t;
+    int64_t end = t > INT64_MAX - gap ? INT64_MAX : t + gap;
+    std::string k(reinterpret_cast<const char*>(key), len);
+    auto found = sessions_.find(k);
+    std::vector<Session>* list = found == sessions_.end() ? nullptr : &found->second;
+    // The sessions this record's window overlaps or touches (they are all within lateness:
+    // sessions past it have been freed).
+    std::vector<std::size_t> touching;
+    if (list)
+      for (std::size_t i = 0; i < list->size(); ++i)
+        if ((*list)[i].start <= end && t <= (*list)[i].end) touching.push_back(i);
+    if (touching.empty() && past_lateness(end)) {
+      late_record();
+      return nullptr;
+    }
+    if (!list) list = &sessions_[k];
+    flow_agg_table& rows = state_.rows(generation_);
+    Session* target;
+    if (touching.empty()) {
+      list->push_back(Session{start, end, next_id_++, false});
+      target = &list->back();
+      ++live_;
+    } else {
+      target = &(*list)[touching[0]];
+      cancel_timer(k, *target);
+      Session before = *target;
+      uint8_t* into = row(rows, k, target->id);
+      for (std::size_t j = touching.size(); j-- > 1;) {
+        Session& other = (*list)[touching[j]];
+        cancel_timer(k, other);
+        merge(rows, into, row(rows, k, other.id));
+        target->start = std::min(target->start, other.start);
+        target->end = std::max(target->end, other.end);
+        list->erase(list->begin() + static_cast<std::ptrdiff_t>(touching[j]));
+        --live_;
+        ++dead_;
+      }
+      target->start = std::min(target->start, start);
+      target->end = std::max(target->end, end);
+      // A session that grew is a new window: it has not fired (if its end has passed, the
+      // refire below fires it at once).
+      if (target->start != before.start || target->end != before.end) target->fired = false;
+    }
+    std::string address = row_key(k, target->id);
+    uint8_t* result = rows.upsert(reinterpret_cast<const uint8_t*>(address.data()), address.size(), &hit->is_new);
+    hit->state = &rows;
+    hit->seq = ++seq_;
+    hit->refire = !emit_final() && target->end <= watermark_;
+    schedule(k, *target);
+    last_key_ = k;
+    last_id_ = target->id;
+    return result;
+  }
+
+  int32_t refire() override {
+    Session* s = find(last_key_, last_id_);
+    if (!s) return 0;
+    cancel_timer(last_key_, *s);
+    s->fired = true;
+    schedule(last_key_, *s);
+    return emit(row(state_.rows(generation_), last_key_, s->id), s->start, s->end);
+  }
+
+  int32_t fire_early() override {
+    std::vector<std::tuple<int64_t, std::string, int64_t>> open;
+    for (const auto& [k, list] : sessions_)
+      for (const Session& s : list)
+        if (!s.fired) open.emplace_back(s.end, k, s.id);
+    std::sort(open.begin(), open.end());
+    for (const auto& [end, k, id] : open) {
+      Session* s = find(k, id);
+      if (int32_t status = emit(row(state_.rows(generation_), k, id), s->start, s->end)) return status;
+    }
+    return 0;
+  }
+
+ protected:
+  int32_t on_watermark() override {
+    while (!timers_.empty() && std::get<0>(*timers_.begin()) <= watermark_) {
+      auto [time, k, id] = *timers_.begin();
+      timers_.erase(timers_.begin());
+      Session* s = find(k, id);
+      if (!s) continue;
+      if (!s->fired && (emit_final() || time == s->end)) {
+        s->fired = true;
+        if (int32_t status = emit(row(state_.rows(generation_), k, id), s->start, s->end)) return status;
+      }
+      if (past_lateness(s->end)) {
+        remove(k, id);
+      } else {
+        schedule(k, *s);
+      }
+    }
+    if (dead_ > 1024 && dead_ > live_) compact();
+    return 0;
+  }
+
+ private:
+  struct Session {
+    int64_t start;
+    int64_t end;
+    int64_t id;
+    bool fired;
+  };
+  using TimerEntry = std::tuple<int64_t, std::string, int64_t>;  // (time, key, session id)
+
+  int64_t lateness_end(int64_t end) const { return end > INT64_MAX - spec_.lateness_ms ? INT64_MAX : end + spec_.lateness_ms; }
+  bool past_lateness(int64_t end) const { return lateness_end(end) <= watermark_; }
+  // The next thing that happens to a session: it fires (at its end, or at end + lateness with
+  // `emit final`), or, once fired, it is freed at end + lateness.
+  int64_t timer_time(const Session& s) const { return s.fired || emit_final() ? lateness_end(s.end) : s.end; }
+  void schedule(const std::string& k, Session& s) { timers_.insert(TimerEntry{timer_time(s), k, s.id}); }
+  void cancel_timer(const std::string& k, const Session& s) { timers_.erase(TimerEntry{timer_time(s), k, s.id}); }
+
+  static std::string row_key(const std::string& k, int64_t id) {
+    std::string address = k;
+    for (int shift = 56; shift >= 0; shift -= 8) address += static_cast<char>((static_cast<uint64_t>(id) >> shift) & 0xFF);
+    return address;
+  }
+  static uint8_t* row(flow_agg_table& rows, const std::string& k, int64_t id) {
+    std::string address = row_key(k, id);
+    return rows.find(reinterpret_cast<const uint8_t*>(address.data()), address.size());
+  }
+
+  Session* find(const std::string& k, int64_t id) {
+    auto it = sessions_.find(k);
+    if (it == sessions_.end()) return nullptr;
+    for (Session& s : it->second)
+      if (s.id == id) return &s;
+    return nullptr;
+  }
+
+  void remove(const std::string& k, int64_t id) {
+    auto it = sessions_.find(k);
+    auto& list = it->second;
+    list.erase(std::remove_if(list.begin(), list.end(), [&](const Session& s) { return s.id == id; }), list.end());
+    if (list.empty()) sessions_.erase(it);
+    --live_;
+    ++dead_;
+  }
+
+  // Moves the live rows into a fresh namespace and frees the old one with its dead rows.
+  void compact() {
+    flow_agg_table& old_rows = state_.rows(generation_);
+    flow_agg_table& new_rows = state_.rows(generation_ + 1);
+    for (const auto& [k, list] : sessions_)
+      for (const Session& s : list) {
+        std::string address = row_key(k, s.id);
+        int32_t is_new = 0;
+        uint8_t* into = new_rows.upsert(reinterpret_cast<const uint8_t*>(address.data()), address.size(), &is_new);
+        merge(new_rows, into, row(old_rows, k, s.id));
+      }
+    state_.drop(generation_);
+    ++generation_;
+    dead_ = 0;
+  }
+
+  std::unordered_map<std::string, std::vector<Session>> sessions_;  // per key, disjoint
+  std::set<TimerEntry> timers_;
+  int64_t generation_ = 0;  // the state namespace holding the rows
+  int64_t next_id_ = 0;
+  std::size_t live_ = 0;
+  std::size_t dead_ = 0;
+  std::string last_key_;
+  int64_t last_id_ = -1;
+};
+
+}  // namespace
+
+std::unique_ptr<flow_window> make_session_windows(const WindowOperatorSpec& spec, flow_ctx& ctx, StateTable& state) {
+  return std::make_unique<SessionWindows>(spec, ctx, state);
+}
+
+}  // namespace flow

@@ -1,0 +1,198 @@
+// Tumbling, sliding and cumulating windows by slicing (architecture.md): a record updates the
+// one slice holding it — a namespace of the operator's state table — and a firing window
+// combines the rows of its slices key by key, so the cost per record does not grow with
+// size / slide. Tumbling windows are one slice each and fire straight from their rows.
+#include <algorithm>
+#include <map>
+#include <numeric>
+#include <vector>
+
+#include "time/windows.h"
+#include "window/window_operator.h"
+
+namespace flow {
+
+SliceGeometry::SliceGeometry(int32_t kind_, int64_t size_, int64_t slide_) : kind(kind_), size(size_), slide(slide_) {
+  if (kind == FLOW_WINDOW_TUMBLING) slide = size;
+  width = kind == FLOW_WINDOW_SLIDING ? std::gcd(size, slide) : slide;
+}
+
+int64_t SliceGeometry::slice_start(int64_t t) const { return align_down(t, width); }
+
+int64_t SliceGeometry::last_end(int64_t a) const {
+  return kind == FLOW_WINDOW_CUMULATING ? align_down(a, size) + size : align_down(a, slide) + size;
+}
+
+int64_t SliceGeometry::first_end_after(int64_t a, int64_t x) const {
+  int64_t lo = std::max(x, a);
+  // Window ends are size + k * slide (sliding, tumbling) or k * step (cumulating).
+  int64_t end = kind == FLOW_WINDOW_CUMULATING ? (floor_div(lo, slide) + 1) * slide
+                                               : size + (floor_div(lo - size, slide) + 1) * slide;
+  return end <= last_end(a) ? end : INT64_MAX;
+}
+
+int64_t SliceGeometry::window_start(int64_t end) const {
+  return kind == FLOW_WINDOW_CUMULATING ? align_down(end - slide, size) : end - size;
+}
+
+namespace {
+
+class SliceWindows final : public flow_window {
+ public:
+  SliceWindows(const WindowOperatorSpec& spec, flow_ctx& ctx, StateTable& state)
+      : flow_window(spec, ctx, state), geometry_(spec.kind, spec.size_ms, spec.slide_ms) {}
+
+  uint8_t* upsert(const uint8_t* key, std::size_t len, int64_t t, flow_window_hit* hit) override {
+    int64_t a = geometry_.slice_start(t);
+    if (a != cached_start_ || !cached_rows_) {
+      if (past_lateness(geometry_.last_end(a))) {
+        late_record();
+        return nullptr;
+      }
+      cached_rows_ = &slice(a);
+      cached_start_ = a;
+    } else if (past_lateness(geometry_.last_end(a))) {  // the watermark moved past the cached slice
+      late_record();
+      return nullptr;
+    }
+    uint8_t* row = cached_rows_->upsert(key, len, &hit->is_new);
+    hit->state = cached_rows_;
+    hit->seq = ++seq_;
+    hit->refire = !emit_final() && geometry_.first_end_after(a, a) <= watermark_;
+    last_slice_ = a;
+    return row;
+  }
+
+  int32_t refire() override {
+    flow_agg_table* rows = state_.find_rows(last_slice_);
+    if (!rows) return 0;
+    std::string key(rows->last_key());
+    // The windows holding the slice that have fired and are not past their lateness.
+    for (int64_t end = geometry_.first_end_after(last_slice_, last_slice_); end != INT64_MAX && end <= watermark_;
+         end = geometry_.first_end_after(last_slice_, end)) {
+      if (past_lateness(end)) continue;
+      if (int32_t status = fire_key(end, key)) return status;
+    }
+    return 0;
+  }
+
+  int32_t fire_early() override {
+    std::vector<int64_t> ends;
+    for (const auto& [a, unused] : slices_)
+      for (int64_t end = geometry_.first_end_after(a, fired_upto_); end != INT64_MAX; end = geometry_.first_end_after(a, end))
+        ends.push_back(end);
+    std::sort(ends.begin(), ends.end());
+    ends.erase(std::unique(ends.begin(), ends.end()), ends.end());
+    for (int64_t end : ends)
+      if (int32_t status = fire_window(end)) return status;
+    return 0;
+  }
+
+ protected:
+  int32_t on_watermark() override {
+    if (watermark_ >= next_due_) {
+      for (;;) {
+        int64_t end = next_window_end();
+        if (end == INT64_MAX || !due(end)) break;
+        if (int32_t status = fire_window(end)) return status;
+        fired_upto_ = end;
+      }
+    }
+    // Every window due by now has fired, including empty ones: a late record that reaches one
+    // of them fires it at once (refire), never again here.
+    int64_t settled = emit_final() && watermark_ != INT64_MAX ? std::max(watermark_, INT64_MIN + spec_.lateness_ms) - spec_.lateness_ms
+                                                            : watermark_;
+    fired_upto_ = std::max(fired_upto_, settled);
+    if (watermark_ >= next_due_) next_due_ = due_time(next_window_end());
+    // Slices whose every window is past its lateness are freed.
+    while (!slices_.empty() && past_lateness(geometry_.last_end(slices_.begin()->first))) {
+      if (slices_.begin()->first == cached_start_) cached_rows_ = nullptr;
+      state_.drop(slices_.begin()->first);
+      slices_.erase(slices_.begin());
+    }
+    return 0;
+  }
+
+ private:
+  bool past_lateness(int64_t end) const { return end > INT64_MAX - spec_.lateness_ms || end + spec_.lateness_ms <= watermark_; }
+  // When the window ending at `end` fires: at its end, or at end + lateness for `emit final`.
+  int64_t due_time(int64_t end) const {
+    if (end == INT64_MAX) return INT64_MAX;
+    return emit_final() ? (end > INT64_MAX - spec_.lateness_ms ? INT64_MAX : end + spec_.lateness_ms) : end;
+  }
+  bool due(int64_t end) const { return due_time(end) <= watermark_; }
+
+  flow_agg_table& slice(int64_t a) {
+    auto [it, created] = slices_.try_emplace(a, 0);
+    if (created) next_due_ = std::min(next_due_, due_time(geometry_.first_end_after(a, fired_upto_)));
+    return state_.rows(a);
+  }
+
+  // The smallest end of a window that has not fired and holds a slice.
+  int64_t next_window_end() const {
+    int64_t best = INT64_MAX;
+    for (const auto& [a, unused] : slices_) best = std::min(best, geometry_.first_end_after(a, fired_upto_));
+    return best;
+  }
+
+  // Every key of the window ending at `end`, in key order.
+  int32_t fire_window(int64_t end) {
+    int64_t start = geometry_.window_start(end);
+    std::vector<flow_agg_table*> parts;
+    for (auto it = slices_.lower_bound(start); it != slices_.end() && it->first < end; ++it)
+      if (flow_agg_table* rows = state_.find_rows(it->first); rows && rows->size() > 0) parts.push_back(rows);
+    if (parts.empty()) return 0;
+    if (parts.size() == 1) {
+      for (const auto& entry : parts[0]->entries_in_key_order())
+        if (int32_t status = emit(entry.row, start, end)) return status;
+      return 0;
+    }
+    flow_agg_table combined(state_.row_size());
+    for (flow_agg_table* part : parts)
+      part->for_each_entry([&](std::string_view key, const uint8_t* row) {
+        int32_t is_new = 0;
+        merge(combined, combined.upsert(reinterpret_cast<const uint8_t*>(key.data()), key.size(), &is_new), row);
+      });
+    for (const auto& entry : combined.entries_in_key_order())
+      if (int32_t status = emit(entry.row, start, end)) return status;
+    return 0;
+  }
+
+  // One key of the window ending at `end` (a late firing).
+  int32_t fire_key(int64_t end, const std::string& key) {
+    int64_t start = geometry_.window_start(end);
+    flow_agg_table combined(state_.row_size());
+    int32_t is_new = 0;
+    auto* k = reinterpret_cast<const uint8_t*>(key.data());
+    uint8_t* into = combined.upsert(k, key.size(), &is_new);
+    for (auto it = slices_.lower_bound(start); it != slices_.end() && it->first < end; ++it)
+      if (flow_agg_table* rows = state_.find_rows(it->first))
+        if (const uint8_t* row = rows->find(k, key.size())) merge(combined, into, row);
+    return emit(into, start, end);
+  }
+
+  SliceGeometry geometry_;
+  std::map<int64_t, int> slices_;  // the live slices (their rows are state namespaces)
+  int64_t fired_upto_ = INT64_MIN;  // every window ending at or before it has fired
+  int64_t next_due_ = INT64_MAX;    // the watermark at which the next firing is due
+  int64_t last_slice_ = 0;
+  int64_t cached_start_ = 0;
+  flow_agg_table* cached_rows_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<flow_window> make_session_windows(const WindowOperatorSpec& spec, flow_ctx& ctx, StateTable& state);
+
+std::unique_ptr<flow_window> make_window_operator(const WindowOperatorSpec& spec, flow_ctx& ctx, StateTable& state) {
+  if (spec.kind == FLOW_WINDOW_SESSION) return make_session_windows(spec, ctx, state);
+  return std::make_unique<SliceWindows>(spec, ctx, state);
+}
+
+}  // namespace flow
+
+int32_t flow_window::advance(int64_t w) {
+  if (w <= watermark_) return 0;
+  watermark_ = w;
+  return on_watermark();
+}

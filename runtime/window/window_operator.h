@@ -1,0 +1,88 @@
+// Windowed aggregation operators (language.md sections 3 "Time, precisely" and 4): the runtime
+// half of a windowed aggregate. Generated code encodes the key and updates the accumulators
+// inline; the operator decides which state row a record updates, whether it is late, and when
+// windows fire, and it keeps its rows only through the StateBackend interface.
+//
+// Rules (equal to Flink's, whose watermark is ours minus 1 ms):
+//  - a record is judged against the watermark W in force before it (the input's watermark);
+//  - a window [start, end) past its lateness (end + lateness <= W) ignores a record; a record
+//    every window ignores is late (the late stream gets it, or it is dropped and counted);
+//  - by default a window fires when W reaches its end, and again at once for every record added
+//    while end <= W < end + lateness; `emit final` fires once, when W reaches end + lateness;
+//  - firings are ordered by window end, then key (encoded key bytes), so output is deterministic;
+//  - a window's state is freed when W passes end + lateness.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "exec/job_spec.h"
+#include "flow/abi.h"
+#include "state/state_backend.h"
+
+// The operator behind the opaque flow_window handle of abi.h.
+struct flow_window {
+ public:
+  virtual ~flow_window() = default;
+
+  // flow_window_upsert: the row a record with event time t and key updates, or nullptr if late.
+  virtual uint8_t* upsert(const uint8_t* key, std::size_t len, int64_t t, flow_window_hit* hit) = 0;
+  // flow_window_refire: fires the already-fired windows of the last upserted record again.
+  virtual int32_t refire() = 0;
+  // The input watermark moved to w: fires what is due (in order), frees what is past.
+  int32_t advance(int64_t w);
+  // `emit early every D`: fires every window that has not fired yet with its current result.
+  virtual int32_t fire_early() = 0;
+
+  int64_t watermark() const { return watermark_; }
+  int64_t dropped() const { return dropped_; }
+  const flow::WindowOperatorSpec& spec() const { return spec_; }
+
+ protected:
+  flow_window(const flow::WindowOperatorSpec& spec, flow_ctx& ctx, flow::StateTable& state)
+      : spec_(spec), ctx_(ctx), state_(state) {}
+
+  // Fires and frees what watermark_ (just moved) makes due.
+  virtual int32_t on_watermark() = 0;
+  bool emit_final() const { return (spec_.flags & FLOW_WINDOW_EMIT_FINAL) != 0; }
+  // A record no window takes: counted when there is no late stream to take it.
+  void late_record() {
+    if ((spec_.flags & FLOW_WINDOW_LATE_STREAM) == 0) ++dropped_;
+  }
+  int32_t emit(const uint8_t* row, int64_t start, int64_t end) { return spec_.emit(&ctx_, row, start, end); }
+  void merge(flow_agg_table& into_state, uint8_t* into, const uint8_t* from) { spec_.merge(&ctx_, &into_state, into, from); }
+
+  const flow::WindowOperatorSpec& spec_;
+  flow_ctx& ctx_;
+  flow::StateTable& state_;
+  int64_t watermark_ = INT64_MIN;
+  int64_t dropped_ = 0;
+  int64_t seq_ = 0;
+};
+
+namespace flow {
+
+// Tumbling, sliding and cumulating windows by slicing, or session windows, per spec.kind.
+std::unique_ptr<flow_window> make_window_operator(const WindowOperatorSpec& spec, flow_ctx& ctx, StateTable& state);
+
+// The geometry of tumbling, sliding and cumulating windows over slices: a record updates the
+// one slice [a, a + width) holding it; the windows holding a slice end at the ends listed by
+// first_end_after, up to last_end.
+struct SliceGeometry {
+  int32_t kind;
+  int64_t size;   // window size (cumulating: the maximum)
+  int64_t slide;  // sliding: every; tumbling: size; cumulating: step
+  int64_t width;  // slice width: gcd(size, slide) for sliding, else slide
+
+  SliceGeometry(int32_t kind, int64_t size, int64_t slide);
+  int64_t slice_start(int64_t t) const;
+  // The end of the last window holding the slice that starts at a.
+  int64_t last_end(int64_t a) const;
+  // The smallest end > x of a window holding slice a, or INT64_MAX when there is none.
+  int64_t first_end_after(int64_t a, int64_t x) const;
+  // The start of the window that ends at `end`.
+  int64_t window_start(int64_t end) const;
+};
+
+}  // namespace flow
