@@ -7,9 +7,14 @@ case_dir=$(cd "$(dirname "$case_file")" && pwd)
 name=$(basename "$case_file" .flow)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-# The case's own files (NAME.*) are copied; NAME.expected* stay behind.
+# The case's own files (NAME.*) are copied, and the contents of a folder NAME.data (inputs
+# whose names a verbatim program fixes); NAME.expected* stay behind.
 for f in "$case_dir/$name".*; do
-  case "$f" in *.expected*) ;; *) cp "$f" "$work/" ;; esac
+  case "$f" in
+    *.expected*) ;;
+    *.data) cp -rL "$f/." "$work/" ;;
+    *) cp "$f" "$work/" ;;
+  esac
 done
 cd "$work"
 args=()
