@@ -53,7 +53,7 @@ struct flow_window {
   int32_t emit(const uint8_t* row, int64_t start, int64_t end) { return spec_.emit(&ctx_, row, start, end); }
   void merge(flow_agg_table& into_state, uint8_t* into, const uint8_t* from) { spec_.merge(&ctx_, &into_state, into, from); }
 
-  const flow::WindowOperatorSpec& spec_;
+  const flow::WindowOperatorSpec spec_;  // a copy: the operator outlives nothing it was built from
   flow_ctx& ctx_;
   flow::StateTable& state_;
   int64_t watermark_ = INT64_MIN;
