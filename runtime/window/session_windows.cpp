@@ -1,7 +1,8 @@
 // Session windows (language.md: a record at t opens [t, t + gap); sessions of one key that
 // overlap or touch merge into one). Each session's accumulator row lives in the operator's
 // state table under (key, session id) in the current generation's namespace; merging folds
-// one row into the other. Timers ordered by (time, key, session) fire sessions at their end
+// one row into the other. Event-time timers (time/timer_service.h) ordered by (time, key,
+// session) fire sessions at their end
 // (or end + lateness with `emit final`) and free them at end + lateness. Freed rows are
 // reclaimed by moving the live ones into a new generation once they are the minority.
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "time/timer_service.h"
 #include "window/window_operator.h"
 
 namespace flow {
@@ -101,19 +103,21 @@ class SessionWindows final : public flow_window {
 
  protected:
   int32_t on_watermark() override {
-    while (!timers_.empty() && std::get<0>(*timers_.begin()) <= watermark_) {
-      auto [time, k, id] = *timers_.begin();
-      timers_.erase(timers_.begin());
-      Session* s = find(k, id);
-      if (!s) continue;
-      if (!s->fired && (emit_final() || time == s->end)) {
-        s->fired = true;
-        if (int32_t status = emit(row(state_.rows(generation_), k, id), s->start, s->end)) return status;
-      }
-      if (past_lateness(s->end)) {
-        remove(k, id);
-      } else {
-        schedule(k, *s);
+    // Firing a session schedules its removal (at end + lateness, possibly already due), which
+    // the next round picks up; removals emit nothing, so the firing order is the timers' order.
+    while (timers_.size() > 0 && timers_.next_time() <= watermark_) {
+      for (const Timer& timer : timers_.fire_until(watermark_)) {
+        Session* s = find(timer.key, timer.name_space);
+        if (!s) continue;
+        if (!s->fired && (emit_final() || timer.time == s->end)) {
+          s->fired = true;
+          if (int32_t status = emit(row(state_.rows(generation_), timer.key, s->id), s->start, s->end)) return status;
+        }
+        if (past_lateness(s->end)) {
+          remove(timer.key, timer.name_space);
+        } else {
+          schedule(timer.key, *s);
+        }
       }
     }
     if (dead_ > 1024 && dead_ > live_) compact();
@@ -127,15 +131,15 @@ class SessionWindows final : public flow_window {
     int64_t id;
     bool fired;
   };
-  using TimerEntry = std::tuple<int64_t, std::string, int64_t>;  // (time, key, session id)
 
   int64_t lateness_end(int64_t end) const { return end > INT64_MAX - spec_.lateness_ms ? INT64_MAX : end + spec_.lateness_ms; }
   bool past_lateness(int64_t end) const { return lateness_end(end) <= watermark_; }
   // The next thing that happens to a session: it fires (at its end, or at end + lateness with
   // `emit final`), or, once fired, it is freed at end + lateness.
   int64_t timer_time(const Session& s) const { return s.fired || emit_final() ? lateness_end(s.end) : s.end; }
-  void schedule(const std::string& k, Session& s) { timers_.insert(TimerEntry{timer_time(s), k, s.id}); }
-  void cancel_timer(const std::string& k, const Session& s) { timers_.erase(TimerEntry{timer_time(s), k, s.id}); }
+  // Timers: (time, key, session id as the namespace), fired in that order.
+  void schedule(const std::string& k, Session& s) { timers_.add(Timer{timer_time(s), k, s.id}); }
+  void cancel_timer(const std::string& k, const Session& s) { timers_.remove(Timer{timer_time(s), k, s.id}); }
 
   static std::string row_key(const std::string& k, int64_t id) {
     std::string address = k;
@@ -181,7 +185,7 @@ class SessionWindows final : public flow_window {
   }
 
   std::unordered_map<std::string, std::vector<Session>> sessions_;  // per key, disjoint
-  std::set<TimerEntry> timers_;
+  TimerService timers_;
   int64_t generation_ = 0;  // the state namespace holding the rows
   int64_t next_id_ = 0;
   std::size_t live_ = 0;

@@ -17,18 +17,30 @@ SliceGeometry::SliceGeometry(int32_t kind_, int64_t size_, int64_t slide_) : kin
   width = kind == FLOW_WINDOW_SLIDING ? std::gcd(size, slide) : slide;
 }
 
+// Ends are computed in 128 bits and saturate at INT64_MAX, so timestamps near the ends of the
+// i64 range and the final watermark (+infinity) cannot overflow.
+namespace {
+int64_t saturate(__int128 v) {
+  if (v > INT64_MAX) return INT64_MAX;
+  if (v < INT64_MIN) return INT64_MIN;
+  return static_cast<int64_t>(v);
+}
+__int128 floor_div128(__int128 a, __int128 b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+}  // namespace
+
 int64_t SliceGeometry::slice_start(int64_t t) const { return align_down(t, width); }
 
 int64_t SliceGeometry::last_end(int64_t a) const {
-  return kind == FLOW_WINDOW_CUMULATING ? align_down(a, size) + size : align_down(a, slide) + size;
+  return saturate(__int128{align_down(a, kind == FLOW_WINDOW_CUMULATING ? size : slide)} + size);
 }
 
 int64_t SliceGeometry::first_end_after(int64_t a, int64_t x) const {
-  int64_t lo = std::max(x, a);
+  __int128 lo = std::max(x, a);
   // Window ends are size + k * slide (sliding, tumbling) or k * step (cumulating).
-  int64_t end = kind == FLOW_WINDOW_CUMULATING ? (floor_div(lo, slide) + 1) * slide
-                                               : size + (floor_div(lo - size, slide) + 1) * slide;
-  return end <= last_end(a) ? end : INT64_MAX;
+  __int128 end = kind == FLOW_WINDOW_CUMULATING ? (floor_div128(lo, slide) + 1) * slide
+                                                : size + (floor_div128(lo - size, slide) + 1) * slide;
+  int64_t last = last_end(a);
+  return end <= last && last != INT64_MAX ? static_cast<int64_t>(end) : INT64_MAX;
 }
 
 int64_t SliceGeometry::window_start(int64_t end) const {
