@@ -23,13 +23,6 @@ int32_t fixed_digits(const char* p, const char* end, int count) {
   return v;
 }
 
-bool all_digits(const char* p, const char* end) {
-  if (p == end) return false;
-  for (; p < end; ++p)
-    if (!is_digit(*p)) return false;
-  return true;
-}
-
 // The zone suffix of an ISO timestamp: nothing or `Z` (UTC), `+HH:MM`, `+HHMM` or `+HH`.
 bool parse_zone(const char* p, const char* end, int64_t* offset_ms) {
   *offset_ms = 0;
@@ -155,11 +148,10 @@ int32_t flow_parse_bool(const char* ptr, int64_t len, uint8_t* out) {
 }
 
 int32_t flow_parse_timestamp(const char* ptr, int64_t len, int64_t* out) {
-  const char* end = ptr + len;
-  const char* digits = (len > 0 && *ptr == '-') ? ptr + 1 : ptr;
-  // A bare number is epoch milliseconds; ISO text always has a `-` after four digits.
-  if (all_digits(digits, end)) return flow_parse_i64(ptr, len, out);
-  return parse_iso_timestamp(ptr, end, out) ? 1 : 0;
+  // A bare number (no `+`) is epoch milliseconds; ISO text never parses as one, having a `-`
+  // after four digits.
+  if (len > 0 && *ptr != '+' && flow_parse_i64(ptr, len, out)) return 1;
+  return parse_iso_timestamp(ptr, ptr + len, out) ? 1 : 0;
 }
 
 int32_t flow_parse_duration(const char* ptr, int64_t len, int64_t* out) {

@@ -55,23 +55,19 @@ class SliceWindows final : public flow_window {
       : flow_window(spec, ctx, state), geometry_(spec.kind, spec.size_ms, spec.slide_ms) {}
 
   uint8_t* upsert(const uint8_t* key, std::size_t len, int64_t t, flow_window_hit* hit) override {
-    int64_t a = geometry_.slice_start(t);
-    if (a != cached_start_ || !cached_rows_) {
-      if (past_lateness(geometry_.last_end(a))) {
-        late_record();
-        return nullptr;
-      }
-      cached_rows_ = &slice(a);
-      cached_start_ = a;
-    } else if (past_lateness(geometry_.last_end(a))) {  // the watermark moved past the cached slice
+    // Records mostly fall into the slice of the record before: no divisions then.
+    bool in_cached = cached_rows_ && static_cast<uint64_t>(t) - static_cast<uint64_t>(cached_.start) <
+                                         static_cast<uint64_t>(geometry_.width);
+    if (!in_cached) enter_slice(geometry_.slice_start(t));
+    if (past_lateness(cached_.last_end)) {  // also when the watermark moved past the cached slice
       late_record();
       return nullptr;
     }
     uint8_t* row = cached_rows_->upsert(key, len, &hit->is_new);
     hit->state = cached_rows_;
     hit->seq = ++seq_;
-    hit->refire = !emit_final() && geometry_.first_end_after(a, a) <= watermark_;
-    last_slice_ = a;
+    hit->refire = !emit_final() && cached_.first_end <= watermark_;
+    last_slice_ = cached_.start;
     return row;
   }
 
@@ -118,7 +114,7 @@ class SliceWindows final : public flow_window {
     if (watermark_ >= next_due_) next_due_ = due_time(next_window_end());
     // Slices whose every window is past its lateness are freed.
     while (!slices_.empty() && past_lateness(geometry_.last_end(slices_.begin()->first))) {
-      if (slices_.begin()->first == cached_start_) cached_rows_ = nullptr;
+      if (slices_.begin()->first == cached_.start) cached_rows_ = nullptr;
       state_.drop(slices_.begin()->first);
       slices_.erase(slices_.begin());
     }
@@ -133,6 +129,13 @@ class SliceWindows final : public flow_window {
     return emit_final() ? (end > INT64_MAX - spec_.lateness_ms ? INT64_MAX : end + spec_.lateness_ms) : end;
   }
   bool due(int64_t end) const { return due_time(end) <= watermark_; }
+
+  // Makes the slice starting at a the cached one; its rows are created only when the record
+  // is not late.
+  void enter_slice(int64_t a) {
+    cached_ = CachedSlice{a, geometry_.last_end(a), geometry_.first_end_after(a, a)};
+    cached_rows_ = past_lateness(cached_.last_end) ? nullptr : &slice(a);
+  }
 
   flow_agg_table& slice(int64_t a) {
     auto [it, created] = slices_.try_emplace(a, 0);
@@ -188,7 +191,13 @@ class SliceWindows final : public flow_window {
   int64_t fired_upto_ = INT64_MIN;  // every window ending at or before it has fired
   int64_t next_due_ = INT64_MAX;    // the watermark at which the next firing is due
   int64_t last_slice_ = 0;
-  int64_t cached_start_ = 0;
+  // The slice of the last record and what upsert needs of it; cached_rows_ is null when it has
+  // no rows (freed, or late when entered).
+  struct CachedSlice {
+    int64_t start = 0;
+    int64_t last_end = 0;   // of the last window holding it
+    int64_t first_end = 0;  // of the first window holding it
+  } cached_;
   flow_agg_table* cached_rows_ = nullptr;
 };
 
