@@ -52,7 +52,7 @@ uint8_t* flow_agg_table::upsert(const uint8_t* key, std::size_t key_len, int32_t
                                      : entries_[entry].key_len == key_len && std::memcmp(entries_[entry].key, key, key_len) == 0;
     if (same) {
       *is_new = 0;
-      last_key_ = std::string_view(reinterpret_cast<const char*>(entries_[entry].key), key_len);
+      last_entry_ = entry;
       return row_at(entry);
     }
   }
@@ -66,7 +66,7 @@ uint8_t* flow_agg_table::upsert(const uint8_t* key, std::size_t key_len, int32_t
   while (slots_[i].entry_plus_one != 0) i = (i + 1) & mask_;
   slots_[i] = Slot{short_key, static_cast<uint32_t>(entries_.size()), check};
   *is_new = 1;
-  last_key_ = std::string_view(reinterpret_cast<const char*>(stored_key), key_len);
+  last_entry_ = entries_.size() - 1;
   return row;
 }
 
@@ -108,15 +108,28 @@ const std::vector<flow_agg_table::KeyedRow>& flow_agg_table::entries_in_key_orde
   return sorted_;
 }
 
+// Sorted on the first 8 key bytes read big-endian (most keys are one number: the whole key),
+// so comparisons rarely leave the sort array; equal prefixes fall back to the full bytes.
 std::vector<uint32_t> flow_agg_table::key_order() const {
-  std::vector<uint32_t> order(entries_.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<uint32_t>(i);
-  std::sort(order.begin(), order.end(), [this](uint32_t a, uint32_t b) {
-    const Entry& x = entries_[a];
-    const Entry& y = entries_[b];
+  struct Ranked {
+    uint64_t prefix;
+    uint32_t entry;
+  };
+  std::vector<Ranked> ranked(entries_.size());
+  for (std::size_t i = 0; i < entries_.size(); ++i) {
+    uint64_t prefix = 0;
+    if (entries_[i].key_len > 0) std::memcpy(&prefix, entries_[i].key, std::min(entries_[i].key_len, sizeof prefix));
+    ranked[i] = Ranked{__builtin_bswap64(prefix), static_cast<uint32_t>(i)};
+  }
+  std::sort(ranked.begin(), ranked.end(), [this](const Ranked& a, const Ranked& b) {
+    if (a.prefix != b.prefix) return a.prefix < b.prefix;
+    const Entry& x = entries_[a.entry];
+    const Entry& y = entries_[b.entry];
     int c = std::memcmp(x.key, y.key, std::min(x.key_len, y.key_len));
     return c != 0 ? c < 0 : x.key_len < y.key_len;
   });
+  std::vector<uint32_t> order(ranked.size());
+  for (std::size_t i = 0; i < ranked.size(); ++i) order[i] = ranked[i].entry;
   return order;
 }
 

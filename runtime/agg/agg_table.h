@@ -38,7 +38,11 @@ struct flow_agg_table {
       visit(std::string_view(reinterpret_cast<const char*>(entries_[i].key), entries_[i].key_len), row_at(i));
   }
   // The key of the row the last upsert returned.
-  std::string_view last_key() const { return last_key_; }
+  std::string_view last_key() const {
+    if (last_entry_ >= entries_.size()) return {};
+    const Entry& e = entries_[last_entry_];
+    return std::string_view(reinterpret_cast<const char*>(e.key), e.key_len);
+  }
 
   // Keys, copied strings and distinct-set strings: lives as long as the table.
   flow::Arena& storage() { return storage_; }
@@ -77,7 +81,7 @@ struct flow_agg_table {
   static uint64_t hash_key(const uint8_t* key, std::size_t key_len, uint64_t& short_key);
 
   int64_t row_size_;
-  std::string_view last_key_;
+  std::size_t last_entry_ = SIZE_MAX;  // of the last upsert: kept as an index so a hit touches no entry
   std::vector<KeyedRow> sorted_;  // entries_in_key_order(), valid while its size is entries_.size()
   std::vector<Entry> entries_;
   std::vector<Slot> slots_;

@@ -103,7 +103,11 @@ RecordDecoder::Outcome CsvDecoder::decode_one() {
   flow_cell* cells = row_cells();
   const int32_t* field_of_column = field_of_column_.data();
   const int32_t known_columns = header_columns_;
-  if (const char* next = decode_plain_csv_record(p, end, known_columns, field_of_column, cells)) {
+  if (input_.fills() != masks_fills_) {
+    masks_ = CsvBlockMasks{};
+    masks_fills_ = input_.fills();
+  }
+  if (const char* next = decode_plain_csv_record(p, end, known_columns, field_of_column, cells, masks_)) {
     const char* line_end = next - 1;
     if (line_end > p && line_end[-1] == '\r') --line_end;
     RowOrigin origin{p, static_cast<int64_t>(line_end - p), line_};

@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "io/csv_plain_record.h"
 #include "io/record_decoder.h"
 
 namespace flow {
@@ -22,6 +23,8 @@ class CsvDecoder final : public RecordDecoder {
 
   int32_t header_columns_ = 0;
   std::vector<int32_t> field_of_column_;  // schema field index per column, -1 if not read
+  CsvBlockMasks masks_;                    // valid while input_.fills() == masks_fills_
+  uint64_t masks_fills_ = 0;
   std::vector<int32_t> column_of_field_;  // column per schema field
 };
 

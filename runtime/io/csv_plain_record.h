@@ -26,14 +26,33 @@ inline uint64_t match_mask(const __m128i (&chunks)[4], char c) {
 
 }  // namespace csv_detail
 
+// The separator masks of one 64-byte block, kept from one record to the next: short records
+// share a block, so each byte is compared once rather than once per record touching it.
+struct CsvBlockMasks {
+  const char* block = nullptr;  // none yet
+  uint64_t newlines = 0;
+  uint64_t quotes = 0;
+  uint64_t commas = 0;
+
+  void scan(const char* at) {
+    __m128i chunks[4];
+    for (int i = 0; i < 4; ++i) chunks[i] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at + 16 * i));
+    block = at;
+    newlines = csv_detail::match_mask(chunks, '\n');
+    quotes = csv_detail::match_mask(chunks, '"');
+    commas = csv_detail::match_mask(chunks, ',');
+  }
+  bool holds(const char* p) const { return block != nullptr && p >= block && p < block + 64; }
+};
+
 // Decodes the record at p if it is plain: fills cells[field_of_column[c]] for the columns
 // c < columns that are read, and returns the first byte after the line end. Returns nullptr
 // (having possibly written some cells, which the caller overwrites) when the record needs the
-// general scanner. Needs 64 readable bytes from every block start it looks at, so it gives up
-// within 64 bytes of `end`.
+// general scanner. Needs 64 readable bytes from every block start it scans, so it gives up
+// within 64 bytes of `end`. `masks` carries the last block scanned to the next call; the caller
+// clears it when the bytes under it change (a refill).
 inline const char* decode_plain_csv_record(const char* p, const char* end, int32_t columns,
-                                           const int32_t* field_of_column, flow_cell* cells) {
-  const char* block = p;
+                                           const int32_t* field_of_column, flow_cell* cells, CsvBlockMasks& masks) {
   const char* field = p;
   int32_t column = 0;
   auto emit = [&](const char* field_end) {
@@ -43,14 +62,20 @@ inline const char* decode_plain_csv_record(const char* p, const char* end, int32
     }
     ++column;
   };
+  if (!masks.holds(p)) {
+    if (end - p < 64) return nullptr;
+    masks.scan(p);
+  }
+  // Bytes of the block before p belong to earlier records.
+  uint64_t from_p = ~uint64_t{0} << (p - masks.block);
+  uint64_t newlines = masks.newlines & from_p;
+  uint64_t quotes = masks.quotes & from_p;
+  uint64_t commas = masks.commas & from_p;
   for (;;) {
-    if (end - block < 64 || block - p > (1 << 20)) return nullptr;
-    __m128i chunks[4];
-    for (int i = 0; i < 4; ++i) chunks[i] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 16 * i));
-    uint64_t newlines = csv_detail::match_mask(chunks, '\n');
+    const char* block = masks.block;
     uint64_t in_record = newlines ? (newlines & (0 - newlines)) - 1 : ~uint64_t{0};
-    if (csv_detail::match_mask(chunks, '"') & in_record) return nullptr;
-    for (uint64_t commas = csv_detail::match_mask(chunks, ',') & in_record; commas; commas &= commas - 1) {
+    if (quotes & in_record) return nullptr;
+    for (commas &= in_record; commas; commas &= commas - 1) {
       const char* comma = block + __builtin_ctzll(commas);
       emit(comma);
       field = comma + 1;
@@ -61,7 +86,11 @@ inline const char* decode_plain_csv_record(const char* p, const char* end, int32
       emit(line_end);
       return column == columns ? newline + 1 : nullptr;
     }
-    block += 64;
+    if (end - (block + 64) < 64 || block + 64 - p > (1 << 20)) return nullptr;
+    masks.scan(block + 64);
+    newlines = masks.newlines;
+    quotes = masks.quotes;
+    commas = masks.commas;
   }
 }
 

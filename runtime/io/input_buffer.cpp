@@ -43,6 +43,7 @@ void InputBuffer::adopt(int fd) {
 
 bool InputBuffer::fill(std::string& error) {
   if (eof_) return true;
+  ++fills_;
   std::size_t pending = size();
   if (buffer_ && begin_ > 0) {
     std::memmove(buffer_.get(), buffer_.get() + begin_, pending);

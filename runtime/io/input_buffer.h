@@ -40,6 +40,8 @@ class InputBuffer {
   // unconsumed bytes already fill it). Invalidates pointers into the buffer. Returns false on a
   // read error (then `error` holds the reason); at end of file sets at_eof().
   bool fill(std::string& error);
+  // How many times fill() has run: pointers into the buffer from an earlier count are stale.
+  uint64_t fills() const { return fills_; }
 
  private:
   std::size_t chunk_size_;
@@ -50,6 +52,7 @@ class InputBuffer {
   int fd_ = -1;
   bool owns_fd_ = false;
   bool eof_ = false;
+  uint64_t fills_ = 0;
 };
 
 }  // namespace flow

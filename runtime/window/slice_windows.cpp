@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 #include <numeric>
+#include <string_view>
 #include <vector>
 
 #include "time/windows.h"
@@ -162,15 +163,37 @@ class SliceWindows final : public flow_window {
         if (int32_t status = emit(entry.row, start, end)) return status;
       return 0;
     }
-    flow_agg_table combined(state_.row_size());
-    for (flow_agg_table* part : parts)
-      part->for_each_entry([&](std::string_view key, const uint8_t* row) {
-        int32_t is_new = 0;
-        merge(combined, combined.upsert(reinterpret_cast<const uint8_t*>(key.data()), key.size(), &is_new), row);
-      });
-    for (const auto& entry : combined.entries_in_key_order())
-      if (int32_t status = emit(entry.row, start, end)) return status;
-    return 0;
+    return fire_merged(parts, start, end);
+  }
+
+  // The rows of several slices combined key by key, in key order: a k-way merge of the slices'
+  // key-ordered entries (each slice is ordered once, when its first window fires), so a firing
+  // neither hashes nor sorts again.
+  int32_t fire_merged(const std::vector<flow_agg_table*>& parts, int64_t start, int64_t end) {
+    struct Cursor {
+      const flow_agg_table::KeyedRow* at;
+      const flow_agg_table::KeyedRow* stop;
+    };
+    std::vector<Cursor> cursors;
+    cursors.reserve(parts.size());
+    for (flow_agg_table* part : parts) {
+      const auto& entries = part->entries_in_key_order();
+      cursors.push_back(Cursor{entries.data(), entries.data() + entries.size()});
+    }
+    flow_agg_table scratch(state_.row_size());  // holds what merged rows point to (strings, sets)
+    std::vector<uint64_t> row(static_cast<std::size_t>(scratch.row_size()) / sizeof(uint64_t));
+    auto* combined = reinterpret_cast<uint8_t*>(row.data());
+    for (;;) {
+      const std::string_view* least = nullptr;
+      for (const Cursor& c : cursors)
+        if (c.at != c.stop && (!least || c.at->key < *least)) least = &c.at->key;
+      if (!least) return 0;
+      std::string_view key = *least;
+      std::fill(row.begin(), row.end(), 0);
+      for (Cursor& c : cursors)
+        if (c.at != c.stop && c.at->key == key) merge(scratch, combined, (c.at++)->row);
+      if (int32_t status = emit(combined, start, end)) return status;
+    }
   }
 
   // One key of the window ending at `end` (a late firing).
