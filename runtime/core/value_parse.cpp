@@ -85,6 +85,21 @@ bool parse_iso_timestamp(const char* p, const char* end, int64_t* out) {
   return true;
 }
 
+// Eight bytes as a number if they are all ASCII digits (the first byte the most significant),
+// or -1. Word-parallel (SWAR): a digit is a byte whose high nibble is 3 both before and after
+// adding 6; pairs, then quads, then the whole are combined with three multiplications.
+int64_t eight_digits(const char* p) {
+  uint64_t word;
+  std::memcpy(&word, p, sizeof word);
+  uint64_t high_nibbles = word & 0xF0F0F0F0F0F0F0F0ULL;
+  uint64_t high_after_six = ((word + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL) >> 4;
+  if ((high_nibbles | high_after_six) != 0x3333333333333333ULL) return -1;
+  uint64_t digits = word - 0x3030303030303030ULL;
+  uint64_t pairs = (digits * 10 + (digits >> 8)) & 0x00FF00FF00FF00FFULL;   // bytes 0, 2, 4, 6
+  uint64_t quads = (pairs * 100 + (pairs >> 16)) & 0x0000FFFF0000FFFFULL;   // lanes 0 and 2
+  return static_cast<int64_t>((quads & 0xFFFF) * 10000 + (quads >> 32));
+}
+
 }  // namespace
 
 extern "C" {
@@ -98,6 +113,11 @@ int32_t flow_parse_i64(const char* ptr, int64_t len, int64_t* out) {
   if (end - p <= 18) {
     // Up to 18 digits cannot overflow: the common case, without overflow checks.
     int64_t value = 0;
+    for (; end - p >= 8; p += 8) {  // long numbers (timestamps, ids) eight digits at a time
+      int64_t eight = eight_digits(p);
+      if (eight < 0) return 0;
+      value = value * 100000000 + eight;
+    }
     for (; p != end; ++p) {
       unsigned digit = static_cast<unsigned>(*p - '0');
       if (digit > 9) return 0;

@@ -83,6 +83,31 @@ bool CsvDecoder::read_header() {
   return true;
 }
 
+// Plain records (one line, no quotes, every column) one after the other; a blank line, an
+// unusual record or the last 64 bytes of the buffer stop the run.
+int64_t CsvDecoder::decode_common(int64_t room) {
+  if (input_.fills() != masks_fills_) {
+    masks_ = CsvBlockMasks{};
+    masks_fills_ = input_.fills();
+  }
+  const int32_t* field_of_column = field_of_column_.data();
+  const int32_t known_columns = header_columns_;
+  const char* p = input_.data();
+  const char* end = p + input_.size();
+  int64_t added = 0;
+  while (added < room && p != end && *p != '\n' && *p != '\r') {
+    const char* next = decode_plain_csv_record(p, end, known_columns, field_of_column, row_cells(), masks_);
+    if (!next) break;
+    const char* line_end = next - 1;
+    if (line_end > p && line_end[-1] == '\r') --line_end;
+    commit_row(RowOrigin{p, static_cast<int64_t>(line_end - p), line_++});
+    p = next;
+    ++added;
+  }
+  input_.consume(static_cast<std::size_t>(p - input_.data()));
+  return added;
+}
+
 RecordDecoder::Outcome CsvDecoder::decode_one() {
   const char* p = input_.data();
   const char* end = p + input_.size();
@@ -103,19 +128,6 @@ RecordDecoder::Outcome CsvDecoder::decode_one() {
   flow_cell* cells = row_cells();
   const int32_t* field_of_column = field_of_column_.data();
   const int32_t known_columns = header_columns_;
-  if (input_.fills() != masks_fills_) {
-    masks_ = CsvBlockMasks{};
-    masks_fills_ = input_.fills();
-  }
-  if (const char* next = decode_plain_csv_record(p, end, known_columns, field_of_column, cells, masks_)) {
-    const char* line_end = next - 1;
-    if (line_end > p && line_end[-1] == '\r') --line_end;
-    RowOrigin origin{p, static_cast<int64_t>(line_end - p), line_};
-    input_.consume(static_cast<std::size_t>(next - p));
-    ++line_;
-    commit_row(origin);
-    return Outcome::row;
-  }
   bool too_long = false;
   CsvRecordExtent extent;
   CsvScan scan = scan_csv_record(

@@ -19,6 +19,7 @@ class CsvDecoder final : public RecordDecoder {
 
  private:
   Outcome decode_one() override;
+  int64_t decode_common(int64_t room) override;
   bool read_header();
 
   int32_t header_columns_ = 0;

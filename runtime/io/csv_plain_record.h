@@ -51,7 +51,7 @@ struct CsvBlockMasks {
 // general scanner. Needs 64 readable bytes from every block start it scans, so it gives up
 // within 64 bytes of `end`. `masks` carries the last block scanned to the next call; the caller
 // clears it when the bytes under it change (a refill).
-inline const char* decode_plain_csv_record(const char* p, const char* end, int32_t columns,
+[[gnu::always_inline]] inline const char* decode_plain_csv_record(const char* p, const char* end, int32_t columns,
                                            const int32_t* field_of_column, flow_cell* cells, CsvBlockMasks& masks) {
   const char* field = p;
   int32_t column = 0;

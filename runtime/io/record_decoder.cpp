@@ -31,7 +31,10 @@ DecodeStep RecordDecoder::next() {
     return DecodeStep::bad_record;
   }
   batch_.num_rows = 0;
-  while (static_cast<std::size_t>(batch_.num_rows) < options_.max_rows) {
+  const auto max_rows = static_cast<int64_t>(options_.max_rows);
+  while (batch_.num_rows < max_rows) {
+    decode_common(max_rows - batch_.num_rows);
+    if (batch_.num_rows == max_rows) break;
     switch (decode_one()) {
       case Outcome::row:
       case Outcome::skipped:

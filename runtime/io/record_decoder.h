@@ -87,6 +87,9 @@ class RecordDecoder {
   // a blank line, reports a bad record (fill bad_), or needs more input. Consumes what it used.
   // Never returns `incomplete` once input().at_eof().
   virtual Outcome decode_one() = 0;
+  // Decodes the common records in one tight loop, adding at most `room` rows; stops at the
+  // first record it leaves to decode_one. Returns how many rows it added.
+  virtual int64_t decode_common(int64_t /*room*/) { return 0; }
 
   flow_cell* row_cells() { return &cells_[static_cast<std::size_t>(batch_.num_rows) * fields_.size()]; }
   void commit_row(const RowOrigin& origin) {

@@ -36,6 +36,31 @@ TEST_CASE("parse i64 accepts signs and the full range, rejects overflow and spac
   CHECK_FALSE(parse_i64("abc", &v));
 }
 
+TEST_CASE("parse i64 of long numbers (read eight digits at a time) agrees with the digit-by-digit rule") {
+  int64_t v = 0;
+  // Every length from 1 to 18 digits, with each position in turn replaced by every non-digit
+  // byte neighbouring the digits and by bytes whose nibbles look like digits.
+  const std::string digits = "918273645546372819";
+  for (std::size_t n = 1; n <= digits.size(); ++n) {
+    std::string text = digits.substr(0, n);
+    REQUIRE(parse_i64(text, &v));
+    CHECK(v == std::stoll(text));
+    REQUIRE(parse_i64("-" + text, &v));
+    CHECK(v == -std::stoll(text));
+    for (std::size_t at = 0; at < n; ++at)
+      for (char bad : {'/', ':', ' ', '\x3f', '\x13', '\xf9', '\xfa', '\xff', '\x00'}) {
+        std::string broken = text;
+        broken[at] = bad;
+        CAPTURE(broken);
+        CHECK_FALSE(parse_i64(broken, &v));
+      }
+  }
+  CHECK(parse_i64("1700000000123", &v));
+  CHECK(v == 1700000000123);
+  CHECK(parse_i64("00000000000000000000042", &v));  // leading zeros beyond 18 digits
+  CHECK(v == 42);
+}
+
 TEST_CASE("parse f64 accepts decimals, exponents and integers, rejects inf and nan") {
   double v = 0;
   CHECK(parse_f64("3", &v));
