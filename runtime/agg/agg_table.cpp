@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "agg/key_buffer.h"
 
@@ -95,7 +96,7 @@ void flow_agg_table::grow() {
 std::vector<uint8_t*> flow_agg_table::rows_in_key_order() const {
   std::vector<uint8_t*> rows;
   rows.reserve(entries_.size());
-  for (uint32_t i : key_order()) rows.push_back(row_at(i));
+  for (const Ranked& r : key_order()) rows.push_back(row_at(r.entry));
   return rows;
 }
 
@@ -103,34 +104,61 @@ const std::vector<flow_agg_table::KeyedRow>& flow_agg_table::entries_in_key_orde
   if (sorted_.size() == entries_.size()) return sorted_;
   sorted_.clear();
   sorted_.reserve(entries_.size());
-  for (uint32_t i : key_order())
-    sorted_.push_back(KeyedRow{std::string_view(reinterpret_cast<const char*>(entries_[i].key), entries_[i].key_len), row_at(i)});
+  for (const Ranked& r : key_order()) {
+    const Entry& e = entries_[r.entry];
+    sorted_.push_back(KeyedRow{std::string_view(reinterpret_cast<const char*>(e.key), e.key_len), row_at(r.entry), r.prefix});
+  }
   return sorted_;
 }
 
-// Sorted on the first 8 key bytes read big-endian (most keys are one number: the whole key),
-// so comparisons rarely leave the sort array; equal prefixes fall back to the full bytes.
-std::vector<uint32_t> flow_agg_table::key_order() const {
-  struct Ranked {
-    uint64_t prefix;
-    uint32_t entry;
-  };
+namespace {
+
+// Least significant byte first radix sort on the prefixes (stable), skipping the bytes every
+// prefix shares — most keys are small numbers whose high bytes are all alike.
+template <typename Ranked>
+void radix_sort_by_prefix(std::vector<Ranked>& items) {
+  uint32_t counts[8][256] = {};
+  for (const Ranked& r : items)
+    for (int b = 0; b < 8; ++b) ++counts[b][(r.prefix >> (8 * b)) & 0xFF];
+  std::vector<Ranked> scratch(items.size());
+  for (int b = 0; b < 8; ++b) {
+    if (counts[b][(items[0].prefix >> (8 * b)) & 0xFF] == items.size()) continue;
+    uint32_t next = 0;
+    for (uint32_t& c : counts[b]) next += std::exchange(c, next);
+    for (const Ranked& r : items) scratch[counts[b][(r.prefix >> (8 * b)) & 0xFF]++] = r;
+    items.swap(scratch);
+  }
+}
+
+}  // namespace
+
+// Sorted on the first 8 key bytes read big-endian (most keys are one number: the whole key);
+// keys with equal prefixes are then ordered by their full bytes.
+std::vector<flow_agg_table::Ranked> flow_agg_table::key_order() const {
   std::vector<Ranked> ranked(entries_.size());
   for (std::size_t i = 0; i < entries_.size(); ++i) {
     uint64_t prefix = 0;
     if (entries_[i].key_len > 0) std::memcpy(&prefix, entries_[i].key, std::min(entries_[i].key_len, sizeof prefix));
     ranked[i] = Ranked{__builtin_bswap64(prefix), static_cast<uint32_t>(i)};
   }
-  std::sort(ranked.begin(), ranked.end(), [this](const Ranked& a, const Ranked& b) {
-    if (a.prefix != b.prefix) return a.prefix < b.prefix;
+  if (ranked.size() >= 128) {
+    radix_sort_by_prefix(ranked);
+  } else {
+    std::sort(ranked.begin(), ranked.end(), [](const Ranked& a, const Ranked& b) { return a.prefix < b.prefix; });
+  }
+  auto full_key_less = [this](const Ranked& a, const Ranked& b) {
     const Entry& x = entries_[a.entry];
     const Entry& y = entries_[b.entry];
     int c = std::memcmp(x.key, y.key, std::min(x.key_len, y.key_len));
     return c != 0 ? c < 0 : x.key_len < y.key_len;
-  });
-  std::vector<uint32_t> order(ranked.size());
-  for (std::size_t i = 0; i < ranked.size(); ++i) order[i] = ranked[i].entry;
-  return order;
+  };
+  for (std::size_t i = 0; i < ranked.size();) {
+    std::size_t j = i + 1;
+    while (j < ranked.size() && ranked[j].prefix == ranked[i].prefix) ++j;
+    if (j - i > 1) std::sort(ranked.begin() + i, ranked.begin() + j, full_key_less);
+    i = j;
+  }
+  return ranked;
 }
 
 flow_distinct_set* flow_agg_table::new_distinct_set() {

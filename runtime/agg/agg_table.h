@@ -29,6 +29,14 @@ struct flow_agg_table {
   struct KeyedRow {
     std::string_view key;
     uint8_t* row;
+    uint64_t prefix;  // the first 8 key bytes read big-endian, zero-padded: compares like them
+
+    bool operator<(const KeyedRow& other) const {
+      return prefix != other.prefix ? prefix < other.prefix : key < other.key;
+    }
+    bool same_key(const KeyedRow& other) const {
+      return prefix == other.prefix && key.size() == other.key.size() && (key.size() <= 8 || key == other.key);
+    }
   };
   const std::vector<KeyedRow>& entries_in_key_order();
   // Every (key, row) in insertion order.
@@ -76,7 +84,12 @@ struct flow_agg_table {
   uint8_t* new_row();
   void grow();
 
-  std::vector<uint32_t> key_order() const;
+  // Entry indexes ordered by key, each with its key prefix.
+  struct Ranked {
+    uint64_t prefix;
+    uint32_t entry;
+  };
+  std::vector<Ranked> key_order() const;
   // The slot hash of a key; keys of up to kShortKey bytes are also returned zero-padded.
   static uint64_t hash_key(const uint8_t* key, std::size_t key_len, uint64_t& short_key);
 

@@ -100,8 +100,8 @@ void CsvSink::timestamp_value(int64_t ms) {
     write_json_timestamp(list, ms);
     return;
   }
-  char text[kMaxValueText];
-  out_.append(text, format_timestamp(text, ms));
+  std::string_view text = timestamp_texts_.format(ms);
+  out_.append(text.data(), text.size());
 }
 
 void CsvSink::list_begin() {

@@ -59,7 +59,9 @@ void JsonlSink::str_value(const char* p, std::size_t n) {
 
 void JsonlSink::timestamp_value(int64_t ms) {
   begin_value();
-  write_json_timestamp(out_, ms);
+  out_.put('"');
+  out_.append(timestamp_texts_.format(ms));
+  out_.put('"');
 }
 
 void JsonlSink::list_begin() {

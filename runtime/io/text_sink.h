@@ -2,6 +2,7 @@
 // (for messages) and how write failures become a job failure.
 #pragma once
 
+#include "core/value_format.h"
 #include "io/sink.h"
 
 namespace flow {
@@ -28,6 +29,7 @@ class TextSink : public flow_sink {
   void report() { failure_.record("cannot write " + destination_ + ": " + out_.error()); }
 
   OutputBuffer out_;
+  TimestampTexts timestamp_texts_;
   std::string destination_;  // "`PATH`" or "to stdout"
   JobFailure& failure_;
 };

@@ -51,24 +51,20 @@ int64_t SliceGeometry::window_start(int64_t end) const {
 namespace {
 
 class SliceWindows final : public flow_window {
+  struct CachedSlice;
+
  public:
   SliceWindows(const WindowOperatorSpec& spec, flow_ctx& ctx, StateTable& state)
       : flow_window(spec, ctx, state), geometry_(spec.kind, spec.size_ms, spec.slide_ms) {}
 
   uint8_t* upsert(const uint8_t* key, std::size_t len, int64_t t, flow_window_hit* hit) override {
-    // Records mostly fall into the slice of the record before: no divisions then.
-    bool in_cached = cached_rows_ && static_cast<uint64_t>(t) - static_cast<uint64_t>(cached_.start) <
-                                         static_cast<uint64_t>(geometry_.width);
-    if (!in_cached) enter_slice(geometry_.slice_start(t));
-    if (past_lateness(cached_.last_end)) {  // also when the watermark moved past the cached slice
-      late_record();
-      return nullptr;
-    }
-    uint8_t* row = cached_rows_->upsert(key, len, &hit->is_new);
-    hit->state = cached_rows_;
+    CachedSlice* slice = cached_slice(t);
+    if (!slice) return nullptr;
+    uint8_t* row = slice->rows->upsert(key, len, &hit->is_new);
+    hit->state = slice->rows;
     hit->seq = ++seq_;
-    hit->refire = !emit_final() && cached_.first_end <= watermark_;
-    last_slice_ = cached_.start;
+    hit->refire = !emit_final() && slice->first_end <= watermark_;
+    last_slice_ = slice->start;
     return row;
   }
 
@@ -115,7 +111,8 @@ class SliceWindows final : public flow_window {
     if (watermark_ >= next_due_) next_due_ = due_time(next_window_end());
     // Slices whose every window is past its lateness are freed.
     while (!slices_.empty() && past_lateness(geometry_.last_end(slices_.begin()->first))) {
-      if (slices_.begin()->first == cached_.start) cached_rows_ = nullptr;
+      for (CachedSlice& c : cache_)
+        if (c.start == slices_.begin()->first) c.rows = nullptr;
       state_.drop(slices_.begin()->first);
       slices_.erase(slices_.begin());
     }
@@ -131,11 +128,27 @@ class SliceWindows final : public flow_window {
   }
   bool due(int64_t end) const { return due_time(end) <= watermark_; }
 
-  // Makes the slice starting at a the cached one; its rows are created only when the record
-  // is not late.
-  void enter_slice(int64_t a) {
-    cached_ = CachedSlice{a, geometry_.last_end(a), geometry_.first_end_after(a, a)};
-    cached_rows_ = past_lateness(cached_.last_end) ? nullptr : &slice(a);
+  // The slice holding t, or nullptr (having counted a late record) when every window holding
+  // it is past its lateness. Out-of-order records mostly fall into one of the last few slices
+  // used, so those are kept with what upsert needs of them: no divisions, no lookups then.
+  CachedSlice* cached_slice(int64_t t) {
+    for (CachedSlice& c : cache_) {
+      if (c.rows && static_cast<uint64_t>(t) - static_cast<uint64_t>(c.start) < static_cast<uint64_t>(geometry_.width)) {
+        if (!past_lateness(c.last_end)) return &c;
+        break;  // the watermark has moved past it since
+      }
+    }
+    int64_t a = geometry_.slice_start(t);
+    CachedSlice entry{a, geometry_.last_end(a), geometry_.first_end_after(a, a), nullptr};
+    if (past_lateness(entry.last_end)) {
+      late_record();
+      return nullptr;
+    }
+    entry.rows = &slice(a);
+    CachedSlice& c = cache_[next_cached_];
+    next_cached_ = (next_cached_ + 1) % kCachedSlices;
+    c = entry;
+    return &c;
   }
 
   flow_agg_table& slice(int64_t a) {
@@ -184,14 +197,14 @@ class SliceWindows final : public flow_window {
     std::vector<uint64_t> row(static_cast<std::size_t>(scratch.row_size()) / sizeof(uint64_t));
     auto* combined = reinterpret_cast<uint8_t*>(row.data());
     for (;;) {
-      const std::string_view* least = nullptr;
+      const flow_agg_table::KeyedRow* least = nullptr;
       for (const Cursor& c : cursors)
-        if (c.at != c.stop && (!least || c.at->key < *least)) least = &c.at->key;
+        if (c.at != c.stop && (!least || *c.at < *least)) least = c.at;
       if (!least) return 0;
-      std::string_view key = *least;
+      const flow_agg_table::KeyedRow key = *least;
       std::fill(row.begin(), row.end(), 0);
       for (Cursor& c : cursors)
-        if (c.at != c.stop && c.at->key == key) merge(scratch, combined, (c.at++)->row);
+        if (c.at != c.stop && c.at->same_key(key)) merge(scratch, combined, (c.at++)->row);
       if (int32_t status = emit(combined, start, end)) return status;
     }
   }
@@ -214,14 +227,17 @@ class SliceWindows final : public flow_window {
   int64_t fired_upto_ = INT64_MIN;  // every window ending at or before it has fired
   int64_t next_due_ = INT64_MAX;    // the watermark at which the next firing is due
   int64_t last_slice_ = 0;
-  // The slice of the last record and what upsert needs of it; cached_rows_ is null when it has
-  // no rows (freed, or late when entered).
+  // The slices of the last records and what upsert needs of them; rows is null when a slice
+  // has been freed (or the entry never used).
   struct CachedSlice {
     int64_t start = 0;
     int64_t last_end = 0;   // of the last window holding it
     int64_t first_end = 0;  // of the first window holding it
-  } cached_;
-  flow_agg_table* cached_rows_ = nullptr;
+    flow_agg_table* rows = nullptr;
+  };
+  static constexpr int kCachedSlices = 4;
+  CachedSlice cache_[kCachedSlices];
+  int next_cached_ = 0;  // the entry replaced next
 };
 
 }  // namespace

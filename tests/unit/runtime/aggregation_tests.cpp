@@ -168,6 +168,53 @@ TEST_CASE("hash table: emission is sorted by key bytes") {
   CHECK(order == values);
 }
 
+TEST_CASE("hash table: key order of many raw keys equals sorting their bytes (radix and tie-break paths)") {
+  // Small numbers (high bytes shared), keys sharing long prefixes, keys that are prefixes of
+  // others, empty and zero-padded-looking keys; sizes below and above the radix threshold.
+  std::mt19937_64 random(11);
+  for (std::size_t count : {3, 100, 127, 128, 129, 1000, 5000}) {
+    CAPTURE(count);
+    flow_agg_table table(8);
+    std::vector<std::string> keys;
+    for (std::size_t i = 0; i < count; ++i) {
+      std::string key;
+      switch (random() % 4) {
+        case 0: {  // an i64 key of a small number
+          uint64_t be = __builtin_bswap64((random() % 1000) ^ (uint64_t{1} << 63));
+          key.assign(reinterpret_cast<const char*>(&be), 8);
+          break;
+        }
+        case 1:
+          key = "common-prefix-" + std::to_string(random() % 300);
+          break;
+        case 2:
+          key = std::string(random() % 12, static_cast<char>(random() % 3));  // zeros, ones, twos
+          break;
+        default:
+          key = std::string(random() % 10, static_cast<char>(0xF0 + random() % 16));
+      }
+      int32_t is_new;
+      table.upsert(reinterpret_cast<const uint8_t*>(key.data()), key.size(), &is_new);
+      if (is_new) keys.push_back(key);
+    }
+    std::sort(keys.begin(), keys.end(), [](const std::string& a, const std::string& b) {
+      int c = std::memcmp(a.data(), b.data(), std::min(a.size(), b.size()));
+      return c != 0 ? c < 0 : a.size() < b.size();
+    });
+    std::vector<std::string> ordered;
+    for (const auto& entry : table.entries_in_key_order()) ordered.emplace_back(entry.key);
+    CHECK(ordered == keys);
+    // Neighbours compare as their bytes do.
+    const auto& entries = table.entries_in_key_order();
+    for (std::size_t i = 1; i < entries.size(); ++i) {
+      CHECK(entries[i - 1] < entries[i]);
+      CHECK_FALSE(entries[i] < entries[i - 1]);
+      CHECK_FALSE(entries[i - 1].same_key(entries[i]));
+      CHECK(entries[i].same_key(entries[i]));
+    }
+  }
+}
+
 TEST_CASE("count_distinct sets count each i64 and string once") {
   flow_agg_table table(8);
   flow_distinct_set* ints = flow_distinct_new(&table);

@@ -174,3 +174,14 @@ TEST_CASE("null sink discards records but counts them") {
   CHECK(flow_out_end(sink.get()) == 0);
   CHECK(sink->records_written() == 1);
 }
+
+TEST_CASE("TimestampTexts gives format_timestamp's text for repeated, alternating and new times") {
+  flow::TimestampTexts texts;
+  // A firing's rows alternate start and end; then the next firing; then a third time that
+  // evicts the older of the two remembered.
+  const int64_t times[] = {0, 10000, 0, 10000, 0, 1000, 10000, 11000, 1000, 11000, 12000, 1000, 0, -1, 0, -1};
+  for (int64_t ms : times) {
+    CAPTURE(ms);
+    CHECK(std::string(texts.format(ms)) == format_ts(ms));
+  }
+}
