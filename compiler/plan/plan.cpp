@@ -219,6 +219,24 @@ std::string describe_entry(const PhysicalPlan& plan, const Pipeline& p) {
   return "?";
 }
 
+// The time clause of a source, as the watermark it gives.
+std::string describe_time(const sema::Source& source) {
+  using K = sema::EventTime::Kind;
+  const sema::EventTime& t = source.time;
+  std::string text;
+  if (t.kind == K::Field) {
+    const std::string& field = source.schema->fields[static_cast<std::size_t>(t.field)].name;
+    text = t.lag_ms == 0 ? fmt::format("event time `{}`, watermark = the largest `{}` so far", field, field)
+                         : fmt::format("event time `{}`, watermark = the largest `{}` so far - {}", field, field, duration_text(t.lag_ms));
+  } else if (t.kind == K::Ingestion) {
+    text = "ingestion time (the clock when a record is read), watermark = that time";
+  } else if (t.kind == K::Processing) {
+    text = "processing time (the clock), windows fire by the clock";
+  }
+  if (!text.empty() && t.idle_ms >= 0) text += fmt::format("; idle after {} without records", duration_text(t.idle_ms));
+  return text;
+}
+
 }  // namespace
 
 std::string explain(const PhysicalPlan& plan) {
@@ -226,8 +244,10 @@ std::string explain(const PhysicalPlan& plan) {
   std::string out = "dataflow graph\n";
   for (const auto& flow : program.flows) {
     const auto& source = program.sources[flow.origin.source];
-    if (flow.origin.kind == sema::Origin::Kind::Source)
+    if (flow.origin.kind == sema::Origin::Kind::Source) {
       out += fmt::format("  source `{}` ({}) {}\n", source.name, format_name(source.format), field_list(*source.schema));
+      if (std::string time = describe_time(source); !time.empty()) out += "    " + time + "\n";
+    }
     else if (flow.origin.kind == sema::Origin::Kind::Late)
       out += fmt::format("  late stream `{}`\n", flow.origin.stream);
     else

@@ -206,3 +206,20 @@ TEST_CASE("plan: stateless stages fuse into the pipeline of their source") {
   CHECK(explained.find("source `bids` decodes only: auction, price, channel") != std::string::npos);
   CHECK(flow::plan::fixed_key_width(*plan.aggregates[0].stage) == 0);
 }
+
+TEST_CASE("plan: explain states each source's time clause as the watermark it gives") {
+  auto explained = [](const std::string& time) {
+    std::string text = "schema E { k: i64, ts: timestamp }\nsource events: E = file(\"e.csv\", format = csv) " + time +
+                       "\nevents | sink stdout()\n";
+    Checked c = check(text);
+    INFO(c.diagnostics);
+    REQUIRE(c.program);
+    return flow::plan::explain(flow::plan::build_plan(*c.program));
+  };
+  CHECK(explained("time ts watermark lag 2s").find("    event time `ts`, watermark = the largest `ts` so far - 2s\n") !=
+        std::string::npos);
+  CHECK(explained("time ts watermark ascending idle 30s")
+            .find("    event time `ts`, watermark = the largest `ts` so far; idle after 30s without records\n") != std::string::npos);
+  CHECK(explained("time ingestion").find("ingestion time (the clock when a record is read)") != std::string::npos);
+  CHECK(explained("").find("event time") == std::string::npos);
+}
