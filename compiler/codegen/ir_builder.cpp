@@ -225,8 +225,9 @@ void IrBuilder::build_setup() {
                   b.getInt64(size_ms), b.getInt64(slide_ms), b.getInt64(w.lateness_ms), b.getInt32(flags),
                   b.getInt64(w.emit_early_every_ms), b.getInt64(static_cast<int64_t>(size)), merge_functions[i],
                   pipeline_functions[a.emit_pipeline]});
-    b.CreateCall(runtime("flow_job_window_input", b.getVoidTy(), {ptr, i32, i32}),
-                 {builder, b.getInt32(a.input_time.source), b.getInt32(a.input_time.window)});
+    for (const plan::TimeInput& input : a.input_time)
+      b.CreateCall(runtime("flow_job_window_input", b.getVoidTy(), {ptr, i32, i32}),
+                   {builder, b.getInt32(input.source), b.getInt32(input.window)});
   }
   b.CreateRetVoid();
 }

@@ -122,6 +122,8 @@ class IrBuilder {
   llvm::Value* call_string_out(const std::string& name, std::vector<llvm::Type*> params, std::vector<llvm::Value*> args);
 
   // pipelines
+  void generate_stream_feed(const sema::Stage& stage, const std::vector<Value>& record, const Environment& env,
+                            llvm::BasicBlock* next);
   void generate_stages(const plan::Pipeline& p, size_t index, const std::vector<Value>& record,
                        const std::vector<Value>& locals, llvm::BasicBlock* next);
   void generate_sink(int sink, const std::vector<Value>& record);

@@ -28,7 +28,7 @@ llvm::Function* IrBuilder::build_path_function(const sema::Expr& path, const std
 llvm::Function* IrBuilder::declare_pipeline(const plan::Pipeline& p) {
   std::vector<llvm::Type*> params{ptr, ptr};
   if (p.entry == plan::Entry::WindowEmit) params = {ptr, ptr, i64, i64};
-  if (p.entry == plan::Entry::LateRecords) params = {ptr, ptr, i64};
+  if (p.entry == plan::Entry::LateRecords || p.entry == plan::Entry::StreamRecords) params = {ptr, ptr, i64};
   auto* type = llvm::FunctionType::get(i32, params, false);
   return llvm::Function::Create(type, llvm::Function::InternalLinkage, "pipeline_" + std::to_string(p.id), module);
 }
@@ -104,6 +104,9 @@ llvm::Function* IrBuilder::build_pipeline(const plan::Pipeline& p) {
   } else if (p.entry == plan::Entry::LateRecords) {
     record = load_record(input, *p.input);
     event_time = f->getArg(2);
+  } else if (p.entry == plan::Entry::StreamRecords) {
+    record = load_record(input, *p.input);
+    if (plan.program->streams[static_cast<std::size_t>(p.stream)].has_time) event_time = f->getArg(2);
   } else {
     record = load_aggregate_row(p.aggregate, input);
   }
@@ -210,6 +213,10 @@ void IrBuilder::generate_stages(const plan::Pipeline& p, size_t index, const std
                                 const std::vector<Value>& locals, llvm::BasicBlock* next) {
   Environment env{&record, &locals};
   if (index == p.stages.size()) {
+    if (p.feeds_streams) {
+      generate_stream_feed(*p.feeds_streams, record, env, next);
+      return;
+    }
     if (p.sink >= 0) generate_sink(p.sink, record);
     if (p.updates_aggregate >= 0) {
       if (plan.aggregates[p.updates_aggregate].windowed()) generate_window_update(p.updates_aggregate, record, env);
@@ -254,6 +261,42 @@ void IrBuilder::generate_stages(const plan::Pipeline& p, size_t index, const std
     default: break;
   }
   throw CodegenError("unexpected stage inside a pipeline");
+}
+
+// The end of a flow that feeds streams: the record is stored once and handed, with its event
+// time, to every pipeline reading the stream (Emit) or the stream of the first branch whose
+// condition holds (Split; a null condition does not hold, a record no branch takes is dropped).
+void IrBuilder::generate_stream_feed(const sema::Stage& stage, const std::vector<Value>& record, const Environment& env,
+                                     llvm::BasicBlock* next) {
+  llvm::Value* stored = entry_alloca(record_struct(*stage.input), "stream.record");
+  store_record(stored, *stage.input, record);
+  llvm::Value* time = event_time ? event_time : b.getInt64(0);
+  auto feed = [&](int stream) {
+    for (int reader : plan.stream_readers[static_cast<std::size_t>(stream)])
+      check_status(b.CreateCall(pipeline_functions[reader], {ctx, stored, time}));
+  };
+  if (stage.kind == sema::Stage::Kind::Emit) {
+    feed(stage.stream);
+    b.CreateBr(next);
+    return;
+  }
+  for (const sema::SplitBranch& branch : stage.branches) {
+    if (!branch.when) {
+      feed(branch.stream);
+      b.CreateBr(next);
+      return;
+    }
+    Value when = eval(*branch.when, env);
+    llvm::Value* holds = when.is_null ? b.CreateAnd(when.v, b.CreateNot(when.is_null)) : when.v;
+    auto* taken = block("split.taken");
+    auto* other = block("split.other");
+    b.CreateCondBr(holds, taken, other);
+    b.SetInsertPoint(taken);
+    feed(branch.stream);
+    b.CreateBr(next);
+    b.SetInsertPoint(other);
+  }
+  b.CreateBr(next);
 }
 
 }  // namespace flow::codegen

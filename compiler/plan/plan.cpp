@@ -35,7 +35,12 @@ std::vector<bool> source_fields_used(const sema::Source& source, const sema::Flo
       if (b.arg) mark_fields(*b.arg, used);
       if (b.by) mark_fields(*b.by, used);
     }
-    if (s.kind == Stage::Kind::Sink) used.assign(used.size(), true);
+    for (const auto& b : s.branches)
+      if (b.when) mark_fields(*b.when, used);
+    // A record written out or handed on to other flows is read whole.
+    if (s.kind == Stage::Kind::Sink || s.kind == Stage::Kind::Emit || s.kind == Stage::Kind::Split) used.assign(used.size(), true);
+    // A window's late stream carries its input records whole.
+    if (s.kind == Stage::Kind::Aggregate && s.window && !s.window->late_stream.empty()) used.assign(used.size(), true);
     if (s.kind != Stage::Kind::Filter) break;
   }
   // The event time moves the watermark after every record, even one a filter drops.
@@ -55,6 +60,15 @@ PhysicalPlan build_plan(const sema::CheckedProgram& program) {
   for (size_t i = 0; i < n; ++i)
     plan.fields_used[i].assign(program.sources[i].schema->fields.size(), false);
 
+  plan.stream_readers.resize(program.streams.size());
+  plan.stream_time.resize(program.streams.size());
+  auto add_time = [](std::vector<TimeInput>& to, const std::vector<TimeInput>& from) {
+    for (const TimeInput& t : from) {
+      bool known = false;
+      for (const TimeInput& u : to) known = known || (u.source == t.source && u.window == t.window);
+      if (!known) to.push_back(t);
+    }
+  };
   for (const sema::Flow& flow : program.flows) {
     int source = flow.origin.source;
     Pipeline current;
@@ -65,7 +79,7 @@ PhysicalPlan build_plan(const sema::CheckedProgram& program) {
       current.input = program.sources[source].schema;
       plan.source_pipeline[source] = current.id;
       plan.fields_used[source] = source_fields_used(program.sources[source], flow);
-      if (program.sources[source].time.kind != sema::EventTime::Kind::None) current.time.source = source;
+      if (program.sources[source].time.kind != sema::EventTime::Kind::None) current.time.push_back(TimeInput{source, -1});
     } else if (flow.origin.kind == sema::Origin::Kind::Late) {
       // The window that declared the stream is in an earlier flow.
       for (size_t a = 0; a < plan.aggregates.size(); ++a) {
@@ -77,6 +91,14 @@ PhysicalPlan build_plan(const sema::CheckedProgram& program) {
         current.input = op.stage->input;
         current.time = op.input_time;
       }
+    } else if (flow.origin.kind == sema::Origin::Kind::Stream) {
+      // Every flow feeding the stream comes earlier.
+      int stream = flow.origin.stream_index;
+      current.entry = Entry::StreamRecords;
+      current.stream = stream;
+      current.input = program.streams[stream].record;
+      if (program.streams[stream].has_time) current.time = plan.stream_time[stream];
+      plan.stream_readers[stream].push_back(current.id);
     } else {
       current.entry = Entry::DeadLetter;
       current.input = sema::dead_letter_record();
@@ -86,6 +108,13 @@ PhysicalPlan build_plan(const sema::CheckedProgram& program) {
       if (is_stateless(stage)) {
         current.stages.push_back(&stage);
         continue;
+      }
+      if (stage.kind == Stage::Kind::Emit || stage.kind == Stage::Kind::Split) {
+        current.feeds_streams = &stage;
+        if (stage.kind == Stage::Kind::Emit) add_time(plan.stream_time[stage.stream], current.time);
+        for (const auto& b : stage.branches) add_time(plan.stream_time[b.stream], current.time);
+        plan.pipelines.push_back(std::move(current));
+        break;
       }
       if (stage.kind == Stage::Kind::Sink) {
         current.sink = static_cast<int>(plan.sinks.size());
@@ -115,7 +144,7 @@ PhysicalPlan build_plan(const sema::CheckedProgram& program) {
       current.source = source;
       current.aggregate = aggregate;
       current.input = stage.output;
-      if (op.windowed()) current.time.window = op.window;
+      if (op.windowed()) current.time = {TimeInput{-1, op.window}};
     }
   }
   return plan;
@@ -180,7 +209,8 @@ std::string describe_window(const sema::WindowSpec& w) {
   return text;
 }
 
-std::string describe_stage(const Stage& s) {
+std::string describe_stage(const sema::CheckedProgram& program, const Stage& s) {
+  auto stream_name = [&](int i) { return "`" + program.streams[static_cast<std::size_t>(i)].name + "`"; };
   switch (s.kind) {
     case Stage::Kind::Filter: return "filter";
     case Stage::Kind::Map: return "map -> " + field_list(*s.output);
@@ -197,6 +227,12 @@ std::string describe_stage(const Stage& s) {
       if (s.sink_kind == Stage::SinkKind::Null) return "sink null";
       return fmt::format("sink file ({})", format);
     }
+    case Stage::Kind::Emit: return "to stream " + stream_name(s.stream);
+    case Stage::Kind::Split: {
+      std::string text = "split:";
+      for (const auto& b : s.branches) text += (b.when ? " when ... -> " : " else -> ") + stream_name(b.stream);
+      return text;
+    }
   }
   return "?";
 }
@@ -206,10 +242,13 @@ const char* format_name(sema::SourceFormat f) {
 }
 
 std::string describe_entry(const PhysicalPlan& plan, const Pipeline& p) {
-  const auto& source = plan.program->sources[p.source];
+  if (p.entry == Entry::StreamRecords)
+    return fmt::format("records of stream `{}`, one at a time", plan.program->streams[static_cast<std::size_t>(p.stream)].name);
+  auto source = [&]() -> const sema::Source& { return plan.program->sources[static_cast<std::size_t>(p.source)]; };
   switch (p.entry) {
-    case Entry::SourceBatch: return fmt::format("batches of source `{}` ({})", source.name, format_name(source.format));
-    case Entry::DeadLetter: return fmt::format("bad records of source `{}` (stream `{}`)", source.name, source.dead_letter);
+    case Entry::StreamRecords: break;
+    case Entry::SourceBatch: return fmt::format("batches of source `{}` ({})", source().name, format_name(source().format));
+    case Entry::DeadLetter: return fmt::format("bad records of source `{}` (stream `{}`)", source().name, source().dead_letter);
     case Entry::AggregateEmit: return fmt::format("rows of aggregate {} in key order, at end of input", p.aggregate);
     case Entry::WindowEmit: return fmt::format("results of windowed aggregate {} as its windows fire", p.aggregate);
     case Entry::LateRecords:
@@ -243,6 +282,12 @@ std::string explain(const PhysicalPlan& plan) {
   const auto& program = *plan.program;
   std::string out = "dataflow graph\n";
   for (const auto& flow : program.flows) {
+    if (flow.origin.kind == sema::Origin::Kind::Stream) {
+      const sema::Stream& stream = program.streams[static_cast<std::size_t>(flow.origin.stream_index)];
+      out += fmt::format("  stream `{}` {}\n", stream.name, field_list(*stream.record));
+      for (const auto& stage : flow.stages) out += "    -> " + describe_stage(program, stage) + "\n";
+      continue;
+    }
     const auto& source = program.sources[flow.origin.source];
     if (flow.origin.kind == sema::Origin::Kind::Source) {
       out += fmt::format("  source `{}` ({}) {}\n", source.name, format_name(source.format), field_list(*source.schema));
@@ -252,12 +297,13 @@ std::string explain(const PhysicalPlan& plan) {
       out += fmt::format("  late stream `{}`\n", flow.origin.stream);
     else
       out += fmt::format("  dead letters `{}` of source `{}`\n", source.dead_letter, source.name);
-    for (const auto& stage : flow.stages) out += "    -> " + describe_stage(stage) + "\n";
+    for (const auto& stage : flow.stages) out += "    -> " + describe_stage(program, stage) + "\n";
   }
   out += "\npipelines (each fused into one native function)\n";
   for (const auto& p : plan.pipelines) {
     out += fmt::format("  pipeline {}: {}", p.id, describe_entry(plan, p));
-    for (const auto* s : p.stages) out += " -> " + describe_stage(*s);
+    for (const auto* s : p.stages) out += " -> " + describe_stage(program, *s);
+    if (p.feeds_streams) out += " -> " + describe_stage(program, *p.feeds_streams);
     if (p.sink >= 0) out += fmt::format(" -> sink {}", p.sink);
     if (p.updates_aggregate >= 0) out += fmt::format(" -> update aggregate {}", p.updates_aggregate);
     out += "\n";
@@ -273,9 +319,10 @@ std::string explain(const PhysicalPlan& plan) {
     std::string keyed = keys.empty() ? std::string("nothing (one row)") : "(" + keys + ")";
     if (!a.windowed()) {
       out += fmt::format(
-          "  aggregate {}: a hash table keyed by {} holding {{ {} }}; kept until source `{}` ends, "
+          "  aggregate {}: a hash table keyed by {} holding {{ {} }}; kept until {} ends, "
           "then emitted in key order (pipeline {})\n",
-          i, keyed, accumulators, program.sources[a.source].name, a.emit_pipeline);
+          i, keyed, accumulators, a.source >= 0 ? "source `" + program.sources[a.source].name + "`" : std::string("every input"),
+          a.emit_pipeline);
     } else {
       const sema::WindowSpec& w = *a.stage->window;
       using K = sema::WindowSpec::Kind;

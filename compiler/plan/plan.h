@@ -20,7 +20,8 @@ enum class Entry {
   AggregateEmit,  // the rows of `aggregate`, in key order, once its input has ended
   WindowEmit,     // the results of windowed `aggregate`, one per key and window as windows fire
   LateRecords,    // records that windowed `aggregate` found too late (late D -> NAME)
-  DeadLetter      // bad records of `source` (on error -> NAME), one at a time
+  DeadLetter,     // bad records of `source` (on error -> NAME), one at a time
+  StreamRecords   // records of `stream` (CheckedProgram::streams), one at a time, from the flows feeding it
 };
 
 // What moves the event time of a pipeline's records forward: a source's watermark or the
@@ -36,24 +37,28 @@ struct Pipeline {
   Entry entry = Entry::SourceBatch;
   int source = -1;     // SourceBatch, DeadLetter; otherwise the source of the flow it is part of
   int aggregate = -1;  // AggregateEmit, WindowEmit, LateRecords: the aggregate it comes from
-  TimeInput time;      // where its records' watermark comes from
+  int stream = -1;     // StreamRecords
+  // Where its records' watermark comes from: the minimum over these; none without event time.
+  std::vector<TimeInput> time;
   sema::RecordPtr input;
   std::vector<const sema::Stage*> stages;  // stateless stages, in order
-  // The breaker that ends it: a sink, or the update of an aggregate.
+  // The breaker that ends it: a sink, the update of an aggregate, or an Emit or Split stage
+  // handing each record to the pipelines reading a stream.
   int sink = -1;
   int updates_aggregate = -1;
+  const sema::Stage* feeds_streams = nullptr;
 };
 
 struct AggregateOperator {
   const sema::Stage* stage = nullptr;
-  int source = -1;          // whose end of input makes it emit (unwindowed)
+  int source = -1;          // whose end of input makes it emit (unwindowed); -1: the end of every input
   int update_pipeline = -1;
   int emit_pipeline = -1;
   // The runtime's index among unwindowed aggregates (flow_ctx_agg) or among windows
   // (flow_ctx_window): exactly one is set.
   int table = -1;
   int window = -1;
-  TimeInput input_time;     // windowed: the watermark of its input
+  std::vector<TimeInput> input_time;  // windowed: the watermarks its input's is the minimum of
   int late_pipeline = -1;   // windowed with `late D -> NAME` that a flow reads
   bool windowed() const { return window >= 0; }
 };
@@ -75,6 +80,10 @@ struct PhysicalPlan {
   // For each source, the pipeline fed with its batches and the one fed with its dead letters.
   std::vector<int> source_pipeline;
   std::vector<int> dead_letter_pipeline;
+  // For each stream, the pipelines reading it (in the order they get each record) and where
+  // its watermark comes from.
+  std::vector<std::vector<int>> stream_readers;
+  std::vector<std::vector<TimeInput>> stream_time;
 };
 
 PhysicalPlan build_plan(const sema::CheckedProgram& program);

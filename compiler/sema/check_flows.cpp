@@ -12,23 +12,19 @@ namespace flow::sema {
 using TK = Type::Kind;
 
 // Streams named by stages: late streams (declared by `late D -> NAME`, usable once the flow
-// that declares them has been checked) and those of stages not supported yet (split outputs,
-// joined streams), whose flows get no second error.
+// that declares them has been checked), split outputs (streams of their own), and joined
+// streams (not supported yet), whose flows get no second error.
 void Checker::collect_streams() {
   auto visit = [&](const ast::Flow& flow) {
     for (const auto& s : flow.stages) {
       if (s.kind == ast::Stage::Kind::Aggregate && s.aggregate.late && s.aggregate.late->stream) {
         const ast::Name& name = *s.aggregate.late->stream;
-        bool taken = sources_.count(name.text) || dead_letters_.count(name.text) || lets_.count(name.text) ||
-                     late_stream_spans_.count(name.text);
-        if (taken)
-          diagnostics_.error(code::kDuplicate, name.span, fmt::format("stream `{}` is already defined", name.text),
-                             "defined again here", "give the late stream a name of its own");
-        else
-          late_stream_spans_[name.text] = name.span;
+        if (!claim_stream_name(name)) continue;
+        late_stream_spans_[name.text] = name.span;
       }
       if (s.kind == ast::Stage::Kind::Split)
-        for (const auto& b : s.split.branches) unsupported_streams_.insert(b.target.text);
+        for (const auto& b : s.split.branches)
+          if (claim_stream_name(b.target)) shared_streams_[b.target.text] = new_stream(b.target.text, b.target.span, 1);
       if (s.kind == ast::Stage::Kind::Join) joined_streams_.insert(s.join.stream.text);
     }
   };
@@ -36,37 +32,120 @@ void Checker::collect_streams() {
   for (const auto& l : ast_.lets) visit(l.flow);
 }
 
-// Checks flows in program order, except that a flow reading a late stream waits until the
-// flow declaring it has been checked (which registers the stream's record type).
+// False (with an error) when `name` already names a stream.
+bool Checker::claim_stream_name(const ast::Name& name) {
+  bool taken = sources_.count(name.text) || dead_letters_.count(name.text) || lets_.count(name.text) ||
+               late_stream_spans_.count(name.text) || shared_streams_.count(name.text);
+  if (taken)
+    diagnostics_.error(code::kDuplicate, name.span, fmt::format("stream `{}` is already defined", name.text),
+                       "defined again here", "give the stream a name of its own");
+  return !taken;
+}
+
+int Checker::new_stream(const std::string& name, Span span, int producers) {
+  Stream stream;
+  stream.name = name;
+  stream.span = span;
+  stream.producers = producers;
+  program_.streams.push_back(std::move(stream));
+  streams_checked_.push_back(0);
+  return static_cast<int>(program_.streams.size()) - 1;
+}
+
+// How the flows are laid out: a name read by two or more flows (a source, dead-letter or late
+// stream, or `let`) becomes a stream fed by one flow; each `merge(...)` is a stream fed by one
+// flow per input; a name read once is followed into its reader (lets inlined).
+void Checker::plan_flow_jobs() {
+  std::map<std::string, int> reads;
+  auto count = [&](const ast::FlowOrigin& o) {
+    if (o.merge)
+      for (const auto& n : o.merged) ++reads[n.text];
+    else
+      ++reads[o.name.text];
+  };
+  for (const auto& f : ast_.flows) count(f.origin);
+  for (const auto& l : ast_.lets) count(l.flow.origin);
+  for (const auto& [name, n] : reads) {
+    if (n < 2 || shared_streams_.count(name)) continue;
+    bool known = sources_.count(name) || dead_letters_.count(name) || late_stream_spans_.count(name) || lets_.count(name);
+    if (!known) continue;
+    Span span = lets_.count(name) ? lets_.at(name)->name.span : Span{0, 0};
+    for (const auto& decl : ast_.sources)
+      if (decl.name.text == name) span = decl.name.span;
+    if (late_stream_spans_.count(name)) span = late_stream_spans_.at(name);
+    int stream = new_stream(name, span, 1);
+    shared_streams_[name] = stream;
+    FlowJob producer;
+    producer.span = span;
+    producer.emit_to = stream;
+    producer.producer_of = name;
+    if (lets_.count(name)) {
+      const ast::LetDecl& let = *lets_.at(name);
+      producer.origin = &let.flow.origin;
+      for (const auto& st : let.flow.stages) producer.stages.push_back(&st);
+      producer.span = let.flow.span;
+    } else {
+      producer.start = name;
+      producer.start_span = span;
+    }
+    jobs_.push_back(std::move(producer));
+  }
+  auto add_merge = [&](const ast::FlowOrigin& o) {
+    std::vector<std::string> names;
+    for (const auto& n : o.merged) names.push_back(n.text);
+    int stream = new_stream(fmt::format("merge({})", fmt::join(names, ", ")), o.span, static_cast<int>(o.merged.size()));
+    merge_streams_[&o] = stream;
+    for (const auto& n : o.merged) {
+      FlowJob input;
+      input.start = n.text;
+      input.start_span = n.span;
+      input.span = n.span;
+      input.emit_to = stream;
+      jobs_.push_back(std::move(input));
+    }
+  };
+  for (const auto& f : ast_.flows)
+    if (f.origin.merge) add_merge(f.origin);
+  for (const auto& l : ast_.lets)
+    if (l.flow.origin.merge) add_merge(l.flow.origin);
+  for (const auto& f : ast_.flows) {
+    FlowJob job;
+    job.origin = &f.origin;
+    for (const auto& st : f.stages) job.stages.push_back(&st);
+    job.span = f.span;
+    jobs_.push_back(std::move(job));
+  }
+}
+
+// Checks flows in program order, except that a flow waits until every flow feeding its origin
+// has been checked (which gives the stream its record type).
 void Checker::check_flows() {
   collect_streams();
-  std::vector<const ast::Flow*> pending;
-  for (const auto& flow : ast_.flows) pending.push_back(&flow);
+  plan_flow_jobs();
+  std::vector<std::size_t> pending(jobs_.size());
+  for (std::size_t i = 0; i < jobs_.size(); ++i) pending[i] = i;
   for (bool progress = true; progress && !pending.empty();) {
     progress = false;
-    std::vector<const ast::Flow*> waiting;
-    for (const ast::Flow* flow : pending) {
-      if (waits_for_late_stream(*flow)) {
-        waiting.push_back(flow);
-      } else {
-        check_flow_from_origin(*flow);
-        progress = true;
+    std::vector<std::size_t> waiting;
+    for (std::size_t i : pending) {
+      Resolved r = resolve_origin(jobs_[i], false);
+      if (r.state == Resolved::State::Wait) {
+        waiting.push_back(i);
+        continue;
       }
+      progress = true;
+      if (r.state == Resolved::State::Ready) check_job(jobs_[i], std::move(r));
+      else finish_job(jobs_[i], jobs_[i].stages);
     }
     pending.swap(waiting);
   }
-  for (const ast::Flow* flow : pending) {
-    const ast::Name& origin = flow->origin.name;
-    diagnostics_.error(code::kUnknownStream, origin.span,
-                       fmt::format("stream `{}` is never produced: the window that declares it is not checked or reads it itself", origin.text),
-                       "late records of a window that is not running",
-                       "a late stream cannot feed the window that produces it");
-  }
+  for (std::size_t i : pending) resolve_origin(jobs_[i], true);  // reports why it never started
+  bool stuck = !pending.empty();  // then streams in the cycle look unused: no warnings about them
   if (ast_.flows.empty())
     diagnostics_.warning(code::kUnused, Span{0, 0}, "the program has no flows, so running it does nothing", "",
                          "a flow reads a stream and ends in a sink: `lines | sink stdout()`");
   for (const auto& [name, let] : lets_)
-    if (!let_uses_.count(name))
+    if (!stuck && !let_uses_.count(name))
       diagnostics_.warning(code::kUnused, let->name.span, fmt::format("stream `{}` is never used", name), "unused");
   for (const auto& decl : ast_.sources)
     if (!decl.is_table && !used_streams_.count(decl.name.text) && sources_.count(decl.name.text) &&
@@ -82,97 +161,174 @@ void Checker::check_flows() {
       diagnostics_.warning(code::kUnused, span, fmt::format("late stream `{}` is never used", name),
                            "its records are lost",
                            "add a flow such as `" + name + " | sink stdout()`, or write `late ... drop`");
+  for (const Stream& stream : program_.streams)
+    if (!stuck && stream.consumers == 0 && stream.record && !joined_streams_.count(stream.name))
+      diagnostics_.warning(code::kUnused, stream.span, fmt::format("stream `{}` is never used", stream.name),
+                           "its records are dropped", "add a flow such as `" + stream.name + " | sink stdout()`");
 }
 
-// The name a flow starts from once `let` names are followed back (nullptr on a cycle).
-const ast::Name* Checker::flow_origin_name(const ast::Flow& flow) {
-  const ast::Name* origin = &flow.origin.name;
-  std::set<std::string> seen;
-  while (lets_.count(origin->text)) {
-    const ast::LetDecl& let = *lets_.at(origin->text);
-    if (!seen.insert(origin->text).second || let.flow.origin.merge) return origin;
-    origin = &let.flow.origin.name;
-  }
-  return origin;
-}
-
-bool Checker::waits_for_late_stream(const ast::Flow& flow) {
-  if (flow.origin.merge) return false;
-  const ast::Name* origin = flow_origin_name(flow);
-  return late_stream_spans_.count(origin->text) && !late_streams_.count(origin->text);
-}
-
-void Checker::check_flow_from_origin(const ast::Flow& flow) {
-  if (flow.origin.merge) {
-    not_supported(flow.origin.span, "`merge` is");
-    return;
-  }
-  // Follow `let` names back to a source or dead-letter stream, collecting their stages.
-  std::vector<const ast::Stage*> stages;
-  for (const auto& s : flow.stages) stages.push_back(&s);
-  const ast::Name* origin = &flow.origin.name;
-  std::set<std::string> seen;
-  while (lets_.count(origin->text)) {
-    const ast::LetDecl& let = *lets_.at(origin->text);
-    if (!seen.insert(origin->text).second || let.flow.origin.merge) {
-      if (let.flow.origin.merge) not_supported(let.flow.origin.span, "`merge` is");
-      else diagnostics_.error(code::kUnknownStream, origin->span, fmt::format("stream `{}` is defined by itself", origin->text), "a cycle");
-      return;
-    }
-    if (++let_uses_[origin->text] == 2)
-      not_supported(origin->span, fmt::format("using the stream `{}` in several flows (fan-out) is", origin->text));
-    std::vector<const ast::Stage*> front;
-    for (const auto& s : let.flow.stages) front.push_back(&s);
-    stages.insert(stages.begin(), front.begin(), front.end());
-    origin = &let.flow.origin.name;
-  }
-  Origin o;
-  RecordPtr record;
-  bool has_time = true;
-  if (auto s = sources_.find(origin->text); s != sources_.end()) {
-    o.kind = Origin::Kind::Source;
-    o.source = s->second;
-    record = program_.sources[s->second].schema;
-    has_time = program_.sources[o.source].time.kind != EventTime::Kind::None;
-  } else if (auto d = dead_letters_.find(origin->text); d != dead_letters_.end()) {
-    o.kind = Origin::Kind::DeadLetter;
-    o.source = d->second;
-    record = dead_letter_record();
-    has_time = false;
-  } else if (auto l = late_streams_.find(origin->text); l != late_streams_.end()) {
-    o.kind = Origin::Kind::Late;
-    o.source = l->second.source;
-    o.stream = origin->text;
-    record = l->second.record;  // late records keep their event time
+// Where a job's records come from, following `let`s read once back to a source, a dead-letter
+// or late stream, or a stream between flows. `report` is set on the last attempt, for jobs
+// still waiting when nothing else can be checked.
+Checker::Resolved Checker::resolve_origin(const FlowJob& job, bool report) {
+  Resolved r;
+  const ast::Name* named = nullptr;
+  std::string name;
+  Span span = job.start_span;
+  const ast::FlowOrigin* merge = nullptr;
+  if (!job.start.empty()) {
+    name = job.start;
+  } else if (job.origin->merge) {
+    merge = job.origin;
   } else {
+    named = &job.origin->name;
+    name = named->text;
+    span = named->span;
+  }
+  std::set<std::string> seen;
+  while (!merge && lets_.count(name) && (!shared_streams_.count(name) || name == job.producer_of)) {
+    const ast::LetDecl& let = *lets_.at(name);
+    if (!seen.insert(name).second) {
+      r.state = Resolved::State::Failed;
+      if (!report) diagnostics_.error(code::kUnknownStream, span, fmt::format("stream `{}` is defined by itself", name), "a cycle");
+      return r;
+    }
+    if (name != job.producer_of) r.lets.push_back(name);
+    std::vector<const ast::Stage*> front;
+    for (const auto& st : let.flow.stages) front.push_back(&st);
+    r.front.insert(r.front.begin(), front.begin(), front.end());
+    if (let.flow.origin.merge) {
+      merge = &let.flow.origin;
+      break;
+    }
+    name = let.flow.origin.name.text;
+    span = let.flow.origin.name.span;
+  }
+  auto stream_origin = [&](int index) {
+    const Stream& stream = program_.streams[static_cast<std::size_t>(index)];
+    if (streams_checked_[static_cast<std::size_t>(index)] < stream.producers) {
+      r.state = Resolved::State::Wait;
+      if (report && stream.record)  // without a record, a flow feeding it has failed already
+        diagnostics_.error(code::kUnknownStream, span,
+                           fmt::format("stream `{}` is never produced: it depends on itself", stream.name),
+                           "a flow feeding it reads it", "a stream cannot feed the flows that produce it");
+      return r;
+    }
+    if (!stream.record) {  // a flow feeding it has an error already
+      r.state = Resolved::State::Failed;
+      return r;
+    }
+    r.state = Resolved::State::Ready;
+    r.origin.kind = Origin::Kind::Stream;
+    r.origin.stream_index = index;
+    r.record = stream.record;
+    r.has_time = stream.has_time;
+    r.name = stream.name;
+    return r;
+  };
+  if (merge) return stream_origin(merge_streams_.at(merge));
+  if (name != job.producer_of && shared_streams_.count(name)) return stream_origin(shared_streams_.at(name));
+  r.name = name;
+  if (auto s = sources_.find(name); s != sources_.end()) {
+    r.origin.kind = Origin::Kind::Source;
+    r.origin.source = s->second;
+    r.record = program_.sources[s->second].schema;
+    r.has_time = program_.sources[s->second].time.kind != EventTime::Kind::None;
+  } else if (auto d = dead_letters_.find(name); d != dead_letters_.end()) {
+    r.origin.kind = Origin::Kind::DeadLetter;
+    r.origin.source = d->second;
+    r.record = dead_letter_record();
+    r.has_time = false;
+  } else if (auto l = late_streams_.find(name); l != late_streams_.end()) {
+    r.origin.kind = Origin::Kind::Late;
+    r.origin.source = l->second.source;
+    r.origin.stream = name;
+    r.record = l->second.record;  // late records keep their event time
+  } else if (late_stream_spans_.count(name)) {
+    r.state = Resolved::State::Wait;  // until the window declaring it has been checked
+    if (report)
+      diagnostics_.error(code::kUnknownStream, span,
+                         fmt::format("stream `{}` is never produced: the window that declares it is not checked or reads it itself", name),
+                         "late records of a window that is not running", "a late stream cannot feed the window that produces it");
+    return r;
+  } else {
+    r.state = Resolved::State::Failed;
+    if (report) return r;
     std::vector<std::string> names = keys_of(sources_);
     for (const auto& [n, i] : dead_letters_) names.push_back(n);
     for (const auto& [n, l] : lets_) names.push_back(n);
     for (const auto& [n, l] : late_stream_spans_) names.push_back(n);
-    std::string suggestion = closest_name(origin->text, names);
+    for (const auto& [n, i] : shared_streams_) names.push_back(n);
+    std::string suggestion = closest_name(name, names);
     bool is_table = false;
-    for (const auto& decl : ast_.sources) is_table = is_table || (decl.is_table && decl.name.text == origin->text);
-    // A late stream whose window failed to check already has its error.
-    if (!is_table && !unsupported_streams_.count(origin->text) && !late_stream_spans_.count(origin->text))
-      diagnostics_.error(code::kUnknownStream, origin->span, fmt::format("unknown stream `{}`", origin->text),
+    for (const auto& decl : ast_.sources) is_table = is_table || (decl.is_table && decl.name.text == name);
+    if (!is_table)
+      diagnostics_.error(code::kUnknownStream, span, fmt::format("unknown stream `{}`", name),
                          suggestion.empty() ? "not declared" : "did you mean `" + suggestion + "`?",
-                         "a flow starts at a source, a `let` stream, a dead-letter stream or a late stream");
-    return;
+                         "a flow starts at a source, a `let` stream, a dead-letter stream, a late stream or a `split` output");
+    return r;
   }
-  if (!used_streams_.insert(origin->text).second) {
-    std::string what = o.kind == Origin::Kind::Source ? "source" : "stream";
-    not_supported(origin->span, fmt::format("reading the {} `{}` in several flows (fan-out) is", what, origin->text));
-    return;
-  }
-  current_origin_source_ = o.source;
-  check_flow(flow, stages, o, record, has_time);
+  r.state = Resolved::State::Ready;
+  return r;
 }
 
-void Checker::check_flow(const ast::Flow& flow, std::vector<const ast::Stage*> stages, Origin origin, RecordPtr record,
+void Checker::check_job(const FlowJob& job, Resolved r) {
+  for (const std::string& let : r.lets) ++let_uses_[let];
+  if (!job.producer_of.empty() && lets_.count(job.producer_of)) ++let_uses_[job.producer_of];
+  used_streams_.insert(r.name);
+  if (r.origin.kind == Origin::Kind::Stream) ++program_.streams[static_cast<std::size_t>(r.origin.stream_index)].consumers;
+  std::vector<const ast::Stage*> stages = r.front;
+  stages.insert(stages.end(), job.stages.begin(), job.stages.end());
+  current_origin_source_ = r.origin.source;
+  check_flow(job, stages, r.origin, r.record, r.has_time);
+  finish_job(job, stages);
+}
+
+// A job feeding streams (its Emit, its split outputs) is done, checked or failed: a stream's
+// readers may start once every job feeding it is done.
+void Checker::finish_job(const FlowJob& job, const std::vector<const ast::Stage*>& stages) {
+  if (job.emit_to >= 0) ++streams_checked_[static_cast<std::size_t>(job.emit_to)];
+  for (const ast::Stage* s : stages) {
+    if (s->kind != ast::Stage::Kind::Split) continue;
+    for (const auto& b : s->split.branches)
+      if (auto it = shared_streams_.find(b.target.text); it != shared_streams_.end()) ++streams_checked_[static_cast<std::size_t>(it->second)];
+  }
+}
+
+// The record type a flow brings to stream `index`: the first one sets it; a merge's inputs
+// must agree.
+void Checker::feed_stream(int index, const RecordPtr& record, bool has_time, Span span) {
+  Stream& stream = program_.streams[static_cast<std::size_t>(index)];
+  stream.has_time = stream.has_time && has_time;
+  if (!stream.record) {
+    stream.record = record;
+    return;
+  }
+  if (same_record_type(*stream.record, *record)) return;
+  diagnostics_.error(code::kTypeMismatch, span,
+                     fmt::format("the inputs of `{}` must have one record type: this one is {}, an earlier one {}", stream.name,
+                                 record_text(*record), record_text(*stream.record)),
+                     "a different record type", "make the inputs agree with a `map { ... }` on each");
+}
+
+bool Checker::same_record_type(const RecordType& a, const RecordType& b) {
+  if (a.fields.size() != b.fields.size()) return false;
+  for (std::size_t i = 0; i < a.fields.size(); ++i)
+    if (a.fields[i].name != b.fields[i].name || to_string(a.fields[i].type) != to_string(b.fields[i].type)) return false;
+  return true;
+}
+
+std::string Checker::record_text(const RecordType& r) {
+  std::string out;
+  for (const auto& f : r.fields) out += (out.empty() ? "" : ", ") + f.name + ": " + to_string(f.type);
+  return "{ " + out + " }";
+}
+
+void Checker::check_flow(const FlowJob& job, std::vector<const ast::Stage*> stages, Origin origin, RecordPtr record,
                          bool has_time) {
   Flow out;
   out.origin = origin;
-  out.span = flow.span;
+  out.span = job.span;
   bool ended = false;
   for (const ast::Stage* s : stages) {
     if (ended) {
@@ -182,8 +338,25 @@ void Checker::check_flow(const ast::Flow& flow, std::vector<const ast::Stage*> s
     }
     if (!check_stage(*s, record, out, ended, has_time)) return;
   }
+  if (job.emit_to >= 0) {
+    const Stream& stream = program_.streams[static_cast<std::size_t>(job.emit_to)];
+    if (ended) {
+      diagnostics_.error(code::kAfterSink, out.stages.back().span, fmt::format("stream `{}` is read after this", stream.name),
+                         "a flow ends here", "a `let` stream that other flows read cannot end in a sink or `split`");
+      return;
+    }
+    Stage emit;
+    emit.kind = Stage::Kind::Emit;
+    emit.span = job.span;
+    emit.input = record;
+    emit.stream = job.emit_to;
+    out.stages.push_back(std::move(emit));
+    feed_stream(job.emit_to, record, has_time, job.span);
+    program_.flows.push_back(std::move(out));
+    return;
+  }
   if (!ended) {
-    Span end{flow.span.end, flow.span.end};
+    Span end{job.span.end, job.span.end};
     if (!stages.empty()) end = Span{stages.back()->span.begin, stages.back()->span.end};
     diagnostics_.error(code::kNoSink, end, "this flow does not end in a sink", "add `| sink stdout()` after this",
                        "a flow needs a sink: `sink stdout()`, `sink file(\"out.csv\", format = csv)` or `sink null()`");
@@ -299,8 +472,9 @@ bool Checker::check_stage(const ast::Stage& s, RecordPtr& record, Flow& out, boo
       not_supported(s.keyword_span, s.join.table ? "lookup joins are" : s.join.window ? "window joins are" : "interval joins are");
       return false;
     case ast::Stage::Kind::Split:
-      not_supported(s.keyword_span, "`split` is");
-      return false;
+      if (!check_split(s.split, scope, record, has_time, stage)) return false;
+      ended = true;
+      break;
     case ast::Stage::Kind::Sink:
       stage.kind = Stage::Kind::Sink;
       if (!check_sink(s.sink, stage)) return false;
@@ -309,6 +483,40 @@ bool Checker::check_stage(const ast::Stage& s, RecordPtr& record, Flow& out, boo
   }
   record = stage.output;
   out.stages.push_back(std::move(stage));
+  return true;
+}
+
+// `split { when C -> a  when D -> b  else -> c }`: each output is a stream of the input's
+// records; a record goes to the first branch whose condition holds (null counts as false).
+bool Checker::check_split(const ast::SplitStage& split, const Scope& scope, const RecordPtr& record, bool has_time,
+                          Stage& out) {
+  out.kind = Stage::Kind::Split;
+  bool ok = true;
+  bool after_else = false;
+  for (const auto& b : split.branches) {
+    if (after_else) {
+      diagnostics_.error(code::kBadSplit, b.span, "no branch can follow `else`", "never reached",
+                         "`else` takes every record no `when` took: put it last");
+      ok = false;
+    }
+    SplitBranch branch;
+    if (b.condition) {
+      Expr when = check_bool(*b.condition, scope, "a `when` condition");
+      if (is_poison(when.type)) ok = false;
+      else branch.when = std::move(when);
+    } else {
+      after_else = true;
+    }
+    auto it = shared_streams_.find(b.target.text);
+    if (it == shared_streams_.end() || program_.streams[static_cast<std::size_t>(it->second)].span.begin != b.target.span.begin) {
+      ok = false;  // the name is taken: reported when streams were collected
+      continue;
+    }
+    branch.stream = it->second;
+    out.branches.push_back(std::move(branch));
+  }
+  if (!ok) return false;
+  for (const SplitBranch& branch : out.branches) feed_stream(branch.stream, record, has_time, out.span);
   return true;
 }
 

@@ -40,6 +40,7 @@ inline const char* const kUnused = "W0401";
 inline const char* const kNoLateClause = "W0402";
 inline const char* const kNoEventTime = "E0409";
 inline const char* const kBadWindow = "E0410";
+inline const char* const kBadSplit = "E0411";
 inline const char* const kNotSupported = "E0501";
 }  // namespace code
 
@@ -87,11 +88,39 @@ class Checker {
   void declare_sources();
   void declare_functions_and_lets();
   void check_flows();
+  // A flow to check: the program's flows, and the flows that feed streams (a name read by
+  // several flows, each input of a merge).
+  struct FlowJob {
+    const ast::FlowOrigin* origin = nullptr;  // where it starts, unless `start` is set
+    std::string start;                        // a name it starts at
+    Span start_span;
+    std::vector<const ast::Stage*> stages;
+    int emit_to = -1;         // the stream it feeds instead of ending in a sink
+    std::string producer_of;  // the shared name it produces: not read as that stream itself
+    Span span;
+  };
+  struct Resolved {
+    enum class State { Ready, Wait, Failed };
+    State state = State::Failed;
+    Origin origin;
+    RecordPtr record;
+    bool has_time = true;
+    std::string name;                       // the name it starts at, once lets are followed
+    std::vector<const ast::Stage*> front;   // stages of the lets followed
+    std::vector<std::string> lets;          // the lets followed
+  };
   void collect_streams();
-  const ast::Name* flow_origin_name(const ast::Flow& flow);
-  bool waits_for_late_stream(const ast::Flow& flow);
-  void check_flow_from_origin(const ast::Flow& flow);
-  void check_flow(const ast::Flow& flow, std::vector<const ast::Stage*> stages, Origin origin, RecordPtr record,
+  bool claim_stream_name(const ast::Name& name);
+  int new_stream(const std::string& name, Span span, int producers);
+  void plan_flow_jobs();
+  Resolved resolve_origin(const FlowJob& job, bool report);
+  void check_job(const FlowJob& job, Resolved r);
+  void finish_job(const FlowJob& job, const std::vector<const ast::Stage*>& stages);
+  void feed_stream(int index, const RecordPtr& record, bool has_time, Span span);
+  static bool same_record_type(const RecordType& a, const RecordType& b);
+  static std::string record_text(const RecordType& r);
+  bool check_split(const ast::SplitStage& split, const Scope& scope, const RecordPtr& record, bool has_time, Stage& out);
+  void check_flow(const FlowJob& job, std::vector<const ast::Stage*> stages, Origin origin, RecordPtr record,
                   bool has_time);
   bool check_stage(const ast::Stage& s, RecordPtr& record, Flow& out, bool& ended, bool& has_time);
   RecordPtr check_fields(const std::vector<ast::FieldBinding>& fields, bool keep_all, Span keep_all_span,
@@ -116,7 +145,10 @@ class Checker {
   std::map<std::string, const ast::FnDecl*> functions_;
   std::map<std::string, const ast::LetDecl*> lets_;
   std::set<std::string> used_streams_;
-  std::set<std::string> unsupported_streams_;
+  std::map<std::string, int> shared_streams_;             // names that are streams: read twice, split outputs
+  std::map<const ast::FlowOrigin*, int> merge_streams_;  // each merge(...) written
+  std::vector<int> streams_checked_;                     // per stream: flows feeding it done
+  std::vector<FlowJob> jobs_;
   std::set<std::string> joined_streams_;
   std::map<std::string, int> let_uses_;
   // Late streams: where each is declared, and, once the declaring window is checked, its

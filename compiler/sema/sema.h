@@ -144,8 +144,13 @@ struct WindowSpec {
   int64_t emit_early_every_ms = -1;  // `emit early every D`, or -1
 };
 
+struct SplitBranch {
+  std::optional<Expr> when;  // bool or bool? (null is false); none for `else`
+  int stream = -1;           // CheckedProgram::streams
+};
+
 struct Stage {
-  enum class Kind { Filter, Map, FlatMap, Aggregate, Sink };
+  enum class Kind { Filter, Map, FlatMap, Aggregate, Sink, Emit, Split };
   Kind kind = Kind::Filter;
   Span span;
   RecordPtr input;   // the record type flowing in
@@ -169,6 +174,10 @@ struct Stage {
   SinkKind sink_kind = SinkKind::Stdout;
   Format sink_format = Format::Csv;
   std::optional<Expr> sink_path;  // File: a string expression of params and constants
+  // Emit: ends a flow that feeds the stream `stream` (CheckedProgram::streams).
+  int stream = -1;
+  // Split: ends a flow; a record goes to the stream of the first branch whose condition holds.
+  std::vector<SplitBranch> branches;
 };
 
 enum class SourceFormat { Csv, Jsonl, Text };
@@ -187,20 +196,33 @@ struct Source {
 
 // Where a flow's records come from.
 struct Origin {
-  enum class Kind { Source, DeadLetter, Late };
+  enum class Kind { Source, DeadLetter, Late, Stream };
   Kind kind = Kind::Source;
   // Index in CheckedProgram::sources: for DeadLetter the failing source, for Late the source
-  // of the flow whose window sends its late records here.
+  // of the flow whose window sends its late records here; -1 for Stream.
   int source = -1;
   std::string stream;  // Late: the name given by `late D -> NAME`
+  int stream_index = -1;  // Stream: CheckedProgram::streams
 };
 
-// A chain of stages from an origin to a sink. `let` streams are inlined: a flow that starts at
-// a let name gets the let's stages in front of its own. Today each origin feeds one flow.
-// A flow that starts at a late stream comes after the flow that declares it.
+// A stream between flows: a name read by several flows (fan-out), a `merge`, or an output of
+// `split`. Flows ending in an Emit or Split stage feed it; flows whose origin is the stream
+// read it, each getting every record.
+struct Stream {
+  std::string name;        // the let, source or split output; `merge(a, b)` for a merge
+  RecordPtr record;        // null when a flow feeding it failed to check
+  bool has_time = true;    // every flow feeding it carries event time
+  int producers = 0;       // flows feeding it
+  int consumers = 0;       // flows reading it
+  Span span;
+};
+
+// A chain of stages from an origin to a sink, an Emit or a Split. A `let` read by one flow is
+// inlined (its stages go in front of the flow's own); one read by several is a Stream. A flow
+// comes after the flows that feed its origin.
 struct Flow {
   Origin origin;
-  std::vector<Stage> stages;  // the last one is a Sink
+  std::vector<Stage> stages;  // the last one is a Sink, Emit or Split
   Span span;
 };
 
@@ -215,6 +237,7 @@ struct CheckedProgram {
   std::vector<Param> params;
   std::vector<Source> sources;
   std::vector<Flow> flows;
+  std::vector<Stream> streams;
 };
 
 // The dead-letter record: { source: string, position: string, raw: string, error: string }.

@@ -26,6 +26,8 @@ struct ActiveSource {
   const SourceSpec* spec = nullptr;
   std::string path;
   RecordDecoder* decoder = nullptr;
+  std::unique_ptr<RecordDecoder> owned_decoder;
+  bool ended = false;
   int64_t skipped = 0;        // bad records dropped (on error skip, or no dead-letter function)
   int64_t dead_lettered = 0;  // bad records sent to the dead-letter stream
 };

@@ -1,5 +1,7 @@
-// The job driver: sources in registration order; at the end of each, the final watermark
-// through its windows, then the unwindowed aggregates it feeds.
+// The job driver: sources read a batch at a time, always the one whose watermark is furthest
+// behind (so the inputs of merges and joins advance together and their state stays small),
+// ties in registration order; at the end of each, the final watermark through its windows,
+// then the unwindowed aggregates it feeds; at the end of all, those fed by several.
 #include "exec/job_runner.h"
 
 #include <cerrno>
@@ -71,14 +73,15 @@ std::string decoder_failure(const ActiveSource& source, const DecoderError& erro
   return position + ": " + error.message + where;
 }
 
-bool read_source(flow_ctx& ctx, ActiveSource& source) {
+bool open_source(flow_ctx& ctx, ActiveSource& source) {
   const SourceSpec& spec = *source.spec;
   std::string what = "source `" + spec.name + "`";
   if (!evaluate_path(ctx, spec.path, what, source.path)) return false;
 
   std::vector<SourceField> fields;
   for (const FieldSpec& f : spec.fields) fields.push_back(SourceField{f.name, f.used});
-  auto decoder = make_decoder(spec.format, std::move(fields), ctx.call_arena, ctx.options.decoder);
+  source.owned_decoder = make_decoder(spec.format, std::move(fields), ctx.call_arena, ctx.options.decoder);
+  RecordDecoder* decoder = source.owned_decoder.get();
   if (!decoder) {
     ctx.failure.record(what + " has unknown format code " + std::to_string(spec.format));
     return false;
@@ -88,42 +91,53 @@ bool read_source(flow_ctx& ctx, ActiveSource& source) {
     ctx.failure.record("cannot open `" + source.path + "` (" + what + "): " + reason);
     return false;
   }
-  source.decoder = decoder.get();
+  source.decoder = decoder;
   ctx.source = &source;
   if (!decoder->start()) {
     ctx.failure.record(decoder_failure(source, decoder->error()));
     return false;
   }
-  for (;;) {
-    switch (decoder->next()) {
-      case DecodeStep::batch: {
-        flow_batch batch = decoder->batch();
-        batch.source_index = source.index;
-        int32_t status = spec.consume(&ctx, &batch);
-        if (status == 0) status = ctx.time.tick();
-        ctx.call_arena.reset();
-        if (!check_status(ctx, status, "the pipeline of " + what)) return false;
-        break;
-      }
-      case DecodeStep::bad_record: {
-        const BadRecord& bad = decoder->bad_record();
-        int32_t status = handle_bad_record(&ctx, source, bad.line, bad.column, bad.raw, bad.message);
-        ctx.call_arena.reset();
-        if (!check_status(ctx, status, "the bad-record handling of " + what)) return false;
-        break;
-      }
-      case DecodeStep::failed:
-        ctx.failure.record(decoder_failure(source, decoder->error()));
-        return false;
-      case DecodeStep::end: {
-        ctx.source = nullptr;
-        // End of a bounded input: the final watermark fires every open window.
-        int32_t status = ctx.time.end_of_source(source.index);
-        ctx.call_arena.reset();
-        return check_status(ctx, status, "the windows fed by " + what);
-      }
+  ctx.source = nullptr;
+  return true;
+}
+
+// Reads and processes one batch (or bad record) of the source; at its end, sends the final
+// watermark. False on failure.
+bool step_source(flow_ctx& ctx, ActiveSource& source) {
+  const SourceSpec& spec = *source.spec;
+  RecordDecoder* decoder = source.decoder;
+  ctx.source = &source;
+  auto describe = [&] { return "source `" + spec.name + "`"; };
+  switch (decoder->next()) {
+    case DecodeStep::batch: {
+      flow_batch batch = decoder->batch();
+      batch.source_index = source.index;
+      int32_t status = spec.consume(&ctx, &batch);
+      if (status == 0) status = ctx.time.tick();
+      ctx.call_arena.reset();
+      return check_status(ctx, status, "the pipeline of " + describe());
+    }
+    case DecodeStep::bad_record: {
+      const BadRecord& bad = decoder->bad_record();
+      int32_t status = handle_bad_record(&ctx, source, bad.line, bad.column, bad.raw, bad.message);
+      ctx.call_arena.reset();
+      return check_status(ctx, status, "the bad-record handling of " + describe());
+    }
+    case DecodeStep::failed:
+      ctx.failure.record(decoder_failure(source, decoder->error()));
+      return false;
+    case DecodeStep::end: {
+      ctx.source = nullptr;
+      source.ended = true;
+      source.owned_decoder.reset();  // its buffer is not needed any more
+      source.decoder = nullptr;
+      // End of a bounded input: the final watermark fires every open window.
+      int32_t status = ctx.time.end_of_source(source.index);
+      ctx.call_arena.reset();
+      return check_status(ctx, status, "the windows fed by " + describe());
     }
   }
+  return true;
 }
 
 bool emit_aggregates(flow_ctx& ctx, int32_t source_index) {
@@ -141,12 +155,18 @@ bool emit_aggregates(flow_ctx& ctx, int32_t source_index) {
 }
 
 bool run_sources(flow_ctx& ctx, std::vector<ActiveSource>& sources) {
-  for (std::size_t i = 0; i < ctx.spec->sources.size(); ++i) {
-    ActiveSource& source = sources[i];
-    if (!read_source(ctx, source)) return false;
-    if (!emit_aggregates(ctx, static_cast<int32_t>(i))) return false;
+  for (ActiveSource& source : sources)
+    if (!open_source(ctx, source)) return false;
+  for (;;) {
+    ActiveSource* behind = nullptr;
+    for (ActiveSource& source : sources)
+      if (!source.ended && (!behind || ctx.time.source_watermark(source.index) < ctx.time.source_watermark(behind->index)))
+        behind = &source;
+    if (!behind) break;
+    if (!step_source(ctx, *behind)) return false;
+    if (behind->ended && !emit_aggregates(ctx, behind->index)) return false;
   }
-  return true;
+  return emit_aggregates(ctx, -1);
 }
 
 void print_late_record_counts(flow_ctx& ctx) {
@@ -171,7 +191,7 @@ void print_bad_record_counts(const std::vector<ActiveSource>& sources) {
 int run_job(flow_ctx& ctx) {
   const JobSpec& spec = *ctx.spec;
   for (const AggregateSpec& a : spec.aggregates) {
-    if (a.source_index < 0 || static_cast<std::size_t>(a.source_index) >= spec.sources.size()) {
+    if (a.source_index < -1 || a.source_index >= static_cast<int32_t>(spec.sources.size())) {
       std::fprintf(stderr, "error: invalid job description: aggregate of source %d, which does not exist\n",
                    a.source_index);
       return 3;
