@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <numeric>
 
 namespace flow::plan {
@@ -63,11 +64,8 @@ PhysicalPlan build_plan(const sema::CheckedProgram& program) {
   plan.stream_readers.resize(program.streams.size());
   plan.stream_time.resize(program.streams.size());
   auto add_time = [](std::vector<TimeInput>& to, const std::vector<TimeInput>& from) {
-    for (const TimeInput& t : from) {
-      bool known = false;
-      for (const TimeInput& u : to) known = known || (u.source == t.source && u.window == t.window);
-      if (!known) to.push_back(t);
-    }
+    for (const TimeInput& t : from)
+      if (std::find(to.begin(), to.end(), t) == to.end()) to.push_back(t);
   };
   for (const sema::Flow& flow : program.flows) {
     int source = flow.origin.source;
@@ -163,14 +161,6 @@ uint64_t fixed_key_width(const sema::Stage& aggregate) {
 
 namespace {
 
-std::string field_list(const sema::RecordType& r) {
-  std::string out;
-  for (const auto& f : r.fields) {
-    if (!out.empty()) out += ", ";
-    out += f.name + ": " + sema::to_string(f.type);
-  }
-  return "{ " + out + " }";
-}
 
 const char* aggregator_name(sema::Aggregator a) {
   switch (a) {
@@ -213,13 +203,13 @@ std::string describe_stage(const sema::CheckedProgram& program, const Stage& s) 
   auto stream_name = [&](int i) { return "`" + program.streams[static_cast<std::size_t>(i)].name + "`"; };
   switch (s.kind) {
     case Stage::Kind::Filter: return "filter";
-    case Stage::Kind::Map: return "map -> " + field_list(*s.output);
-    case Stage::Kind::FlatMap: return "flatmap -> " + field_list(*s.output);
+    case Stage::Kind::Map: return "map -> " + sema::to_string(*s.output);
+    case Stage::Kind::FlatMap: return "flatmap -> " + sema::to_string(*s.output);
     case Stage::Kind::Aggregate: {
       std::string keys;
       for (const auto& k : s.keys) keys += (keys.empty() ? "" : ", ") + k.name;
       return "aggregate" + (keys.empty() ? std::string() : " by " + keys) + (s.window ? " over " + describe_window(*s.window) : "") +
-             " -> " + field_list(*s.output);
+             " -> " + sema::to_string(*s.output);
     }
     case Stage::Kind::Sink: {
       const char* format = s.sink_format == Stage::Format::Csv ? "csv" : "jsonl";
@@ -242,11 +232,11 @@ const char* format_name(sema::SourceFormat f) {
 }
 
 std::string describe_entry(const PhysicalPlan& plan, const Pipeline& p) {
-  if (p.entry == Entry::StreamRecords)
-    return fmt::format("records of stream `{}`, one at a time", plan.program->streams[static_cast<std::size_t>(p.stream)].name);
+  // Only source and dead-letter pipelines have a source of their own.
   auto source = [&]() -> const sema::Source& { return plan.program->sources[static_cast<std::size_t>(p.source)]; };
   switch (p.entry) {
-    case Entry::StreamRecords: break;
+    case Entry::StreamRecords:
+      return fmt::format("records of stream `{}`, one at a time", plan.program->streams[static_cast<std::size_t>(p.stream)].name);
     case Entry::SourceBatch: return fmt::format("batches of source `{}` ({})", source().name, format_name(source().format));
     case Entry::DeadLetter: return fmt::format("bad records of source `{}` (stream `{}`)", source().name, source().dead_letter);
     case Entry::AggregateEmit: return fmt::format("rows of aggregate {} in key order, at end of input", p.aggregate);
@@ -284,13 +274,13 @@ std::string explain(const PhysicalPlan& plan) {
   for (const auto& flow : program.flows) {
     if (flow.origin.kind == sema::Origin::Kind::Stream) {
       const sema::Stream& stream = program.streams[static_cast<std::size_t>(flow.origin.stream_index)];
-      out += fmt::format("  stream `{}` {}\n", stream.name, field_list(*stream.record));
+      out += fmt::format("  stream `{}` {}\n", stream.name, sema::to_string(*stream.record));
       for (const auto& stage : flow.stages) out += "    -> " + describe_stage(program, stage) + "\n";
       continue;
     }
     const auto& source = program.sources[flow.origin.source];
     if (flow.origin.kind == sema::Origin::Kind::Source) {
-      out += fmt::format("  source `{}` ({}) {}\n", source.name, format_name(source.format), field_list(*source.schema));
+      out += fmt::format("  source `{}` ({}) {}\n", source.name, format_name(source.format), sema::to_string(*source.schema));
       if (std::string time = describe_time(source); !time.empty()) out += "    " + time + "\n";
     }
     else if (flow.origin.kind == sema::Origin::Kind::Late)

@@ -29,7 +29,7 @@ enum class Entry {
 struct TimeInput {
   int source = -1;
   int window = -1;
-  bool exists() const { return source >= 0 || window >= 0; }
+  bool operator==(const TimeInput&) const = default;
 };
 
 struct Pipeline {

@@ -172,7 +172,6 @@ void Checker::check_flows() {
 // still waiting when nothing else can be checked.
 Checker::Resolved Checker::resolve_origin(const FlowJob& job, bool report) {
   Resolved r;
-  const ast::Name* named = nullptr;
   std::string name;
   Span span = job.start_span;
   const ast::FlowOrigin* merge = nullptr;
@@ -181,9 +180,8 @@ Checker::Resolved Checker::resolve_origin(const FlowJob& job, bool report) {
   } else if (job.origin->merge) {
     merge = job.origin;
   } else {
-    named = &job.origin->name;
-    name = named->text;
-    span = named->span;
+    name = job.origin->name.text;
+    span = job.origin->name.span;
   }
   std::set<std::string> seen;
   while (!merge && lets_.count(name) && (!shared_streams_.count(name) || name == job.producer_of)) {
@@ -304,24 +302,11 @@ void Checker::feed_stream(int index, const RecordPtr& record, bool has_time, Spa
     stream.record = record;
     return;
   }
-  if (same_record_type(*stream.record, *record)) return;
+  if (stream.record->same_fields(*record)) return;
   diagnostics_.error(code::kTypeMismatch, span,
                      fmt::format("the inputs of `{}` must have one record type: this one is {}, an earlier one {}", stream.name,
-                                 record_text(*record), record_text(*stream.record)),
+                                 to_string(*record), to_string(*stream.record)),
                      "a different record type", "make the inputs agree with a `map { ... }` on each");
-}
-
-bool Checker::same_record_type(const RecordType& a, const RecordType& b) {
-  if (a.fields.size() != b.fields.size()) return false;
-  for (std::size_t i = 0; i < a.fields.size(); ++i)
-    if (a.fields[i].name != b.fields[i].name || to_string(a.fields[i].type) != to_string(b.fields[i].type)) return false;
-  return true;
-}
-
-std::string Checker::record_text(const RecordType& r) {
-  std::string out;
-  for (const auto& f : r.fields) out += (out.empty() ? "" : ", ") + f.name + ": " + to_string(f.type);
-  return "{ " + out + " }";
 }
 
 void Checker::check_flow(const FlowJob& job, std::vector<const ast::Stage*> stages, Origin origin, RecordPtr record,

@@ -117,8 +117,6 @@ class Checker {
   void check_job(const FlowJob& job, Resolved r);
   void finish_job(const FlowJob& job, const std::vector<const ast::Stage*>& stages);
   void feed_stream(int index, const RecordPtr& record, bool has_time, Span span);
-  static bool same_record_type(const RecordType& a, const RecordType& b);
-  static std::string record_text(const RecordType& r);
   bool check_split(const ast::SplitStage& split, const Scope& scope, const RecordPtr& record, bool has_time, Stage& out);
   void check_flow(const FlowJob& job, std::vector<const ast::Stage*> stages, Origin origin, RecordPtr record,
                   bool has_time);

@@ -46,8 +46,12 @@ struct RecordType {
   std::string name;  // the schema name, or "" for a record built by a stage
   std::vector<FieldDef> fields;
   int index_of(const std::string& field) const;  // -1 if absent
+  // The same field names and types, in the same order.
+  bool same_fields(const RecordType& other) const;
 };
 using RecordPtr = std::shared_ptr<const RecordType>;
+
+std::string to_string(const RecordType& r);  // "{ auction: i64, note: string? }"
 
 // ------------------------------------------------------------------------------- expressions
 

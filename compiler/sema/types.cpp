@@ -39,6 +39,19 @@ int RecordType::index_of(const std::string& field) const {
   return -1;
 }
 
+bool RecordType::same_fields(const RecordType& other) const {
+  if (fields.size() != other.fields.size()) return false;
+  for (size_t i = 0; i < fields.size(); ++i)
+    if (fields[i].name != other.fields[i].name || !(fields[i].type == other.fields[i].type)) return false;
+  return true;
+}
+
+std::string to_string(const RecordType& r) {
+  std::string out;
+  for (const auto& f : r.fields) out += (out.empty() ? "" : ", ") + f.name + ": " + to_string(f.type);
+  return "{ " + out + " }";
+}
+
 RecordPtr dead_letter_record() {
   static const RecordPtr record = [] {
     auto r = std::make_shared<RecordType>();

@@ -25,8 +25,7 @@ struct ActiveSource {
   int32_t index = 0;
   const SourceSpec* spec = nullptr;
   std::string path;
-  RecordDecoder* decoder = nullptr;
-  std::unique_ptr<RecordDecoder> owned_decoder;
+  std::unique_ptr<RecordDecoder> decoder;  // from open until the end of the input
   bool ended = false;
   int64_t skipped = 0;        // bad records dropped (on error skip, or no dead-letter function)
   int64_t dead_lettered = 0;  // bad records sent to the dead-letter stream

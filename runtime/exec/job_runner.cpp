@@ -80,8 +80,8 @@ bool open_source(flow_ctx& ctx, ActiveSource& source) {
 
   std::vector<SourceField> fields;
   for (const FieldSpec& f : spec.fields) fields.push_back(SourceField{f.name, f.used});
-  source.owned_decoder = make_decoder(spec.format, std::move(fields), ctx.call_arena, ctx.options.decoder);
-  RecordDecoder* decoder = source.owned_decoder.get();
+  source.decoder = make_decoder(spec.format, std::move(fields), ctx.call_arena, ctx.options.decoder);
+  RecordDecoder* decoder = source.decoder.get();
   if (!decoder) {
     ctx.failure.record(what + " has unknown format code " + std::to_string(spec.format));
     return false;
@@ -91,7 +91,6 @@ bool open_source(flow_ctx& ctx, ActiveSource& source) {
     ctx.failure.record("cannot open `" + source.path + "` (" + what + "): " + reason);
     return false;
   }
-  source.decoder = decoder;
   ctx.source = &source;
   if (!decoder->start()) {
     ctx.failure.record(decoder_failure(source, decoder->error()));
@@ -105,7 +104,7 @@ bool open_source(flow_ctx& ctx, ActiveSource& source) {
 // watermark. False on failure.
 bool step_source(flow_ctx& ctx, ActiveSource& source) {
   const SourceSpec& spec = *source.spec;
-  RecordDecoder* decoder = source.decoder;
+  RecordDecoder* decoder = source.decoder.get();
   ctx.source = &source;
   auto describe = [&] { return "source `" + spec.name + "`"; };
   switch (decoder->next()) {
@@ -129,8 +128,7 @@ bool step_source(flow_ctx& ctx, ActiveSource& source) {
     case DecodeStep::end: {
       ctx.source = nullptr;
       source.ended = true;
-      source.owned_decoder.reset();  // its buffer is not needed any more
-      source.decoder = nullptr;
+      source.decoder.reset();  // its buffer is not needed any more
       // End of a bounded input: the final watermark fires every open window.
       int32_t status = ctx.time.end_of_source(source.index);
       ctx.call_arena.reset();
