@@ -2,12 +2,12 @@
 // 1000 keys (uniform), values 0..999, epoch-millisecond timestamps advancing 1 ms every 10
 // events and shuffled back by up to 499 ms, so the input is out of order but never later than
 // the benchmarks' 1 s watermark lag: every record counts, whatever the engine's batching.
-#include <charconv>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <random>
-#include <string>
+
+#include "bench_support.h"
 
 int main(int argc, char** argv) {
   if (argc != 3) {
@@ -21,27 +21,17 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::mt19937_64 random(7);
-  std::string buffer;
-  buffer.reserve(1 << 20);
-  buffer += "key,value,ts\n";
-  char number[32];
-  auto append = [&](int64_t v) {
-    auto [end, ec] = std::to_chars(number, number + sizeof number, v);
-    buffer.append(number, end);
-  };
+  bench::TextWriter csv(out);
+  csv.text("key,value,ts\n");
   const int64_t base = 1700000000000;
   for (long i = 0; i < rows; ++i) {
-    append(static_cast<int64_t>(random() % 1000));
-    buffer += ',';
-    append(static_cast<int64_t>(random() % 1000));
-    buffer += ',';
-    append(base + i / 10 - static_cast<int64_t>(random() % 500));
-    buffer += '\n';
-    if (buffer.size() > (1 << 20) - 128) {
-      std::fwrite(buffer.data(), 1, buffer.size(), out);
-      buffer.clear();
-    }
+    csv.i64(static_cast<int64_t>(random() % 1000));
+    csv.put(',');
+    csv.i64(static_cast<int64_t>(random() % 1000));
+    csv.put(',');
+    csv.i64(base + i / 10 - static_cast<int64_t>(random() % 500));
+    csv.put('\n');
+    csv.line_done();
   }
-  std::fwrite(buffer.data(), 1, buffer.size(), out);
-  return std::fclose(out) == 0 ? 0 : 1;
+  return csv.finish() ? 0 : 1;
 }

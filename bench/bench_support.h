@@ -1,0 +1,144 @@
+// What the hand-written baselines and the input generators of bench/ share: reading a file a
+// line at a time in big chunks, a flat (key -> count, total) hash table, and a buffered CSV
+// text writer. Header-only, plain C++: the baselines stay free of flowc code.
+#pragma once
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bench {
+
+// Calls on_line(line) for every line of `path` (the header too, without its newline; a last
+// line without a newline included) until it returns false. Reads 4 MB at a time. False (with
+// the reason on stderr) when the file cannot be read or on_line stopped.
+template <typename OnLine>
+bool for_each_line(const char* path, OnLine&& on_line) {
+  int fd = open(path, O_RDONLY);
+  if (fd < 0) {
+    std::perror(path);
+    return false;
+  }
+  constexpr size_t kChunk = 1 << 22;
+  std::vector<char> buffer(kChunk * 2);
+  size_t filled = 0;
+  bool ok = true;
+  for (bool at_end = false; ok && !at_end;) {
+    ssize_t got = read(fd, buffer.data() + filled, buffer.size() - filled);
+    if (got < 0) {
+      std::perror(path);
+      ok = false;
+      break;
+    }
+    filled += static_cast<size_t>(got);
+    at_end = got == 0;
+    const char* p = buffer.data();
+    const char* end = p + filled;
+    while (ok) {
+      const char* newline = static_cast<const char*>(std::memchr(p, '\n', end - p));
+      if (!newline) {
+        if (!at_end || p == end) break;
+        newline = end;  // a last line without its newline
+      }
+      ok = on_line(std::string_view(p, newline - p));
+      p = newline == end ? end : newline + 1;
+    }
+    size_t rest = static_cast<size_t>(end - p);
+    std::memmove(buffer.data(), p, rest);
+    filled = rest;
+    if (filled == buffer.size()) buffer.resize(buffer.size() * 2);
+  }
+  close(fd);
+  return ok;
+}
+
+// Open addressing with linear probing, integer keys, a count and a total per key.
+class CountSumTable {
+ public:
+  struct Slot {
+    int64_t key;
+    int64_t count;
+    int64_t total;
+    bool used;
+  };
+
+  explicit CountSumTable(size_t initial_slots) : slots_(initial_slots) {}
+  Slot& find(int64_t key) {
+    if (size_ * 2 >= slots_.size()) grow();
+    size_t mask = slots_.size() - 1;
+    for (size_t i = mix(key) & mask;; i = (i + 1) & mask) {
+      Slot& s = slots_[i];
+      if (!s.used) {
+        s = Slot{key, 0, 0, true};
+        ++size_;
+        return s;
+      }
+      if (s.key == key) return s;
+    }
+  }
+  // The used slots in key order.
+  std::vector<Slot> sorted() const {
+    std::vector<Slot> out;
+    out.reserve(size_);
+    for (const Slot& s : slots_)
+      if (s.used) out.push_back(s);
+    std::sort(out.begin(), out.end(), [](const Slot& a, const Slot& b) { return a.key < b.key; });
+    return out;
+  }
+
+ private:
+  static uint64_t mix(int64_t key) {
+    uint64_t x = static_cast<uint64_t>(key) * 0x9E3779B97F4A7C15ull;
+    return x ^ (x >> 29);
+  }
+  void grow() {
+    std::vector<Slot> old(slots_.size() * 2);
+    old.swap(slots_);
+    size_ = 0;
+    for (const Slot& s : old)
+      if (s.used) find(s.key) = s;
+  }
+  std::vector<Slot> slots_;
+  size_t size_ = 0;
+};
+
+// Text built in a 1 MB buffer and written out whenever it fills.
+class TextWriter {
+ public:
+  explicit TextWriter(std::FILE* out) : out_(out) { text_.reserve(kFlushAt + 4096); }
+  void i64(int64_t v) {
+    char number[24];
+    text_.append(number, std::to_chars(number, number + sizeof number, v).ptr);
+  }
+  void put(char c) { text_ += c; }
+  void text(std::string_view s) { text_.append(s); }
+  std::string& buffer() { return text_; }
+  // Call after each line: writes the buffer out once it is large.
+  void line_done() {
+    if (text_.size() >= kFlushAt) flush();
+  }
+  // Writes the rest and closes the file; false on a write error.
+  bool finish() {
+    flush();
+    return std::fclose(out_) == 0;
+  }
+
+ private:
+  static constexpr size_t kFlushAt = 1 << 20;
+  void flush() {
+    std::fwrite(text_.data(), 1, text_.size(), out_);
+    text_.clear();
+  }
+  std::FILE* out_;
+  std::string text_;
+};
+
+}  // namespace bench
