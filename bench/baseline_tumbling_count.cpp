@@ -108,15 +108,9 @@ class Job {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    std::fprintf(stderr, "usage: %s INPUT OUTPUT\n", argv[0]);
-    return 2;
-  }
-  std::FILE* out = std::fopen(argv[2], "wb");
-  if (!out) {
-    std::perror(argv[2]);
-    return 1;
-  }
+  int status = 0;
+  std::FILE* out = bench::open_output(argc, argv, "INPUT OUTPUT", status);
+  if (!out) return status;
   Job job(out);
   bool header_done = false;
   bool read = bench::for_each_line(argv[1], [&](std::string_view line) {

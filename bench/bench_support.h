@@ -141,4 +141,20 @@ class TextWriter {
   std::string text_;
 };
 
+// The output file argv[2] of a `PROGRAM ARG PATH` tool. Null, after saying why, with `status`
+// set to the exit code: 2 for a wrong command line, 1 for a file that cannot be created.
+inline std::FILE* open_output(int argc, char** argv, const char* usage, int& status) {
+  if (argc != 3) {
+    std::fprintf(stderr, "usage: %s %s\n", argv[0], usage);
+    status = 2;
+    return nullptr;
+  }
+  std::FILE* out = std::fopen(argv[2], "wb");
+  if (!out) {
+    std::perror(argv[2]);
+    status = 1;
+  }
+  return out;
+}
+
 }  // namespace bench

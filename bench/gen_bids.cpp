@@ -9,16 +9,10 @@
 #include "bench_support.h"
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    std::fprintf(stderr, "usage: %s ROWS PATH\n", argv[0]);
-    return 2;
-  }
+  int status = 0;
+  std::FILE* out = bench::open_output(argc, argv, "ROWS PATH", status);
+  if (!out) return status;
   long rows = std::atol(argv[1]);
-  std::FILE* out = std::fopen(argv[2], "wb");
-  if (!out) {
-    std::perror(argv[2]);
-    return 1;
-  }
   static const char* channels[] = {"apple", "google", "facebook", "baidu", "partner", "direct"};
   std::mt19937_64 random(42);
   bench::TextWriter csv(out);
