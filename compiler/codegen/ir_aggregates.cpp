@@ -60,10 +60,16 @@ AggregateLayout IrBuilder::row_layout(const sema::Stage& stage) {
 // into a stack buffer, in the runtime's memcomparable format (flow_key_* in
 // runtime/agg/key_buffer.cpp); other keys go through the flow_key_* calls. Returns the bytes
 // and their length.
-std::pair<llvm::Value*, llvm::Value*> IrBuilder::encode_key(const sema::Stage& stage, const std::vector<Value>& keys) {
-  uint64_t width = plan::fixed_key_width(stage);
+std::vector<sema::Type> IrBuilder::key_types(const sema::Stage& stage) {
+  std::vector<sema::Type> types;
+  for (const auto& k : stage.keys) types.push_back(k.value.type);
+  return types;
+}
+
+std::pair<llvm::Value*, llvm::Value*> IrBuilder::encode_key(const std::vector<sema::Type>& types, const std::vector<Value>& keys) {
+  uint64_t width = plan::fixed_key_width(types);
   if (width == 0 && !keys.empty()) {
-    encode_key_with_calls(stage, keys);
+    encode_key_with_calls(types, keys);
     llvm::Value* length = entry_alloca(i64, "key.length");
     llvm::Value* data = b.CreateCall(runtime("flow_key_data", ptr, {ptr, ptr}), {key_buffer_, length});
     return {data, b.CreateLoad(i64, length)};
@@ -72,7 +78,7 @@ std::pair<llvm::Value*, llvm::Value*> IrBuilder::encode_key(const sema::Stage& s
   uint64_t at = 0;
   const uint64_t sign = uint64_t{1} << 63;
   for (size_t i = 0; i < keys.size(); ++i) {
-    const sema::Type& t = stage.keys[i].value.type;
+    const sema::Type& t = types[i];
     llvm::Value* place = b.CreateConstGEP1_64(i8, buffer, at);
     if (t.kind == TK::Bool) {
       b.CreateStore(b.CreateZExt(keys[i].v, i8), place);
@@ -97,11 +103,11 @@ std::pair<llvm::Value*, llvm::Value*> IrBuilder::encode_key(const sema::Stage& s
   return {buffer, b.getInt64(static_cast<int64_t>(width))};
 }
 
-void IrBuilder::encode_key_with_calls(const sema::Stage& stage, const std::vector<Value>& keys) {
+void IrBuilder::encode_key_with_calls(const std::vector<sema::Type>& types, const std::vector<Value>& keys) {
   llvm::Value* key = key_buffer_;
   b.CreateCall(runtime("flow_key_reset", b.getVoidTy(), {ptr}), {key});
   for (size_t i = 0; i < keys.size(); ++i) {
-    const sema::Type& t = stage.keys[i].value.type;
+    const sema::Type& t = types[i];
     const Value& v = keys[i];
     auto encode = [&]() {
       if (t.kind == TK::String) {
@@ -149,10 +155,10 @@ void IrBuilder::generate_aggregate_update(int aggregate, const std::vector<Value
   llvm::Value* is_new_slot = entry_alloca(i32, "is_new");
   llvm::Value* row;
   if (plan::fixed_key_width(stage) > 0) {
-    auto [data, length] = encode_key(stage, keys);
+    auto [data, length] = encode_key(key_types(stage), keys);
     row = b.CreateCall(runtime("flow_agg_upsert_key", ptr, {ptr, ptr, i64, ptr}), {table, data, length, is_new_slot});
   } else {
-    encode_key_with_calls(stage, keys);
+    encode_key_with_calls(key_types(stage), keys);
     row = b.CreateCall(runtime("flow_agg_upsert", ptr, {ptr, ptr, ptr}), {table, key_buffer_, is_new_slot});
   }
   init_new_row(aggregate, row, table, keys, b.CreateICmpNE(b.CreateLoad(i32, is_new_slot), b.getInt32(0)));

@@ -126,6 +126,9 @@ void IrBuilder::build() {
   pipeline_functions.resize(plan.pipelines.size());
   for (const auto& p : plan.pipelines) pipeline_functions[p.id] = declare_pipeline(p);
   for (const auto& p : plan.pipelines) build_pipeline(p);
+  join_conditions_.assign(plan.joins.size(), nullptr);
+  for (size_t j = 0; j < plan.joins.size(); ++j)
+    if (!plan.joins[j].lookup() && plan.joins[j].join->residual) join_conditions_[j] = build_join_condition(static_cast<int>(j));
   merge_functions.assign(plan.aggregates.size(), nullptr);
   for (size_t i = 0; i < plan.aggregates.size(); ++i)
     if (plan.aggregates[i].windowed()) merge_functions[i] = build_merge_function(static_cast<int>(i));
@@ -226,9 +229,35 @@ void IrBuilder::build_setup() {
                   b.getInt64(w.emit_early_every_ms), b.getInt64(static_cast<int64_t>(size)), merge_functions[i],
                   pipeline_functions[a.emit_pipeline]});
     for (const plan::TimeInput& input : a.input_time)
-      b.CreateCall(runtime("flow_job_window_input", b.getVoidTy(), {ptr, i32, i32}),
-                   {builder, b.getInt32(input.source), b.getInt32(input.window)});
+      b.CreateCall(runtime("flow_job_window_input", b.getVoidTy(), {ptr, i32, i32, i32}),
+                   {builder, b.getInt32(input.source), b.getInt32(input.window), b.getInt32(input.join)});
   }
+  // Stream joins, then lookups, each in the order of their runtime index.
+  for (const plan::JoinOperator& op : plan.joins) {
+    if (op.lookup()) continue;
+    const sema::Join& j = *op.join;
+    int32_t kind = j.kind == sema::Join::Kind::Interval ? FLOW_JOIN_INTERVAL : FLOW_JOIN_WINDOW;
+    bool sliding = j.window && j.window->kind == sema::WindowSpec::Kind::Sliding;
+    int64_t size_ms = j.window ? j.window->size_ms : 0;
+    auto where = file.position(j.span.begin);
+    llvm::Value* condition = join_conditions_[static_cast<std::size_t>(&op - plan.joins.data())];
+    b.CreateCall(runtime("flow_job_join", b.getVoidTy(), {ptr, ptr, i32, i32, i64, i64, i32, i64, i64, i64, i64, ptr, ptr}),
+                 {builder, string_constant(std::to_string(where.line) + ":" + std::to_string(where.column)), b.getInt32(kind),
+                  b.getInt32(j.left_outer ? FLOW_JOIN_LEFT_OUTER : 0), b.getInt64(j.lower_ms), b.getInt64(j.upper_ms),
+                  b.getInt32(sliding ? FLOW_WINDOW_SLIDING : FLOW_WINDOW_TUMBLING), b.getInt64(size_ms),
+                  b.getInt64(sliding ? j.window->slide_ms : size_ms),
+                  b.getInt64(static_cast<int64_t>(layout.getTypeAllocSize(record_struct(*j.left)))),
+                  b.getInt64(static_cast<int64_t>(layout.getTypeAllocSize(record_struct(*j.right)))),
+                  condition ? condition : static_cast<llvm::Value*>(null_ptr), pipeline_functions[op.output_pipeline]});
+    for (const plan::TimeInput& input : op.input_time)
+      b.CreateCall(runtime("flow_job_join_input", b.getVoidTy(), {ptr, i32, i32, i32}),
+                   {builder, b.getInt32(input.source), b.getInt32(input.window), b.getInt32(input.join)});
+  }
+  for (const plan::JoinOperator& op : plan.joins)
+    if (op.lookup())
+      b.CreateCall(runtime("flow_job_lookup", b.getVoidTy(), {ptr, i32, i64}),
+                   {builder, b.getInt32(op.join->table),
+                    b.getInt64(static_cast<int64_t>(layout.getTypeAllocSize(record_struct(*op.join->right))))});
   b.CreateRetVoid();
 }
 

@@ -134,8 +134,9 @@ class IrBuilder {
   void write_value(llvm::Value* sink, const sema::Type& t, const Value& v);
   void write_non_null(llvm::Value* sink, const sema::Type& t, llvm::Value* v);
   void generate_aggregate_update(int aggregate, const std::vector<Value>& record, const Environment& env);
-  std::pair<llvm::Value*, llvm::Value*> encode_key(const sema::Stage& stage, const std::vector<Value>& keys);
-  void encode_key_with_calls(const sema::Stage& stage, const std::vector<Value>& keys);
+  static std::vector<sema::Type> key_types(const sema::Stage& stage);
+  std::pair<llvm::Value*, llvm::Value*> encode_key(const std::vector<sema::Type>& types, const std::vector<Value>& keys);
+  void encode_key_with_calls(const std::vector<sema::Type>& types, const std::vector<Value>& keys);
   llvm::Value* copy_string_into(llvm::Value* table, llvm::Value* s);
   void init_new_row(int aggregate, llvm::Value* row, llvm::Value* table, const std::vector<Value>& keys, llvm::Value* is_new);
   void update_accumulators(int aggregate, llvm::Value* row, llvm::Value* table, llvm::Value* seq, const Environment& env);
@@ -145,13 +146,32 @@ class IrBuilder {
   void generate_window_update(int aggregate, const std::vector<Value>& record, const Environment& env);
   llvm::Function* build_merge_function(int aggregate);
   llvm::StructType* record_struct(const sema::RecordType& record);
-  void store_record(llvm::Value* at, const sema::RecordType& type, const std::vector<Value>& record);
+  // `owner`: a flow_state_owner that the record's strings are copied into (else they are kept).
+  void store_record(llvm::Value* at, const sema::RecordType& type, const std::vector<Value>& record,
+                    llvm::Value* owner = nullptr);
   std::vector<Value> load_record(llvm::Value* at, const sema::RecordType& type);
   std::vector<Value> decode_row(const plan::Pipeline& p, llvm::Value* batch, llvm::Value* cells,
                                 llvm::Value* row, llvm::BasicBlock* next);
   AggregateLayout row_layout(const sema::Stage& stage);
   void build_setup();
   llvm::Function* unused_source_consumer();
+
+  // joins (ir_joins.cpp)
+  void generate_lookup_join(const plan::Pipeline& p, size_t index, const sema::Stage& stage, const Environment& env,
+                            llvm::BasicBlock* next);
+  void generate_lookup_fill(const plan::Pipeline& p, const std::vector<Value>& record, const Environment& env,
+                            llvm::BasicBlock* next);
+  void generate_join_insert(const plan::Pipeline& p, const std::vector<Value>& record, const Environment& env,
+                            llvm::BasicBlock* next);
+  // The key values of one side; branches to `has_null` when a part is null (it never matches).
+  std::vector<Value> join_key_values(const std::vector<sema::Expr>& keys, const Environment& env, llvm::BasicBlock* has_null);
+  // left fields then right fields; `right_missing` (i1, or nullptr) makes the right ones null.
+  std::vector<Value> joined_record(const sema::Join& join, const std::vector<Value>& left, const std::vector<Value>& right,
+                                   llvm::Value* right_missing);
+  std::vector<Value> load_join_pair(const sema::Join& join, llvm::Value* left, llvm::Value* right);
+  llvm::Function* build_join_condition(int join);
+  std::vector<llvm::Function*> join_conditions_;  // per CheckedProgram::joins, or nullptr
+  std::vector<llvm::Value*> join_handles_;        // per CheckedProgram::joins, valid in the current function
 
   std::map<std::string, llvm::Value*> strings_;
   std::vector<llvm::Value*> sink_handles_;  // per sink, valid inside the current function

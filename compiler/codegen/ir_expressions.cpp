@@ -44,9 +44,8 @@ Value IrBuilder::eval(const sema::Expr& e, const Environment& env) {
     case K::In: return eval_in(e, env);
     case K::If: return eval_if(e, env);
     case K::Call: return eval_call(e, env);
-    case K::Member: break;
   }
-  throw CodegenError("field access on records is not supported yet");
+  throw CodegenError("unknown expression kind");
 }
 
 Value IrBuilder::eval_constant(const sema::Expr& e) {

@@ -25,9 +25,11 @@ llvm::Function* IrBuilder::build_path_function(const sema::Expr& path, const std
 //   source batches, aggregate rows, dead letters: int32 (ctx, input)   — flow_batch_fn / flow_row_fn
 //   window results: int32 (ctx, row, window_start, window_end)        — flow_window_emit_fn
 //   late records:   int32 (ctx, record, event_time)                   — called by generated code only
+//   joined records: int32 (ctx, left, right, event_time)              — flow_join_emit_fn
 llvm::Function* IrBuilder::declare_pipeline(const plan::Pipeline& p) {
   std::vector<llvm::Type*> params{ptr, ptr};
   if (p.entry == plan::Entry::WindowEmit) params = {ptr, ptr, i64, i64};
+  if (p.entry == plan::Entry::JoinOutput) params = {ptr, ptr, ptr, i64};
   if (p.entry == plan::Entry::LateRecords || p.entry == plan::Entry::StreamRecords) params = {ptr, ptr, i64};
   auto* type = llvm::FunctionType::get(i32, params, false);
   return llvm::Function::Create(type, llvm::Function::InternalLinkage, "pipeline_" + std::to_string(p.id), module);
@@ -51,6 +53,18 @@ llvm::Function* IrBuilder::build_pipeline(const plan::Pipeline& p) {
                       : b.CreateCall(runtime("flow_ctx_agg", ptr, {ptr, i32}), {ctx, b.getInt32(op.table)});
     key_buffer_ = b.CreateCall(runtime("flow_ctx_key_buf", ptr, {ptr}), {ctx});
   }
+  // Join operators and lookup tables this pipeline stores into or probes.
+  join_handles_.assign(plan.joins.size(), nullptr);
+  auto join_handle = [&](int j) {
+    const plan::JoinOperator& op = plan.joins[static_cast<std::size_t>(j)];
+    join_handles_[static_cast<std::size_t>(j)] =
+        b.CreateCall(runtime(op.lookup() ? "flow_ctx_lookup" : "flow_ctx_join", ptr, {ptr, i32}), {ctx, b.getInt32(op.runtime)});
+    key_buffer_ = b.CreateCall(runtime("flow_ctx_key_buf", ptr, {ptr}), {ctx});
+  };
+  if (p.inserts_join >= 0) join_handle(p.inserts_join);
+  for (int j : p.fills_lookups) join_handle(j);
+  for (const sema::Stage* s : p.stages)
+    if (s->kind == sema::Stage::Kind::Join) join_handle(s->join);
 
   if (p.entry == plan::Entry::SourceBatch) {
     // for (row = 0; row < batch->num_rows; ++row) { decode; stages; }
@@ -104,6 +118,9 @@ llvm::Function* IrBuilder::build_pipeline(const plan::Pipeline& p) {
   } else if (p.entry == plan::Entry::LateRecords) {
     record = load_record(input, *p.input);
     event_time = f->getArg(2);
+  } else if (p.entry == plan::Entry::JoinOutput) {
+    record = load_join_pair(plan.program->joins[static_cast<std::size_t>(p.join)], input, f->getArg(2));
+    event_time = f->getArg(3);
   } else if (p.entry == plan::Entry::StreamRecords) {
     record = load_record(input, *p.input);
     if (plan.program->streams[static_cast<std::size_t>(p.stream)].has_time) event_time = f->getArg(2);
@@ -217,6 +234,14 @@ void IrBuilder::generate_stages(const plan::Pipeline& p, size_t index, const std
       generate_stream_feed(*p.feeds_streams, record, env, next);
       return;
     }
+    if (p.inserts_join >= 0) {
+      generate_join_insert(p, record, env, next);
+      return;
+    }
+    if (!p.fills_lookups.empty()) {
+      generate_lookup_fill(p, record, env, next);
+      return;
+    }
     if (p.sink >= 0) generate_sink(p.sink, record);
     if (p.updates_aggregate >= 0) {
       if (plan.aggregates[p.updates_aggregate].windowed()) generate_window_update(p.updates_aggregate, record, env);
@@ -258,6 +283,9 @@ void IrBuilder::generate_stages(const plan::Pipeline& p, size_t index, const std
       });
       return;
     }
+    case sema::Stage::Kind::Join:
+      generate_lookup_join(p, index, stage, env, next);
+      return;
     default: break;
   }
   throw CodegenError("unexpected stage inside a pipeline");

@@ -21,12 +21,20 @@ llvm::StructType* IrBuilder::record_struct(const sema::RecordType& record) {
   return llvm::StructType::get(context, slots);
 }
 
-void IrBuilder::store_record(llvm::Value* at, const sema::RecordType& type, const std::vector<Value>& record) {
+void IrBuilder::store_record(llvm::Value* at, const sema::RecordType& type, const std::vector<Value>& record,
+                             llvm::Value* owner) {
   llvm::StructType* layout = record_struct(type);
   unsigned slot = 0;
   for (size_t i = 0; i < type.fields.size(); ++i) {
     const sema::Type& t = type.fields[i].type;
-    b.CreateStore(to_memory(record[i].v, t), b.CreateStructGEP(layout, at, slot++));
+    llvm::Value* v = to_memory(record[i].v, t);
+    if (owner && t.kind == TK::String) {
+      llvm::Value* out = entry_alloca(str_type, "kept");
+      b.CreateCall(runtime("flow_state_copy_str", b.getVoidTy(), {ptr, ptr, i64, ptr}),
+                   {owner, b.CreateExtractValue(v, 0), b.CreateExtractValue(v, 1), out});
+      v = b.CreateLoad(str_type, out);
+    }
+    b.CreateStore(v, b.CreateStructGEP(layout, at, slot++));
     if (t.nullable)
       b.CreateStore(b.CreateZExt(record[i].is_null ? record[i].is_null : b.getFalse(), i8), b.CreateStructGEP(layout, at, slot++));
   }
@@ -50,7 +58,7 @@ void IrBuilder::generate_window_update(int aggregate, const std::vector<Value>& 
   llvm::Value* window = aggregate_handles_[aggregate];
   std::vector<Value> keys;
   for (const auto& k : stage.keys) keys.push_back(coerce_null(eval(k.value, env), k.value, k.value.type));
-  auto [data, length] = encode_key(stage, keys);
+  auto [data, length] = encode_key(key_types(stage), keys);
   // flow_window_hit { state, seq, is_new, refire }
   auto* hit_type = llvm::StructType::get(context, {ptr, i64, i32, i32});
   llvm::Value* hit = entry_alloca(hit_type, "hit");

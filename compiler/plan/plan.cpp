@@ -38,8 +38,9 @@ std::vector<bool> source_fields_used(const sema::Source& source, const sema::Flo
     }
     for (const auto& b : s.branches)
       if (b.when) mark_fields(*b.when, used);
-    // A record written out or handed on to other flows is read whole.
-    if (s.kind == Stage::Kind::Sink || s.kind == Stage::Kind::Emit || s.kind == Stage::Kind::Split) used.assign(used.size(), true);
+    // A record written out, handed on to other flows or joined is read whole.
+    if (s.kind == Stage::Kind::Sink || s.kind == Stage::Kind::Emit || s.kind == Stage::Kind::Split || s.kind == Stage::Kind::Join)
+      used.assign(used.size(), true);
     // A window's late stream carries its input records whole.
     if (s.kind == Stage::Kind::Aggregate && s.window && !s.window->late_stream.empty()) used.assign(used.size(), true);
     if (s.kind != Stage::Kind::Filter) break;
@@ -67,6 +68,26 @@ PhysicalPlan build_plan(const sema::CheckedProgram& program) {
     for (const TimeInput& t : from)
       if (std::find(to.begin(), to.end(), t) == to.end()) to.push_back(t);
   };
+  // Joins, numbered at run time by kind; a table's pipeline fills its lookup joins.
+  for (const sema::Join& join : program.joins) {
+    JoinOperator op;
+    op.join = &join;
+    op.runtime = join.kind == sema::Join::Kind::Lookup ? plan.lookup_count++ : plan.stream_join_count++;
+    plan.joins.push_back(op);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (!program.sources[i].is_table) continue;
+    Pipeline table;
+    table.id = static_cast<int>(plan.pipelines.size());
+    table.entry = Entry::SourceBatch;
+    table.source = static_cast<int>(i);
+    table.input = program.sources[i].schema;
+    for (size_t j = 0; j < program.joins.size(); ++j)
+      if (program.joins[j].table == static_cast<int>(i)) table.fills_lookups.push_back(static_cast<int>(j));
+    plan.source_pipeline[i] = table.id;
+    plan.fields_used[i].assign(plan.fields_used[i].size(), true);
+    plan.pipelines.push_back(std::move(table));
+  }
   for (const sema::Flow& flow : program.flows) {
     int source = flow.origin.source;
     Pipeline current;
@@ -103,8 +124,39 @@ PhysicalPlan build_plan(const sema::CheckedProgram& program) {
       plan.dead_letter_pipeline[source] = current.id;
     }
     for (const Stage& stage : flow.stages) {
-      if (is_stateless(stage)) {
+      bool lookup = stage.kind == Stage::Kind::Join && plan.joins[static_cast<std::size_t>(stage.join)].lookup();
+      if (is_stateless(stage) || lookup) {
         current.stages.push_back(&stage);
+        continue;
+      }
+      if (stage.kind == Stage::Kind::Emit && program.streams[static_cast<std::size_t>(stage.stream)].join >= 0) {
+        // The right input of a stream join.
+        int j = program.streams[static_cast<std::size_t>(stage.stream)].join;
+        JoinOperator& op = plan.joins[static_cast<std::size_t>(j)];
+        current.inserts_join = j;
+        current.join_side = 1;
+        op.right_pipeline = current.id;
+        add_time(op.input_time, current.time);
+        plan.pipelines.push_back(std::move(current));
+        break;
+      }
+      if (stage.kind == Stage::Kind::Join) {
+        // The left input of a stream join; the joined pairs start a new pipeline.
+        JoinOperator& op = plan.joins[static_cast<std::size_t>(stage.join)];
+        current.inserts_join = stage.join;
+        current.join_side = 0;
+        op.left_pipeline = current.id;
+        op.output_pipeline = current.id + 1;
+        add_time(op.input_time, current.time);
+        plan.pipelines.push_back(std::move(current));
+        source = -1;  // joined records come until every input has ended
+        current = Pipeline{};
+        current.id = op.output_pipeline;
+        current.entry = Entry::JoinOutput;
+        current.source = source;
+        current.join = stage.join;
+        current.input = stage.output;
+        current.time = {TimeInput{-1, -1, op.runtime}};
         continue;
       }
       if (stage.kind == Stage::Kind::Emit || stage.kind == Stage::Kind::Split) {
@@ -149,10 +201,21 @@ PhysicalPlan build_plan(const sema::CheckedProgram& program) {
 }
 
 uint64_t fixed_key_width(const sema::Stage& aggregate) {
+  std::vector<sema::Type> types;
+  for (const auto& k : aggregate.keys) types.push_back(k.value.type);
+  return fixed_key_width(types);
+}
+
+std::vector<sema::Type> join_key_types(const sema::Join& join) {
+  std::vector<sema::Type> types;
+  for (const auto& k : join.left_keys) types.push_back(k.type.as_nullable(false));
+  return types;
+}
+
+uint64_t fixed_key_width(const std::vector<sema::Type>& key_types) {
   using K = sema::Type::Kind;
   uint64_t width = 0;
-  for (const auto& k : aggregate.keys) {
-    const sema::Type& t = k.value.type;
+  for (const sema::Type& t : key_types) {
     if (t.nullable || t.kind == K::String || t.kind == K::List || t.kind == K::Null || t.kind == K::Record) return 0;
     width += t.kind == K::Bool ? 1 : 8;
   }
@@ -186,12 +249,16 @@ std::string duration_text(int64_t ms) {
   return fmt::format("{}ms", ms);
 }
 
-std::string describe_window(const sema::WindowSpec& w) {
+std::string describe_window_shape(const sema::WindowSpec& w) {
   using K = sema::WindowSpec::Kind;
-  std::string text = w.kind == K::Tumbling  ? fmt::format("tumbling({})", duration_text(w.size_ms))
-                     : w.kind == K::Sliding ? fmt::format("sliding({}, every = {})", duration_text(w.size_ms), duration_text(w.slide_ms))
-                     : w.kind == K::Session ? fmt::format("session(gap = {})", duration_text(w.gap_ms))
-                                            : fmt::format("cumulating({}, step = {})", duration_text(w.size_ms), duration_text(w.step_ms));
+  return w.kind == K::Tumbling  ? fmt::format("tumbling({})", duration_text(w.size_ms))
+         : w.kind == K::Sliding ? fmt::format("sliding({}, every = {})", duration_text(w.size_ms), duration_text(w.slide_ms))
+         : w.kind == K::Session ? fmt::format("session(gap = {})", duration_text(w.gap_ms))
+                                : fmt::format("cumulating({}, step = {})", duration_text(w.size_ms), duration_text(w.step_ms));
+}
+
+std::string describe_window(const sema::WindowSpec& w) {
+  std::string text = describe_window_shape(w);
   text += fmt::format(" late {}", duration_text(w.lateness_ms));
   text += w.late_stream.empty() ? " drop" : " -> " + w.late_stream;
   if (w.emit_final) text += " emit final";
@@ -217,7 +284,26 @@ std::string describe_stage(const sema::CheckedProgram& program, const Stage& s) 
       if (s.sink_kind == Stage::SinkKind::Null) return "sink null";
       return fmt::format("sink file ({})", format);
     }
-    case Stage::Kind::Emit: return "to stream " + stream_name(s.stream);
+    case Stage::Kind::Join: {
+      const sema::Join& j = program.joins[static_cast<std::size_t>(s.join)];
+      std::string keys;
+      for (size_t i = 0; i < j.left_keys.size(); ++i) keys += fmt::format("{}key {}", i ? ", " : "", i + 1);
+      std::string what = j.kind == sema::Join::Kind::Lookup
+                             ? fmt::format("lookup join with table `{}`", program.sources[static_cast<std::size_t>(j.table)].name)
+                         : j.kind == sema::Join::Kind::Interval
+                             ? fmt::format("interval join with `{}` within {} .. {}",
+                                           program.streams[static_cast<std::size_t>(j.right_stream)].name,
+                                           (j.lower_ms < 0 ? "-" : "") + duration_text(j.lower_ms < 0 ? -j.lower_ms : j.lower_ms),
+                                           (j.upper_ms < 0 ? "-" : "") + duration_text(j.upper_ms < 0 ? -j.upper_ms : j.upper_ms))
+                             : fmt::format("window join with `{}` over {}", program.streams[static_cast<std::size_t>(j.right_stream)].name,
+                                           describe_window_shape(*j.window));
+      return fmt::format("{}{} as `{}` on {} key part{}{} -> {}", j.left_outer ? "left " : "", what, j.alias, j.left_keys.size(),
+                         j.left_keys.size() == 1 ? "" : "s", j.residual ? " and a residual condition" : "", sema::to_string(*s.output));
+    }
+    case Stage::Kind::Emit:
+      if (program.streams[static_cast<std::size_t>(s.stream)].join >= 0)
+        return fmt::format("right input of join {}", program.streams[static_cast<std::size_t>(s.stream)].join);
+      return "to stream " + stream_name(s.stream);
     case Stage::Kind::Split: {
       std::string text = "split:";
       for (const auto& b : s.branches) text += (b.when ? " when ... -> " : " else -> ") + stream_name(b.stream);
@@ -241,6 +327,7 @@ std::string describe_entry(const PhysicalPlan& plan, const Pipeline& p) {
     case Entry::DeadLetter: return fmt::format("bad records of source `{}` (stream `{}`)", source().name, source().dead_letter);
     case Entry::AggregateEmit: return fmt::format("rows of aggregate {} in key order, at end of input", p.aggregate);
     case Entry::WindowEmit: return fmt::format("results of windowed aggregate {} as its windows fire", p.aggregate);
+    case Entry::JoinOutput: return fmt::format("joined records of join {} as it pairs them", p.join);
     case Entry::LateRecords:
       return fmt::format("late records of windowed aggregate {} (stream `{}`)", p.aggregate,
                          plan.aggregates[p.aggregate].stage->window->late_stream);
@@ -296,10 +383,12 @@ std::string explain(const PhysicalPlan& plan) {
     if (p.feeds_streams) out += " -> " + describe_stage(program, *p.feeds_streams);
     if (p.sink >= 0) out += fmt::format(" -> sink {}", p.sink);
     if (p.updates_aggregate >= 0) out += fmt::format(" -> update aggregate {}", p.updates_aggregate);
+    if (p.inserts_join >= 0) out += fmt::format(" -> store as the {} input of join {}", p.join_side == 0 ? "left" : "right", p.inserts_join);
+    for (int j : p.fills_lookups) out += fmt::format(" -> fill the hash table of join {}", j);
     out += "\n";
   }
   out += "\nstate\n";
-  if (plan.aggregates.empty()) out += "  none: every pipeline is stateless\n";
+  if (plan.aggregates.empty() && plan.joins.empty()) out += "  none: every pipeline is stateless\n";
   for (size_t i = 0; i < plan.aggregates.size(); ++i) {
     const auto& a = plan.aggregates[i];
     std::string keys, accumulators;
@@ -330,6 +419,26 @@ std::string explain(const PhysicalPlan& plan) {
     uint64_t width = fixed_key_width(*a.stage);
     out += width > 0 ? fmt::format("    key: {} bytes, encoded inline by the pipeline\n", width)
                      : std::string("    key: variable width, encoded by runtime calls\n");
+  }
+  for (size_t i = 0; i < plan.joins.size(); ++i) {
+    const sema::Join& j = *plan.joins[i].join;
+    if (j.kind == sema::Join::Kind::Lookup) {
+      out += fmt::format("  join {}: table `{}` read to its end before the streams, hashed on the key (several records per key "
+                         "give several matches); kept for the whole job\n",
+                         i, program.sources[static_cast<std::size_t>(j.table)].name);
+    } else if (j.kind == sema::Join::Kind::Interval) {
+      int64_t bucket = std::max<int64_t>(1000, (j.upper_ms - j.lower_ms) / 2);
+      out += fmt::format("  join {}: both sides kept per key in {} time buckets; a record is late below the watermark (the "
+                         "minimum of both inputs); a left record is freed when the watermark passes time + {}, a right one at "
+                         "time - {}{}\n",
+                         i, duration_text(bucket), duration_text(j.upper_ms), duration_text(j.lower_ms),
+                         j.left_outer ? "; a left record that never paired comes out then, alias fields null" : "");
+    } else {
+      out += fmt::format("  join {}: both sides kept per key and window slice; when the watermark passes a window's end, every "
+                         "pair with equal keys in it comes out in key order (event time end - 1ms), then the slices it no "
+                         "longer needs are freed\n",
+                         i);
+    }
   }
   for (size_t i = 0; i < program.sources.size(); ++i) {
     std::string read;

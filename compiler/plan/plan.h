@@ -3,7 +3,9 @@
 // flatmap) that codegen fuses into one function, each ending in a pipeline breaker (a sink,
 // or the update of a keyed aggregate whose results start a new pipeline: at end of input, or,
 // for a windowed aggregate, whenever a window fires). A window's late records start a
-// pipeline of their own.
+// pipeline of their own. An interval or window join ends the pipelines of both its inputs
+// (each stores its records) and starts one fed with the joined pairs; a lookup join is fused
+// into its pipeline, probing a table that a pipeline of its own fills first.
 // Public header of compiler/plan; `flowc explain` prints what explain() returns.
 #pragma once
 
@@ -21,7 +23,8 @@ enum class Entry {
   WindowEmit,     // the results of windowed `aggregate`, one per key and window as windows fire
   LateRecords,    // records that windowed `aggregate` found too late (late D -> NAME)
   DeadLetter,     // bad records of `source` (on error -> NAME), one at a time
-  StreamRecords   // records of `stream` (CheckedProgram::streams), one at a time, from the flows feeding it
+  StreamRecords,  // records of `stream` (CheckedProgram::streams), one at a time, from the flows feeding it
+  JoinOutput      // the joined records of stream join `join`, as it pairs them
 };
 
 // What moves the event time of a pipeline's records forward: a source's watermark or the
@@ -29,6 +32,7 @@ enum class Entry {
 struct TimeInput {
   int source = -1;
   int window = -1;
+  int join = -1;  // the runtime index of a stream join
   bool operator==(const TimeInput&) const = default;
 };
 
@@ -38,6 +42,7 @@ struct Pipeline {
   int source = -1;     // SourceBatch, DeadLetter; otherwise the source of the flow it is part of
   int aggregate = -1;  // AggregateEmit, WindowEmit, LateRecords: the aggregate it comes from
   int stream = -1;     // StreamRecords
+  int join = -1;       // JoinOutput: CheckedProgram::joins
   // Where its records' watermark comes from: the minimum over these; none without event time.
   std::vector<TimeInput> time;
   sema::RecordPtr input;
@@ -47,6 +52,19 @@ struct Pipeline {
   int sink = -1;
   int updates_aggregate = -1;
   const sema::Stage* feeds_streams = nullptr;
+  int inserts_join = -1;  // stores each record into this stream join (CheckedProgram::joins) ...
+  int join_side = 0;      // ... as its left (0) or right (1) record
+  std::vector<int> fills_lookups;  // a table's pipeline: the lookup joins it fills
+};
+
+// A join of the program. Interval and window joins are runtime operators fed by two
+// pipelines; a lookup join is a hash table filled by the table's pipeline.
+struct JoinOperator {
+  const sema::Join* join = nullptr;
+  int runtime = -1;  // index among stream joins (flow_ctx_join) or among lookups (flow_ctx_lookup)
+  int left_pipeline = -1, right_pipeline = -1, output_pipeline = -1;  // stream joins
+  std::vector<TimeInput> input_time;  // stream joins: both sides' watermarks
+  bool lookup() const { return join->kind == sema::Join::Kind::Lookup; }
 };
 
 struct AggregateOperator {
@@ -72,6 +90,9 @@ struct PhysicalPlan {
   const sema::CheckedProgram* program = nullptr;
   std::vector<Pipeline> pipelines;
   std::vector<AggregateOperator> aggregates;
+  std::vector<JoinOperator> joins;  // one per CheckedProgram::joins
+  int stream_join_count = 0;
+  int lookup_count = 0;
   int window_count = 0;
   int table_count = 0;
   std::vector<SinkOperator> sinks;
@@ -91,6 +112,10 @@ PhysicalPlan build_plan(const sema::CheckedProgram& program);
 // The width in bytes of an aggregate's encoded key when every key part is a non-null
 // fixed-width value (codegen then encodes it inline, without runtime calls), else 0.
 uint64_t fixed_key_width(const sema::Stage& aggregate);
+uint64_t fixed_key_width(const std::vector<sema::Type>& key_types);
+
+// The key types of a join, the same on both sides: non-null, since a null part never matches.
+std::vector<sema::Type> join_key_types(const sema::Join& join);
 
 // The human-readable plan: the dataflow graph, the fused pipelines, the state each operator
 // keeps and for how long.

@@ -163,8 +163,8 @@ void Checker::check_aggregate(const ast::AggregateStage& a, const ast::Stage& s,
   (void)ok;
 }
 
-std::optional<WindowSpec> Checker::check_window(const ast::AggregateStage& a) {
-  const ast::WindowSpec& w = *a.window;
+// The window itself: its kind and lengths.
+std::optional<WindowSpec> Checker::check_window_spec(const ast::WindowSpec& w) {
   WindowSpec spec;
   static const std::map<std::string, WindowSpec::Kind> kinds{{"tumbling", WindowSpec::Kind::Tumbling},
                                                            {"sliding", WindowSpec::Kind::Sliding},
@@ -227,6 +227,14 @@ std::optional<WindowSpec> Checker::check_window(const ast::AggregateStage& a) {
     diagnostics_.error(code::kBadWindow, w.span, "`step` must divide the window length", "not a divisor");
     return std::nullopt;
   }
+  return spec;
+}
+
+std::optional<WindowSpec> Checker::check_window(const ast::AggregateStage& a) {
+  std::optional<WindowSpec> checked = check_window_spec(*a.window);
+  if (!checked) return checked;
+  const ast::WindowSpec& w = *a.window;
+  WindowSpec spec = *checked;
   if (a.late) {
     if (auto lateness = constant_duration(*a.late->lateness, "the allowed lateness")) spec.lateness_ms = *lateness;
     if (a.late->stream) spec.late_stream = a.late->stream->text;

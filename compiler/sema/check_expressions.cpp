@@ -103,11 +103,7 @@ Expr Checker::check(const ast::Expr& e, const Scope& scope) {
     case K::Null: return constant(e.span, Type::scalar(TK::Null), std::monostate{});
     case K::Duration: return constant(e.span, Type::scalar(TK::Duration), e.int_value);
     case K::Name: return check_name(e, scope);
-    case K::Field:
-      diagnostics_.error(code::kUnknownField, e.name_span,
-                         fmt::format("no record here has a field `{}`", e.text),
-                         "records with fields come from joins, which are not supported yet");
-      return poison(e.span);
+    case K::Field: return check_alias_field(e, scope);
     case K::Unary: {
       Expr a = check(*e.operands[0], scope);
       if (is_poison(a.type)) return a;
@@ -178,6 +174,40 @@ Expr Checker::check(const ast::Expr& e, const Scope& scope) {
   return poison(e.span);
 }
 
+// `a.b`: a field of join alias `a`, stored in the joined record as the field named "a.b".
+Expr Checker::check_alias_field(const ast::Expr& e, const Scope& scope) {
+  const ast::Expr& base = *e.operands[0];
+  bool named_base = base.kind == ast::Expr::Kind::Name;
+  if (named_base && scope.record && !scope.fn_arguments) {
+    std::string prefix = base.text + ".";
+    int index = scope.record->index_of(prefix + e.text);
+    if (index >= 0) {
+      Expr x;
+      x.kind = Expr::Kind::Field;
+      x.index = index;
+      x.type = scope.record->fields[static_cast<std::size_t>(index)].type;
+      x.span = e.span;
+      return x;
+    }
+    std::vector<std::string> alias_fields;
+    for (const auto& f : scope.record->fields)
+      if (f.name.compare(0, prefix.size(), prefix) == 0) alias_fields.push_back(f.name.substr(prefix.size()));
+    if (!alias_fields.empty()) {
+      std::string suggestion = closest_name(e.text, alias_fields);
+      diagnostics_.error(code::kUnknownField, e.name_span, fmt::format("`{}` has no field `{}`", base.text, e.text),
+                         suggestion.empty() ? "not found" : "did you mean `" + suggestion + "`?",
+                         fmt::format("`{}` has: {}", base.text, fmt::join(alias_fields, ", ")));
+      return poison(e.span);
+    }
+  }
+  diagnostics_.error(code::kUnknownField, named_base ? base.span : e.name_span,
+                     named_base ? fmt::format("`{}` is not a join alias here", base.text)
+                                : fmt::format("no record here has a field `{}`", e.text),
+                     "not a record",
+                     "`a.b` reads field `b` of the record joined by `join ... as a`");
+  return poison(e.span);
+}
+
 Expr Checker::check_name(const ast::Expr& e, const Scope& scope) {
   if (scope.fn_arguments) {
     auto it = scope.fn_arguments->find(e.text);
@@ -214,6 +244,13 @@ Expr Checker::check_name(const ast::Expr& e, const Scope& scope) {
     x.span = e.span;
     return x;
   }
+  if (scope.record && !scope.fn_arguments)
+    for (const auto& f : scope.record->fields)
+      if (f.name.size() > e.text.size() && f.name.compare(0, e.text.size() + 1, e.text + ".") == 0) {
+        diagnostics_.error(code::kUnknownField, e.span, fmt::format("`{}` is a join alias, not a value", e.text),
+                           "a join alias", fmt::format("use its fields, as in `{}`", f.name));
+        return poison(e.span);
+      }
   std::vector<std::string> candidates = keys_of(params_);
   if (scope.record && !scope.fn_arguments)
     for (const auto& f : scope.record->fields) candidates.push_back(f.name);

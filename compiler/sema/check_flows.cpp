@@ -12,8 +12,8 @@ namespace flow::sema {
 using TK = Type::Kind;
 
 // Streams named by stages: late streams (declared by `late D -> NAME`, usable once the flow
-// that declares them has been checked), split outputs (streams of their own), and joined
-// streams (not supported yet), whose flows get no second error.
+// that declares them has been checked), split outputs (streams of their own), and the right
+// inputs of joins.
 void Checker::collect_streams() {
   auto visit = [&](const ast::Flow& flow) {
     for (const auto& s : flow.stages) {
@@ -25,7 +25,7 @@ void Checker::collect_streams() {
       if (s.kind == ast::Stage::Kind::Split)
         for (const auto& b : s.split.branches)
           if (claim_stream_name(b.target)) shared_streams_[b.target.text] = new_stream(b.target.text, b.target.span, 1);
-      if (s.kind == ast::Stage::Kind::Join) joined_streams_.insert(s.join.stream.text);
+      if (s.kind == ast::Stage::Kind::Join && !s.join.table) stream_joins_.push_back(&s.join);
     }
   };
   for (const auto& f : ast_.flows) visit(f);
@@ -34,7 +34,7 @@ void Checker::collect_streams() {
 
 // False (with an error) when `name` already names a stream.
 bool Checker::claim_stream_name(const ast::Name& name) {
-  bool taken = sources_.count(name.text) || dead_letters_.count(name.text) || lets_.count(name.text) ||
+  bool taken = sources_.count(name.text) || tables_.count(name.text) || dead_letters_.count(name.text) || lets_.count(name.text) ||
                late_stream_spans_.count(name.text) || shared_streams_.count(name.text);
   if (taken)
     diagnostics_.error(code::kDuplicate, name.span, fmt::format("stream `{}` is already defined", name.text),
@@ -65,6 +65,7 @@ void Checker::plan_flow_jobs() {
   };
   for (const auto& f : ast_.flows) count(f.origin);
   for (const auto& l : ast_.lets) count(l.flow.origin);
+  plan_join_inputs(reads);
   for (const auto& [name, n] : reads) {
     if (n < 2 || shared_streams_.count(name)) continue;
     bool known = sources_.count(name) || dead_letters_.count(name) || late_stream_spans_.count(name) || lets_.count(name);
@@ -90,6 +91,7 @@ void Checker::plan_flow_jobs() {
     }
     jobs_.push_back(std::move(producer));
   }
+  add_join_input_jobs();
   auto add_merge = [&](const ast::FlowOrigin& o) {
     std::vector<std::string> names;
     for (const auto& n : o.merged) names.push_back(n.text);
@@ -129,7 +131,7 @@ void Checker::check_flows() {
     std::vector<std::size_t> waiting;
     for (std::size_t i : pending) {
       Resolved r = resolve_origin(jobs_[i], false);
-      if (r.state == Resolved::State::Wait) {
+      if (r.state == Resolved::State::Wait || (r.state == Resolved::State::Ready && !joins_ready(jobs_[i], r, false))) {
         waiting.push_back(i);
         continue;
       }
@@ -139,7 +141,10 @@ void Checker::check_flows() {
     }
     pending.swap(waiting);
   }
-  for (std::size_t i : pending) resolve_origin(jobs_[i], true);  // reports why it never started
+  for (std::size_t i : pending) {  // reports why it never started
+    Resolved r = resolve_origin(jobs_[i], true);
+    if (r.state == Resolved::State::Ready) joins_ready(jobs_[i], r, true);
+  }
   bool stuck = !pending.empty();  // then streams in the cycle look unused: no warnings about them
   if (ast_.flows.empty())
     diagnostics_.warning(code::kUnused, Span{0, 0}, "the program has no flows, so running it does nothing", "",
@@ -148,9 +153,10 @@ void Checker::check_flows() {
     if (!stuck && !let_uses_.count(name))
       diagnostics_.warning(code::kUnused, let->name.span, fmt::format("stream `{}` is never used", name), "unused");
   for (const auto& decl : ast_.sources)
-    if (!decl.is_table && !used_streams_.count(decl.name.text) && sources_.count(decl.name.text) &&
-        !joined_streams_.count(decl.name.text))
-      diagnostics_.warning(code::kUnused, decl.name.span, fmt::format("source `{}` is never used", decl.name.text),
+    if (decl.is_table ? !joined_tables_.count(decl.name.text) && tables_.count(decl.name.text)
+                      : !used_streams_.count(decl.name.text) && sources_.count(decl.name.text))
+      diagnostics_.warning(code::kUnused, decl.name.span,
+                           fmt::format("{} `{}` is never used", decl.is_table ? "table" : "source", decl.name.text),
                            "unused: it is still opened and read");
   for (const auto& [name, source] : dead_letters_)
     if (!used_streams_.count(name))
@@ -161,10 +167,14 @@ void Checker::check_flows() {
       diagnostics_.warning(code::kUnused, span, fmt::format("late stream `{}` is never used", name),
                            "its records are lost",
                            "add a flow such as `" + name + " | sink stdout()`, or write `late ... drop`");
-  for (const Stream& stream : program_.streams)
-    if (!stuck && stream.consumers == 0 && stream.record && !joined_streams_.count(stream.name))
+  std::set<int> join_inputs;
+  for (const auto& [join, stream] : join_inputs_) join_inputs.insert(stream);
+  for (std::size_t i = 0; i < program_.streams.size(); ++i) {
+    const Stream& stream = program_.streams[i];
+    if (!stuck && stream.consumers == 0 && stream.record && !join_inputs.count(static_cast<int>(i)))
       diagnostics_.warning(code::kUnused, stream.span, fmt::format("stream `{}` is never used", stream.name),
                            "its records are dropped", "add a flow such as `" + stream.name + " | sink stdout()`");
+  }
 }
 
 // Where a job's records come from, following `let`s read once back to a source, a dead-letter
@@ -258,9 +268,10 @@ Checker::Resolved Checker::resolve_origin(const FlowJob& job, bool report) {
     for (const auto& [n, l] : late_stream_spans_) names.push_back(n);
     for (const auto& [n, i] : shared_streams_) names.push_back(n);
     std::string suggestion = closest_name(name, names);
-    bool is_table = false;
-    for (const auto& decl : ast_.sources) is_table = is_table || (decl.is_table && decl.name.text == name);
-    if (!is_table)
+    if (tables_.count(name))
+      diagnostics_.error(code::kUnknownStream, span, fmt::format("`{}` is a table, not a stream", name),
+                         "a table", fmt::format("join it to a stream: `| join table {} as t on ...`", name));
+    else
       diagnostics_.error(code::kUnknownStream, span, fmt::format("unknown stream `{}`", name),
                          suggestion.empty() ? "not declared" : "did you mean `" + suggestion + "`?",
                          "a flow starts at a source, a `let` stream, a dead-letter stream, a late stream or a `split` output");
@@ -454,8 +465,8 @@ bool Checker::check_stage(const ast::Stage& s, RecordPtr& record, Flow& out, boo
       has_time = s.aggregate.window.has_value();
       break;
     case ast::Stage::Kind::Join:
-      not_supported(s.keyword_span, s.join.table ? "lookup joins are" : s.join.window ? "window joins are" : "interval joins are");
-      return false;
+      if (!check_join(s, record, stage, has_time)) return false;
+      break;
     case ast::Stage::Kind::Split:
       if (!check_split(s.split, scope, record, has_time, stage)) return false;
       ended = true;

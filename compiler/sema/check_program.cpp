@@ -180,7 +180,7 @@ bool Checker::check_path_argument(const ast::Expr& e, Expr& out) {
   return true;
 }
 
-std::optional<int64_t> Checker::constant_duration(const ast::Expr& e, const char* what) {
+std::optional<int64_t> Checker::constant_duration(const ast::Expr& e, const char* what, bool allow_negative) {
   Scope no_record;
   Expr x = check(e, no_record);
   if (is_poison(x.type)) return std::nullopt;
@@ -190,7 +190,7 @@ std::optional<int64_t> Checker::constant_duration(const ast::Expr& e, const char
                        "expected a duration literal");
     return std::nullopt;
   }
-  if (*value < 0) {
+  if (*value < 0 && !allow_negative) {
     diagnostics_.error(code::kTypeMismatch, e.span, fmt::format("{} cannot be negative", what), "negative");
     return std::nullopt;
   }
@@ -243,11 +243,7 @@ EventTime Checker::check_time_clause(const ast::TimeClause& clause, const Record
 
 void Checker::declare_sources() {
   for (const auto& s : ast_.sources) {
-    if (s.is_table) {
-      not_supported(s.span.begin < s.name.span.begin ? Span{s.span.begin, s.name.span.end} : s.name.span, "tables (lookup joins) are");
-      continue;
-    }
-    if (sources_.count(s.name.text) || lets_.count(s.name.text)) {
+    if (sources_.count(s.name.text) || tables_.count(s.name.text) || lets_.count(s.name.text)) {
       diagnostics_.error(code::kDuplicate, s.name.span, fmt::format("stream `{}` is defined twice", s.name.text), "defined again here");
       continue;
     }
@@ -318,7 +314,14 @@ void Checker::declare_sources() {
                              "list fields are not supported in sources");
           ok = false;
         }
-    if (s.time && source.schema) source.time = check_time_clause(*s.time, *source.schema);
+    source.is_table = s.is_table;
+    if (s.time && s.is_table) {
+      diagnostics_.error(code::kNoEventTime, s.time->span, "a table has no event time", "not allowed on a table",
+                         "a table is read to the end before the streams start; declare a `source` for a timed stream");
+      ok = false;
+    } else if (s.time && source.schema) {
+      source.time = check_time_clause(*s.time, *source.schema);
+    }
     if (s.on_error) {
       switch (s.on_error->kind) {
         case ast::OnErrorClause::Kind::Fail: source.on_error = OnError::Fail; break;
@@ -330,7 +333,7 @@ void Checker::declare_sources() {
       }
     }
     int index = static_cast<int>(program_.sources.size());
-    sources_[s.name.text] = index;
+    (s.is_table ? tables_ : sources_)[s.name.text] = index;
     if (!source.dead_letter.empty()) dead_letters_[source.dead_letter] = index;
     if (!ok) {
       // Keep the index valid for flows, with a harmless schema.

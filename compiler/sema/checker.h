@@ -41,6 +41,7 @@ inline const char* const kNoLateClause = "W0402";
 inline const char* const kNoEventTime = "E0409";
 inline const char* const kBadWindow = "E0410";
 inline const char* const kBadSplit = "E0411";
+inline const char* const kBadJoin = "E0412";
 inline const char* const kNotSupported = "E0501";
 }  // namespace code
 
@@ -77,6 +78,7 @@ class Checker {
 
  private:
   Expr check_name(const ast::Expr& e, const Scope& scope);
+  Expr check_alias_field(const ast::Expr& e, const Scope& scope);
   Expr check_binary(const ast::Expr& e, const Scope& scope);
   Expr check_arithmetic(const ast::Expr& e, Expr a, Expr b);
   Expr check_comparison(const ast::Expr& e, Expr a, Expr b);
@@ -117,6 +119,12 @@ class Checker {
   void check_job(const FlowJob& job, Resolved r);
   void finish_job(const FlowJob& job, const std::vector<const ast::Stage*>& stages);
   void feed_stream(int index, const RecordPtr& record, bool has_time, Span span);
+  // joins (check_joins.cpp)
+  void plan_join_inputs(std::map<std::string, int>& reads);
+  void add_join_input_jobs();
+  bool joins_ready(const FlowJob& job, const Resolved& r, bool report);
+  bool check_join(const ast::Stage& s, RecordPtr& record, Stage& out, bool& has_time);
+  bool check_join_condition(const ast::JoinStage& j, Join& join);
   bool check_split(const ast::SplitStage& split, const Scope& scope, const RecordPtr& record, bool has_time, Stage& out);
   void check_flow(const FlowJob& job, std::vector<const ast::Stage*> stages, Origin origin, RecordPtr record,
                   bool has_time);
@@ -127,9 +135,10 @@ class Checker {
   void check_aggregate(const ast::AggregateStage& a, const ast::Stage& s, RecordPtr& record, Stage& out);
   bool check_sink(const ast::SinkStage& s, Stage& out);
   bool check_path_argument(const ast::Expr& e, Expr& out);
-  std::optional<int64_t> constant_duration(const ast::Expr& e, const char* what);
+  std::optional<int64_t> constant_duration(const ast::Expr& e, const char* what, bool allow_negative = false);
   EventTime check_time_clause(const ast::TimeClause& clause, const RecordType& schema);
   std::optional<WindowSpec> check_window(const ast::AggregateStage& a);
+  std::optional<WindowSpec> check_window_spec(const ast::WindowSpec& w);
   void not_supported(Span span, const std::string& what);
 
   const ast::Program& ast_;
@@ -139,6 +148,7 @@ class Checker {
   std::map<std::string, RecordPtr> schemas_;
   std::map<std::string, int> params_;
   std::map<std::string, int> sources_;
+  std::map<std::string, int> tables_;                    // `table` declarations (also in program_.sources)
   std::map<std::string, int> dead_letters_;
   std::map<std::string, const ast::FnDecl*> functions_;
   std::map<std::string, const ast::LetDecl*> lets_;
@@ -148,6 +158,9 @@ class Checker {
   std::vector<int> streams_checked_;                     // per stream: flows feeding it done
   std::vector<FlowJob> jobs_;
   std::set<std::string> joined_streams_;
+  std::set<std::string> joined_tables_;
+  std::vector<const ast::JoinStage*> stream_joins_;           // every non-table join, in program order
+  std::map<const ast::JoinStage*, int> join_inputs_;          // its right input: a stream fed by one job
   std::map<std::string, int> let_uses_;
   // Late streams: where each is declared, and, once the declaring window is checked, its
   // records (the window's input) and the source of that flow.

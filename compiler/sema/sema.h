@@ -25,7 +25,7 @@ struct Type {
   Kind kind = Kind::Null;  // Null is only the type of the literal `null`
   bool nullable = false;
   std::shared_ptr<const Type> element;        // List
-  std::shared_ptr<const RecordType> record;   // Record (a join alias, later)
+  std::shared_ptr<const RecordType> record;   // Record: only as the poison type of a failed check
 
   static Type scalar(Kind k, bool nullable = false) { return Type{k, nullable, nullptr, nullptr}; }
   static Type list_of(Type element, bool nullable = false);
@@ -81,9 +81,8 @@ using Constant = std::variant<std::monostate /*null*/, bool, int64_t, double, st
 //   In:       args[0] in (args[1..])
 //   If:       if args[0] then args[1] else args[2] (a null condition takes the else branch)
 //   Call:     builtin applied to args
-//   Member:   args[0] is a record, index its field (join aliases; later issue)
 struct Expr {
-  enum class Kind { Const, Field, Param, Local, Widen, Unary, Binary, IsNull, Coalesce, In, If, Call, Member };
+  enum class Kind { Const, Field, Param, Local, Widen, Unary, Binary, IsNull, Coalesce, In, If, Call };
   Kind kind = Kind::Const;
   Type type;
   Span span;  // in the source (for the division-by-zero message: its line:col)
@@ -154,7 +153,7 @@ struct SplitBranch {
 };
 
 struct Stage {
-  enum class Kind { Filter, Map, FlatMap, Aggregate, Sink, Emit, Split };
+  enum class Kind { Filter, Map, FlatMap, Aggregate, Join, Sink, Emit, Split };
   Kind kind = Kind::Filter;
   Span span;
   RecordPtr input;   // the record type flowing in
@@ -182,6 +181,33 @@ struct Stage {
   int stream = -1;
   // Split: ends a flow; a record goes to the stream of the first branch whose condition holds.
   std::vector<SplitBranch> branches;
+  // Join: CheckedProgram::joins; output = the input's fields, then the joined side's as `alias.field`.
+  int join = -1;
+};
+
+// A join stage (language.md section 4). The joined side's fields are appended to the left
+// record as fields named `ALIAS.FIELD` (nullable for a left join), which is what `p.method`
+// names. The condition is split into key pairs (equalities between an expression of the left
+// record and one of the right) and a residual predicate over the joined record.
+struct Join {
+  enum class Kind { Interval, Window, Lookup };
+  Kind kind = Kind::Interval;
+  bool left_outer = false;   // `left join`: unmatched left records are kept, alias fields null
+  std::string alias;
+  RecordPtr left;            // the record flowing into the join stage
+  RecordPtr right;           // the table's schema or the joined stream's record
+  RecordPtr output;
+  // Key parts, pairwise of one non-null base type (a null part never matches): left_keys over
+  // `left`, right_keys over `right`.
+  std::vector<Expr> left_keys;
+  std::vector<Expr> right_keys;
+  std::optional<Expr> residual;  // over `output`; null counts as false
+  int64_t lower_ms = 0, upper_ms = 0;  // Interval: right time in [left time + lower, left time + upper]
+  std::optional<WindowSpec> window;    // Window: tumbling or sliding
+  int table = -1;            // Lookup: the table (CheckedProgram::sources)
+  int right_stream = -1;     // Interval, Window: the stream of right records (Stream::join == this)
+  Span span;                 // the whole stage
+  Span keyword_span;
 };
 
 enum class SourceFormat { Csv, Jsonl, Text };
@@ -195,6 +221,7 @@ struct Source {
   OnError on_error = OnError::Fail;
   std::string dead_letter;  // the stream name, for DeadLetter
   EventTime time;
+  bool is_table = false;  // `table`: read to the end before any stream starts; no event time
   Span span;
 };
 
@@ -218,6 +245,7 @@ struct Stream {
   bool has_time = true;    // every flow feeding it carries event time
   int producers = 0;       // flows feeding it
   int consumers = 0;       // flows reading it
+  int join = -1;           // the right input of this join (CheckedProgram::joins), read by no flow
   Span span;
 };
 
@@ -242,6 +270,7 @@ struct CheckedProgram {
   std::vector<Source> sources;
   std::vector<Flow> flows;
   std::vector<Stream> streams;
+  std::vector<Join> joins;
 };
 
 // The dead-letter record: { source: string, position: string, raw: string, error: string }.

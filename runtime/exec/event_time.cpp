@@ -18,31 +18,42 @@ int64_t JobClock::now_ms() {
 void EventTimeGraph::build(const JobSpec& spec, flow_ctx& ctx, StateBackend& backend) {
   sources_.assign(spec.sources.size(), SourceTime{});
   for (std::size_t i = 0; i < spec.sources.size(); ++i) sources_[i].lag = spec.sources[i].lag_ms < 0 ? 0 : spec.sources[i].lag_ms;
-  windows_.resize(spec.windows.size());
+  window_count_ = spec.windows.size();
+  nodes_.resize(spec.windows.size() + spec.joins.size());
   for (std::size_t j = 0; j < spec.windows.size(); ++j) {
     const WindowOperatorSpec& w = spec.windows[j];
     StateTable& table = backend.table("window-" + std::to_string(j), w.row_size);
-    windows_[j].op = make_window_operator(w, ctx, table);
-    windows_[j].input = std::make_unique<CombinedWatermark>(static_cast<int>(w.inputs.size()), -1);
-    for (std::size_t k = 0; k < w.inputs.size(); ++k) {
-      Edge edge{static_cast<int32_t>(j), static_cast<int32_t>(k)};
-      if (w.inputs[k].source >= 0) sources_[static_cast<std::size_t>(w.inputs[k].source)].downstream.push_back(edge);
-      else windows_[static_cast<std::size_t>(w.inputs[k].window)].downstream.push_back(edge);
-    }
+    nodes_[j].window = make_window_operator(w, ctx, table);
+    connect(w.inputs, j);
+  }
+  for (std::size_t j = 0; j < spec.joins.size(); ++j) {
+    nodes_[window_count_ + j].join = make_join_operator(spec.joins[j], ctx, backend, "join-" + std::to_string(j));
+    connect(spec.joins[j].inputs, window_count_ + j);
+  }
+}
+
+void EventTimeGraph::connect(const std::vector<WindowInput>& inputs, std::size_t node) {
+  nodes_[node].input = std::make_unique<CombinedWatermark>(static_cast<int>(inputs.size()), -1);
+  for (std::size_t k = 0; k < inputs.size(); ++k) {
+    Edge edge{node, static_cast<int32_t>(k)};
+    if (inputs[k].source >= 0) sources_[static_cast<std::size_t>(inputs[k].source)].downstream.push_back(edge);
+    else if (inputs[k].window >= 0) nodes_[static_cast<std::size_t>(inputs[k].window)].downstream.push_back(edge);
+    else nodes_[window_count_ + static_cast<std::size_t>(inputs[k].join)].downstream.push_back(edge);
   }
 }
 
 int32_t EventTimeGraph::forward(const std::vector<Edge>& edges, int64_t w) {
   for (const Edge& edge : edges) {
-    WindowTime& target = windows_[static_cast<std::size_t>(edge.window)];
+    OperatorTime& target = nodes_[edge.node];
     int64_t before = target.input->current();
     if (w == kWatermarkEnd) target.input->end_of_input(edge.input);
     else target.input->update(edge.input, w, 0);
     int64_t now = target.input->current();
     if (now <= before) continue;
-    if (int32_t status = target.op->advance(now)) return status;
+    if (int32_t status = target.window ? target.window->advance(now) : target.join->advance(now)) return status;
     // Only after the firings it caused does the operator pass the watermark on.
-    if (int32_t status = forward(target.downstream, now)) return status;
+    int64_t out = target.window ? now : target.join->output_watermark(now);
+    if (int32_t status = forward(target.downstream, out)) return status;
   }
   return 0;
 }
@@ -55,15 +66,15 @@ int32_t EventTimeGraph::end_of_source(int32_t source) {
 
 int32_t EventTimeGraph::tick() {
   int64_t now = INT64_MIN;
-  for (std::size_t j = 0; j < windows_.size(); ++j) {
-    WindowTime& w = windows_[j];
-    int64_t every = w.op->spec().early_every_ms;
+  for (std::size_t j = 0; j < window_count_; ++j) {
+    OperatorTime& w = nodes_[j];
+    int64_t every = w.window->spec().early_every_ms;
     if (every <= 0) continue;
     if (now == INT64_MIN) now = clock_.now_ms();
     if (w.next_early == INT64_MIN) w.next_early = now + every;
     if (now < w.next_early) continue;
     w.next_early = now + every;
-    if (int32_t status = w.op->fire_early()) return status;
+    if (int32_t status = w.window->fire_early()) return status;
   }
   return 0;
 }

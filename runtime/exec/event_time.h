@@ -1,5 +1,6 @@
-// The event-time graph of a job: each source's watermark, each window operator's input
-// watermark (the minimum over its inputs, time/watermark.h), and the propagation between them.
+// The event-time graph of a job: each source's watermark, each window and join operator's
+// input watermark (the minimum over its inputs, time/watermark.h), and the propagation between
+// them.
 // A source's watermark moves after each of its records (flow_source_advance); an operator
 // fires what the new watermark makes due and only then passes the watermark on to the
 // operators fed by its output (architecture.md), so chained windows see their input's
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "exec/job_spec.h"
+#include "join/join_operator.h"
 #include "state/state_backend.h"
 #include "time/watermark.h"
 #include "window/window_operator.h"
@@ -36,11 +38,13 @@ class JobClock {
 
 class EventTimeGraph {
  public:
-  // Creates the window operators of `spec` with their state in `backend`.
+  // Creates the window and join operators of `spec` with their state in `backend`.
   void build(const JobSpec& spec, flow_ctx& ctx, StateBackend& backend);
 
-  flow_window* window(int32_t index) { return windows_[static_cast<std::size_t>(index)].op.get(); }
-  std::size_t window_count() const { return windows_.size(); }
+  flow_window* window(int32_t index) { return nodes_[static_cast<std::size_t>(index)].window.get(); }
+  std::size_t window_count() const { return window_count_; }
+  flow_join* join(int32_t index) { return nodes_[window_count_ + static_cast<std::size_t>(index)].join.get(); }
+  std::size_t join_count() const { return nodes_.size() - window_count_; }
 
   // A record of `source` with event time t has been processed.
   int32_t source_record(int32_t source, int64_t t) {
@@ -60,25 +64,29 @@ class EventTimeGraph {
 
  private:
   struct Edge {
-    int32_t window;
-    int32_t input;  // which input of that window
+    std::size_t node;
+    int32_t input;  // which input of that operator
   };
   struct SourceTime {
     int64_t lag = 0;
     int64_t watermark = kWatermarkStart;
     std::vector<Edge> downstream;
   };
-  struct WindowTime {
-    std::unique_ptr<flow_window> op;
+  // A window (nodes 0 .. window_count_ - 1) or a join (the rest).
+  struct OperatorTime {
+    std::unique_ptr<flow_window> window;
+    std::unique_ptr<flow_join> join;
     std::unique_ptr<CombinedWatermark> input;
     std::vector<Edge> downstream;
     int64_t next_early = INT64_MIN;
   };
 
+  void connect(const std::vector<WindowInput>& inputs, std::size_t node);
   int32_t forward(const std::vector<Edge>& edges, int64_t w);
 
   std::vector<SourceTime> sources_;
-  std::vector<WindowTime> windows_;
+  std::vector<OperatorTime> nodes_;
+  std::size_t window_count_ = 0;
   JobClock clock_;
 };
 

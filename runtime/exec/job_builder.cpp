@@ -108,23 +108,78 @@ void flow_job_window(flow_job_builder* b, const char* where, int32_t kind, int64
   b->spec.windows.push_back(std::move(w));
 }
 
-void flow_job_window_input(flow_job_builder* b, int32_t source_index, int32_t window_index) {
+namespace {
+
+// An input of the last window or join (`what`): a source with event time, or a window or join
+// (which may be registered later: run_job checks that they exist).
+void add_time_input(flow_job_builder* b, std::vector<flow::WindowInput>& inputs, const std::string& what, int32_t source,
+                    int32_t window, int32_t join) {
+  auto& spec = b->spec;
+  int given = (source >= 0) + (window >= 0) + (join >= 0);
+  bool ok = given == 1 && (source < 0 || static_cast<std::size_t>(source) < spec.sources.size());
+  if (!ok)
+    spec.problems.push_back(what + " has input source " + std::to_string(source) + " / window " + std::to_string(window) +
+                            " / join " + std::to_string(join));
+  else if (source >= 0 && spec.sources[static_cast<std::size_t>(source)].time_kind == 0)
+    spec.problems.push_back(what + " reads source `" + spec.sources[static_cast<std::size_t>(source)].name +
+                            "`, which has no event time");
+  else
+    inputs.push_back(flow::WindowInput{source, window, join});
+}
+
+}  // namespace
+
+void flow_job_window_input(flow_job_builder* b, int32_t source_index, int32_t window_index, int32_t join_index) {
   if (b->spec.windows.empty()) {
     b->spec.problems.push_back("window input given before any window");
     return;
   }
-  auto& spec = b->spec;
-  bool source_ok = source_index >= 0 && static_cast<std::size_t>(source_index) < spec.sources.size() && window_index < 0;
-  // A window's input window is registered before it, so the graph has no cycle.
-  bool window_ok = window_index >= 0 && static_cast<std::size_t>(window_index) + 1 < spec.windows.size() && source_index < 0;
-  if (!source_ok && !window_ok)
-    spec.problems.push_back("window " + std::to_string(spec.windows.size() - 1) + " has input source " +
-                            std::to_string(source_index) + " / window " + std::to_string(window_index));
-  else if (source_ok && spec.sources[static_cast<std::size_t>(source_index)].time_kind == 0)
-    spec.problems.push_back("window " + std::to_string(spec.windows.size() - 1) + " reads source `" +
-                            spec.sources[static_cast<std::size_t>(source_index)].name + "`, which has no event time");
-  else
-    spec.windows.back().inputs.push_back(flow::WindowInput{source_index, window_index});
+  std::size_t self = b->spec.windows.size() - 1;
+  add_time_input(b, b->spec.windows.back().inputs, "window " + std::to_string(self), source_index, window_index, join_index);
+}
+
+void flow_job_join(flow_job_builder* b, const char* where, int32_t kind, int32_t flags, int64_t lower_ms, int64_t upper_ms,
+                   int32_t window_kind, int64_t size_ms, int64_t slide_ms, int64_t left_size, int64_t right_size,
+                   flow_join_condition_fn condition, flow_join_emit_fn emit) {
+  std::string name = "join " + std::to_string(b->spec.joins.size());
+  bool interval_ok = kind == FLOW_JOIN_INTERVAL && lower_ms <= upper_ms;
+  bool window_ok = kind == FLOW_JOIN_WINDOW && size_ms > 0 &&
+                   (window_kind == FLOW_WINDOW_TUMBLING || (window_kind == FLOW_WINDOW_SLIDING && slide_ms > 0 && slide_ms <= size_ms));
+  if (!interval_ok && !window_ok)
+    b->spec.problems.push_back(name + " has kind " + std::to_string(kind) + ", bounds " + std::to_string(lower_ms) + ".." +
+                               std::to_string(upper_ms) + ", window " + std::to_string(window_kind) + " " +
+                               std::to_string(size_ms) + "/" + std::to_string(slide_ms));
+  if (!emit || left_size < 0 || right_size < 0) b->spec.problems.push_back(name + " lacks its emit function or record sizes");
+  flow::JoinOperatorSpec j;
+  j.where = text_or_empty(where);
+  j.kind = kind;
+  j.flags = flags;
+  j.lower_ms = lower_ms;
+  j.upper_ms = upper_ms;
+  j.window_kind = window_kind;
+  j.size_ms = size_ms;
+  j.slide_ms = window_kind == FLOW_WINDOW_TUMBLING ? size_ms : slide_ms;
+  j.left_size = left_size;
+  j.right_size = right_size;
+  j.condition = condition;
+  j.emit = emit;
+  b->spec.joins.push_back(std::move(j));
+}
+
+void flow_job_join_input(flow_job_builder* b, int32_t source_index, int32_t window_index, int32_t join_index) {
+  if (b->spec.joins.empty()) {
+    b->spec.problems.push_back("join input given before any join");
+    return;
+  }
+  std::size_t self = b->spec.joins.size() - 1;
+  add_time_input(b, b->spec.joins.back().inputs, "join " + std::to_string(self), source_index, window_index, join_index);
+}
+
+void flow_job_lookup(flow_job_builder* b, int32_t source_index, int64_t record_size) {
+  if (source_index < 0 || static_cast<std::size_t>(source_index) >= b->spec.sources.size() || record_size < 0)
+    b->spec.problems.push_back("lookup " + std::to_string(b->spec.lookups.size()) + " has table source " +
+                               std::to_string(source_index) + " and record size " + std::to_string(record_size));
+  b->spec.lookups.push_back(flow::LookupSpec{source_index, record_size});
 }
 
 }  // extern "C"

@@ -1,6 +1,6 @@
 // flow_ctx: one running job instance as generated code sees it: param values, the per-call
-// arena, the key scratch buffer, sinks, aggregate tables, window operators with their
-// state and watermarks, and the first failure.
+// arena, the key scratch buffer, sinks, aggregate tables, window and join operators with their
+// state and watermarks, lookup tables, and the first failure.
 #pragma once
 
 #include <memory>
@@ -50,6 +50,7 @@ struct flow_ctx {
   // Keyed state of the window operators; declared before `time`, whose operators use it.
   std::unique_ptr<flow::StateBackend> state;
   flow::EventTimeGraph time;
+  std::vector<std::unique_ptr<flow_lookup>> lookups;  // tables of lookup joins, in `state`
   flow::ActiveSource* source = nullptr;
   flow::JobFailure failure;
 };

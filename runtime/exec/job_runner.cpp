@@ -152,9 +152,20 @@ bool emit_aggregates(flow_ctx& ctx, int32_t source_index) {
   return true;
 }
 
+bool is_table(const flow_ctx& ctx, int32_t source) {
+  for (const LookupSpec& l : ctx.spec->lookups)
+    if (l.source == source) return true;
+  return false;
+}
+
+// Tables first, each to its end; then the streams, a batch at a time from the one whose
+// watermark is furthest behind.
 bool run_sources(flow_ctx& ctx, std::vector<ActiveSource>& sources) {
   for (ActiveSource& source : sources)
     if (!open_source(ctx, source)) return false;
+  for (ActiveSource& source : sources)
+    while (is_table(ctx, source.index) && !source.ended)
+      if (!step_source(ctx, source)) return false;
   for (;;) {
     ActiveSource* behind = nullptr;
     for (ActiveSource& source : sources)
@@ -174,6 +185,35 @@ void print_late_record_counts(flow_ctx& ctx) {
     std::fprintf(stderr, "warning: window at %s:%s: %lld late record%s dropped\n", ctx.spec->program.c_str(),
                  w.spec().where.c_str(), static_cast<long long>(w.dropped()), w.dropped() == 1 ? "" : "s");
   }
+  for (std::size_t j = 0; j < ctx.time.join_count(); ++j) {
+    const flow_join& join = *ctx.time.join(static_cast<int32_t>(j));
+    if (join.dropped() == 0) continue;
+    std::fprintf(stderr, "warning: join at %s:%s: %lld late record%s dropped\n", ctx.spec->program.c_str(),
+                 join.spec().where.c_str(), static_cast<long long>(join.dropped()), join.dropped() == 1 ? "" : "s");
+  }
+}
+
+// Inputs of windows and joins that name no operator: a code generator bug.
+bool time_inputs_exist(const JobSpec& spec) {
+  auto exist = [&](const std::vector<WindowInput>& inputs, const char* what, std::size_t self) {
+    for (const WindowInput& in : inputs)
+      if ((in.window >= 0 && static_cast<std::size_t>(in.window) >= spec.windows.size()) ||
+          (in.join >= 0 && static_cast<std::size_t>(in.join) >= spec.joins.size())) {
+        std::fprintf(stderr, "error: invalid job description: %s %zu reads window %d / join %d, which does not exist\n", what,
+                     self, in.window, in.join);
+        return false;
+      }
+    if (inputs.empty()) {
+      std::fprintf(stderr, "error: invalid job description: %s %zu has no input\n", what, self);
+      return false;
+    }
+    return true;
+  };
+  for (std::size_t j = 0; j < spec.windows.size(); ++j)
+    if (!exist(spec.windows[j].inputs, "window", j)) return false;
+  for (std::size_t j = 0; j < spec.joins.size(); ++j)
+    if (!exist(spec.joins[j].inputs, "join", j)) return false;
+  return true;
 }
 
 void print_bad_record_counts(const std::vector<ActiveSource>& sources) {
@@ -196,14 +236,12 @@ int run_job(flow_ctx& ctx) {
     }
     ctx.aggregates.push_back(std::make_unique<flow_agg_table>(a.row_size));
   }
-  for (std::size_t j = 0; j < spec.windows.size(); ++j) {
-    if (spec.windows[j].inputs.empty()) {
-      std::fprintf(stderr, "error: invalid job description: window %zu has no input\n", j);
-      return 3;
-    }
-  }
+  if (!time_inputs_exist(spec)) return 3;
   ctx.state = make_heap_state_backend();
   ctx.time.build(spec, ctx, *ctx.state);
+  for (std::size_t i = 0; i < spec.lookups.size(); ++i)
+    ctx.lookups.push_back(
+        std::make_unique<flow_lookup>(ctx.state->list_table("lookup-" + std::to_string(i), spec.lookups[i].record_size)));
   std::vector<ActiveSource> sources(spec.sources.size());
   for (std::size_t i = 0; i < sources.size(); ++i) {
     sources[i].index = static_cast<int32_t>(i);

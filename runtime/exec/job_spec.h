@@ -50,10 +50,12 @@ struct AggregateSpec {
   flow_row_fn emit;
 };
 
-// Where a window's input watermark comes from: a source or another window's output.
+// Where a window's or join's input watermark comes from: a source, or the output of a window
+// or a join.
 struct WindowInput {
   int32_t source = -1;
   int32_t window = -1;
+  int32_t join = -1;
 };
 
 struct WindowOperatorSpec {
@@ -70,6 +72,24 @@ struct WindowOperatorSpec {
   std::vector<WindowInput> inputs;
 };
 
+struct JoinOperatorSpec {
+  std::string where;  // "line:col" of the stage, for messages
+  int32_t kind = FLOW_JOIN_INTERVAL;
+  int32_t flags = 0;
+  int64_t lower_ms = 0, upper_ms = 0;
+  int32_t window_kind = FLOW_WINDOW_TUMBLING;
+  int64_t size_ms = 0, slide_ms = 0;
+  int64_t left_size = 0, right_size = 0;
+  flow_join_condition_fn condition = nullptr;
+  flow_join_emit_fn emit = nullptr;
+  std::vector<WindowInput> inputs;
+};
+
+struct LookupSpec {
+  int32_t source = -1;  // a table
+  int64_t record_size = 0;
+};
+
 struct JobSpec {
   std::string program = "<program>";
   std::vector<ParamSpec> params;
@@ -77,6 +97,8 @@ struct JobSpec {
   std::vector<SinkSpec> sinks;
   std::vector<AggregateSpec> aggregates;
   std::vector<WindowOperatorSpec> windows;
+  std::vector<JoinOperatorSpec> joins;
+  std::vector<LookupSpec> lookups;
   // Calls that made no sense (a field before any source, an unknown format): code generator
   // bugs, reported before the job runs.
   std::vector<std::string> problems;

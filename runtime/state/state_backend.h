@@ -1,6 +1,7 @@
 // Keyed state behind one interface (architecture.md, "State, time and checkpoints"): fixed-size
 // accumulator rows addressed by (key group, key bytes, namespace), in tables of one operator
-// each. Windows (and, next, joins) use only this interface, so the heap backend here and the
+// each, and lists of records per (key, namespace) for joins. Windows and joins use only this
+// interface, so the heap backend here and the
 // RocksDB backend of issue 5 are interchangeable.
 //
 // A table is partitioned by namespace (a window slice, a session generation, a join time
@@ -13,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <string>
@@ -49,11 +51,47 @@ class StateTable {
   virtual int64_t row_size() const = 0;
 };
 
+// Records kept as they came, several per key: the buffers of joins and lookup tables. Like a
+// StateTable it is partitioned by namespace (a join's time bucket or window slice), read per
+// key, and dropped a namespace at a time. Records are fixed-size byte blocks whose strings the
+// caller copies into the namespace (copy_string), so one drop frees a record and its strings.
+class ListStateTable {
+ public:
+  // The records of one key in one namespace, in the order they were appended.
+  struct Records {
+    uint8_t* first = nullptr;  // each record is preceded by a pointer to the next (kNextOffset)
+    int64_t count = 0;
+  };
+  static constexpr std::size_t kNextOffset = sizeof(void*);
+  static uint8_t* next(const uint8_t* record) {
+    uint8_t* n;
+    std::memcpy(&n, record - kNextOffset, sizeof n);
+    return n;
+  }
+
+  virtual ~ListStateTable() = default;
+  // Room for one more record of (name_space, key), zero-filled, 8-byte aligned; it stays put
+  // until the namespace is dropped.
+  virtual uint8_t* append(int64_t name_space, std::string_view key) = 0;
+  // A copy of a string, freed with the namespace.
+  virtual flow_str copy_string(int64_t name_space, const char* p, int64_t len) = 0;
+  // The records of (name_space, key); count 0 when there are none.
+  virtual Records find(int64_t name_space, std::string_view key) const = 0;
+  // Every key of the namespace with its records, in key order.
+  virtual void for_each_key(int64_t name_space, const std::function<void(std::string_view key, Records)>& visit) const = 0;
+  virtual void drop(int64_t name_space) = 0;
+  virtual std::size_t namespaces() const = 0;
+  virtual std::size_t size() const = 0;  // records over all namespaces
+  virtual int64_t record_size() const = 0;
+};
+
 class StateBackend {
  public:
   virtual ~StateBackend() = default;
   // The table of one operator (a column family in RocksDB); rows are `row_size` bytes.
   virtual StateTable& table(const std::string& name, int64_t row_size) = 0;
+  // The record buffer of one operator; records are `record_size` bytes.
+  virtual ListStateTable& list_table(const std::string& name, int64_t record_size) = 0;
 };
 
 std::unique_ptr<StateBackend> make_heap_state_backend();

@@ -59,6 +59,9 @@ typedef struct flow_agg_table flow_agg_table; /* keyed accumulators of one aggre
 typedef struct flow_key_buf flow_key_buf;     /* scratch for building one encoded key */
 typedef struct flow_distinct_set flow_distinct_set; /* state of one count_distinct */
 typedef struct flow_window flow_window;       /* one windowed aggregate operator */
+typedef struct flow_join flow_join;           /* one interval or window join operator */
+typedef struct flow_lookup flow_lookup;       /* a table hashed on the key of one lookup join */
+typedef struct flow_state_owner flow_state_owner; /* where the strings of a stored record go */
 
 /* ---------------------------------------------------------------- source batches */
 
@@ -264,6 +267,35 @@ int32_t flow_window_refire(flow_window *w);
 typedef void (*flow_merge_fn)(flow_ctx *ctx, flow_agg_table *state, uint8_t *into, const uint8_t *from);
 typedef int32_t (*flow_window_emit_fn)(flow_ctx *ctx, const void *row, int64_t start, int64_t end);
 
+/* ---------------------------------------------------------------- joins */
+/* Stored records are laid out as the compiler chose (like stream records); strings in them
+ * must be copied with flow_state_copy_str into the owner returned with the storage. */
+void flow_state_copy_str(flow_state_owner *owner, const char *p, int64_t len, flow_str *out);
+/* Generated functions of a stream join:
+ *  - emit: the joined record of `left` and `right` (NULL: a left join's unmatched record, its
+ *    alias fields null) with event time t; runs the pipeline after the join. A status.
+ *  - condition: the residual predicate of the join condition: 1 when it holds (NULL: none). */
+typedef int32_t (*flow_join_emit_fn)(flow_ctx *ctx, const void *left, const void *right, int64_t t);
+typedef int32_t (*flow_join_condition_fn)(flow_ctx *ctx, const void *left, const void *right);
+flow_join *flow_ctx_join(flow_ctx *ctx, int32_t index);
+/* Stores a record of side 0 (left) or 1 (right) with encoded key (key, len) and event time t:
+ * returns zero-filled room for it (the side's record size, 8-byte aligned) and sets *owner, or
+ * returns NULL when the record is late (the join counts it). Then generated code fills the
+ * room and calls flow_join_match, which pairs it with the stored records of the other side
+ * (interval joins; window joins pair when the window fires). Returns a status. */
+uint8_t *flow_join_insert(flow_join *j, int32_t side, const uint8_t *key, int64_t len, int64_t t,
+                          flow_state_owner **owner);
+int32_t flow_join_match(flow_join *j);
+/* A left record that can never pair (a key part is null): a left join emits it at once, with
+ * no right record, unless it is late. Returns a status. */
+int32_t flow_join_unmatched(flow_join *j, const void *left, int64_t t);
+/* Lookup joins: the table's pipeline inserts each record under its encoded key (room of the
+ * record size given by flow_job_lookup); the probing pipeline finds the records of a key:
+ * `*count` records from the returned one, each record preceded by a pointer to the next
+ * (`((const uint8_t *const *)record)[-1]`), in the order they were inserted. */
+flow_lookup *flow_ctx_lookup(flow_ctx *ctx, int32_t index);
+uint8_t *flow_lookup_insert(flow_lookup *l, const uint8_t *key, int64_t len, flow_state_owner **owner);
+const uint8_t *flow_lookup_find(flow_lookup *l, const uint8_t *key, int64_t len, int64_t *count);
 /* ---------------------------------------------------------------- job description */
 
 /* Generated code defines `void flow_job_setup(flow_job_builder *b)` that describes the whole
@@ -321,10 +353,23 @@ enum flow_window_flags {
 void flow_job_window(flow_job_builder *b, const char *where, int32_t kind, int64_t size_ms,
                      int64_t slide_ms, int64_t lateness_ms, int32_t flags, int64_t early_every_ms,
                      int64_t row_size, flow_merge_fn merge, flow_window_emit_fn emit);
-/* One input of the last window: the watermark of source `source_index`, or of the output of
- * window `window_index` (the other argument is -1). Its watermark is the minimum over its
- * inputs. */
-void flow_job_window_input(flow_job_builder *b, int32_t source_index, int32_t window_index);
+/* One input of the last window: the watermark of source `source_index`, of the output of
+ * window `window_index` or of join `join_index` (the other two are -1). Its watermark is the
+ * minimum over its inputs. */
+void flow_job_window_input(flow_job_builder *b, int32_t source_index, int32_t window_index, int32_t join_index);
+enum flow_join_kind { FLOW_JOIN_INTERVAL = 1, FLOW_JOIN_WINDOW = 2 };
+enum flow_join_flags { FLOW_JOIN_LEFT_OUTER = 1 };
+/* A stream join. INTERVAL: right time in [left time + lower_ms, left time + upper_ms]; WINDOW:
+ * both in one window of window_kind (TUMBLING or SLIDING), size_ms, slide_ms. Record sizes in
+ * bytes of each side; `condition` may be NULL. Its inputs (from both sides) follow with
+ * flow_job_join_input, like a window's. */
+void flow_job_join(flow_job_builder *b, const char *where, int32_t kind, int32_t flags, int64_t lower_ms,
+                   int64_t upper_ms, int32_t window_kind, int64_t size_ms, int64_t slide_ms, int64_t left_size,
+                   int64_t right_size, flow_join_condition_fn condition, flow_join_emit_fn emit);
+void flow_job_join_input(flow_job_builder *b, int32_t source_index, int32_t window_index, int32_t join_index);
+/* A lookup join's table: the records of table source `source_index` (read to the end before
+ * any other source), `record_size` bytes each. */
+void flow_job_lookup(flow_job_builder *b, int32_t source_index, int64_t record_size);
 
 /* ---------------------------------------------------------------- entry points */
 

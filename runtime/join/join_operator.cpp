@@ -1,0 +1,281 @@
+// Interval and window joins over ListStateTable buffers, and lookup tables (join_operator.h).
+#include "join/join_operator.h"
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+
+#include "exec/job_context.h"
+#include "time/watermark.h"
+
+namespace flow {
+namespace {
+
+// Every stored record starts with its event time and, for left records, whether it paired.
+struct StoredHeader {
+  int64_t time;
+  int64_t matched;
+};
+constexpr std::size_t kHeader = sizeof(StoredHeader);
+
+StoredHeader* header_of(uint8_t* payload) { return reinterpret_cast<StoredHeader*>(payload - kHeader); }
+int64_t time_of(uint8_t* payload) { return header_of(payload)->time; }
+
+int64_t saturating_add(int64_t a, int64_t b) {
+  int64_t out;
+  if (__builtin_add_overflow(a, b, &out)) return b > 0 ? INT64_MAX : INT64_MIN;
+  return out;
+}
+
+int64_t align_down(int64_t t, int64_t width) {
+  int64_t r = t % width;
+  return r < 0 ? t - r - width : t - r;
+}
+
+// Calls visit(payload) for each record of a chain.
+template <typename Visit>
+void for_each_record(ListStateTable::Records records, Visit&& visit) {
+  uint8_t* at = records.first;
+  for (int64_t i = 0; i < records.count; ++i, at = ListStateTable::next(at)) visit(at + kHeader);
+}
+
+class IntervalJoin final : public flow_join {
+ public:
+  IntervalJoin(const JoinOperatorSpec& spec, flow_ctx& ctx, ListStateTable& left, ListStateTable& right)
+      : flow_join(spec, ctx, left, right),
+        // About two buckets span the interval, so a probe reads two or three of them.
+        bucket_(std::max<int64_t>(1000, (spec.upper_ms - spec.lower_ms) / 2)) {}
+
+  uint8_t* insert(int32_t side, const uint8_t* key, std::size_t len, int64_t t, flow_state_owner** owner) override {
+    if (t < watermark_) {
+      ++dropped_;
+      return nullptr;
+    }
+    int64_t b = align_down(t, bucket_);
+    ListStateTable& table = side == 0 ? left_ : right_;
+    (side == 0 ? left_buckets_ : right_buckets_).insert(b);
+    uint8_t* payload = table.append(b, std::string_view(reinterpret_cast<const char*>(key), len)) + kHeader;
+    header_of(payload)->time = t;
+    owner_ = flow_state_owner{&table, b};
+    *owner = &owner_;
+    last_side_ = side;
+    last_ = payload;
+    last_key_.assign(reinterpret_cast<const char*>(key), len);
+    if (side == 0 && left_outer()) due_.push(Due{saturating_add(t, spec_.upper_ms), seq_++, payload});
+    return payload;
+  }
+
+  int32_t match() override {
+    int64_t t = time_of(last_);
+    if (last_side_ == 0) {
+      int64_t lo = saturating_add(t, spec_.lower_ms), hi = saturating_add(t, spec_.upper_ms);
+      return probe(right_, lo, hi, [&](uint8_t* r) -> int32_t {
+        int64_t tr = time_of(r);
+        if (tr < lo || tr > hi) return 0;
+        if (int32_t h = holds(last_, r); h <= 0) return h < 0 ? 1 : 0;
+        header_of(last_)->matched = 1;
+        return emit(last_, r, std::max(t, tr));
+      });
+    }
+    int64_t lo = saturating_add(t, -spec_.upper_ms), hi = saturating_add(t, -spec_.lower_ms);
+    return probe(left_, lo, hi, [&](uint8_t* l) -> int32_t {
+      int64_t tl = time_of(l);
+      if (tl < lo || tl > hi) return 0;
+      if (int32_t h = holds(l, last_); h <= 0) return h < 0 ? 1 : 0;
+      header_of(l)->matched = 1;
+      return emit(l, last_, std::max(t, tl));
+    });
+  }
+
+  int32_t advance(int64_t w) override {
+    watermark_ = w;
+    while (!due_.empty() && due_.top().at < w) {
+      Due due = due_.top();
+      due_.pop();
+      if (header_of(due.record)->matched) continue;
+      if (int32_t status = emit(due.record, nullptr, time_of(due.record))) return status;
+    }
+    // A left record pairs while W <= t + HI, a right one while W <= t - LO.
+    drop_buckets(left_, left_buckets_, spec_.upper_ms, w);
+    drop_buckets(right_, right_buckets_, -spec_.lower_ms, w);
+    return 0;
+  }
+
+  int64_t output_watermark(int64_t w) const override {
+    // An unmatched left record (time t) comes out once W > t + HI.
+    if (!left_outer() || w == kWatermarkEnd || w == kWatermarkStart) return w;
+    return saturating_add(w, -std::max<int64_t>(spec_.upper_ms, 0));
+  }
+
+ private:
+  struct Due {
+    int64_t at;
+    int64_t seq;
+    uint8_t* record;
+    bool operator>(const Due& o) const { return at != o.at ? at > o.at : seq > o.seq; }
+  };
+
+  template <typename Visit>
+  int32_t probe(ListStateTable& other, int64_t lo, int64_t hi, Visit&& visit) {
+    std::string_view key = last_key_;
+    std::set<int64_t>& buckets = &other == &left_ ? left_buckets_ : right_buckets_;
+    for (auto it = buckets.lower_bound(align_down(lo, bucket_)); it != buckets.end() && *it <= hi; ++it) {
+      int32_t status = 0;
+      for_each_record(other.find(*it, key), [&](uint8_t* r) {
+        if (status == 0) status = visit(r);
+      });
+      if (status) return status;
+    }
+    return 0;
+  }
+
+  void drop_buckets(ListStateTable& table, std::set<int64_t>& buckets, int64_t reach, int64_t w) {
+    while (!buckets.empty() && saturating_add(saturating_add(*buckets.begin(), bucket_ - 1), reach) < w) {
+      table.drop(*buckets.begin());
+      buckets.erase(buckets.begin());
+    }
+  }
+
+  int64_t bucket_;
+  std::set<int64_t> left_buckets_, right_buckets_;
+  std::priority_queue<Due, std::vector<Due>, std::greater<>> due_;
+  int32_t last_side_ = 0;
+  uint8_t* last_ = nullptr;
+  std::string last_key_;
+  int64_t seq_ = 0;
+};
+
+class WindowJoin final : public flow_join {
+ public:
+  WindowJoin(const JoinOperatorSpec& spec, flow_ctx& ctx, ListStateTable& left, ListStateTable& right)
+      : flow_join(spec, ctx, left, right), geometry_(spec.window_kind, spec.size_ms, spec.slide_ms) {}
+
+  uint8_t* insert(int32_t side, const uint8_t* key, std::size_t len, int64_t t, flow_state_owner** owner) override {
+    int64_t slice = geometry_.slice_start(t);
+    if (geometry_.last_end(slice) <= watermark_) {  // every window holding it has fired
+      ++dropped_;
+      return nullptr;
+    }
+    ListStateTable& table = side == 0 ? left_ : right_;
+    slices_.insert(slice);
+    uint8_t* payload = table.append(slice, std::string_view(reinterpret_cast<const char*>(key), len)) + kHeader;
+    header_of(payload)->time = t;
+    owner_ = flow_state_owner{&table, slice};
+    *owner = &owner_;
+    return payload;
+  }
+
+  int32_t match() override { return 0; }  // pairs come out when their window fires
+
+  int32_t advance(int64_t w) override {
+    watermark_ = w;
+    while (!slices_.empty()) {
+      int64_t first = *slices_.begin();
+      int64_t end = geometry_.first_end_after(first, fired_through_);
+      if (end == INT64_MAX) {  // no window of this slice is left
+        drop_slice(first);
+        continue;
+      }
+      if (end > w) break;
+      if (int32_t status = fire(end)) return status;
+      fired_through_ = end;
+      while (!slices_.empty() && geometry_.last_end(*slices_.begin()) <= fired_through_) drop_slice(*slices_.begin());
+    }
+    return 0;
+  }
+
+ private:
+  int32_t fire(int64_t end) {
+    int64_t start = geometry_.window_start(end);
+    std::vector<int64_t> slices(slices_.lower_bound(start), slices_.lower_bound(end));
+    std::map<std::string, std::vector<uint8_t*>> lefts;
+    for (int64_t s : slices)
+      left_.for_each_key(s, [&](std::string_view key, ListStateTable::Records records) {
+        auto& list = lefts[std::string(key)];
+        for_each_record(records, [&](uint8_t* l) { list.push_back(l); });
+      });
+    std::vector<uint8_t*> rights;
+    for (const auto& [key, ls] : lefts) {
+      rights.clear();
+      for (int64_t s : slices) for_each_record(right_.find(s, key), [&](uint8_t* r) { rights.push_back(r); });
+      for (uint8_t* l : ls)
+        for (uint8_t* r : rights) {
+          int32_t h = holds(l, r);
+          if (h < 0) return 1;
+          if (h > 0)
+            if (int32_t status = emit(l, r, end - 1)) return status;
+        }
+    }
+    return 0;
+  }
+
+  void drop_slice(int64_t slice) {
+    left_.drop(slice);
+    right_.drop(slice);
+    slices_.erase(slice);
+  }
+
+  SliceGeometry geometry_;
+  std::set<int64_t> slices_;
+  int64_t fired_through_ = INT64_MIN;
+};
+
+}  // namespace
+
+std::unique_ptr<flow_join> make_join_operator(const JoinOperatorSpec& spec, flow_ctx& ctx, StateBackend& backend,
+                                              const std::string& name) {
+  ListStateTable& left = backend.list_table(name + "-left", static_cast<int64_t>(kHeader) + spec.left_size);
+  ListStateTable& right = backend.list_table(name + "-right", static_cast<int64_t>(kHeader) + spec.right_size);
+  if (spec.kind == FLOW_JOIN_WINDOW) return std::make_unique<WindowJoin>(spec, ctx, left, right);
+  return std::make_unique<IntervalJoin>(spec, ctx, left, right);
+}
+
+}  // namespace flow
+
+int32_t flow_join::holds(const uint8_t* left, const uint8_t* right) {
+  if (!spec_.condition) return 1;
+  int32_t h = spec_.condition(&ctx_, left, right);
+  return ctx_.failure.failed ? -1 : h;
+}
+
+int32_t flow_join::unmatched(const uint8_t* left, int64_t t) {
+  if (t < watermark_) {
+    ++dropped_;
+    return 0;
+  }
+  return left_outer() ? emit(left, nullptr, t) : 0;
+}
+
+extern "C" {
+
+flow_join* flow_ctx_join(flow_ctx* ctx, int32_t index) { return ctx->time.join(index); }
+
+uint8_t* flow_join_insert(flow_join* j, int32_t side, const uint8_t* key, int64_t len, int64_t t, flow_state_owner** owner) {
+  return j->insert(side, key, static_cast<std::size_t>(len), t, owner);
+}
+
+int32_t flow_join_match(flow_join* j) { return j->match(); }
+
+int32_t flow_join_unmatched(flow_join* j, const void* left, int64_t t) {
+  return j->unmatched(static_cast<const uint8_t*>(left), t);
+}
+
+void flow_state_copy_str(flow_state_owner* owner, const char* p, int64_t len, flow_str* out) {
+  *out = owner->table->copy_string(owner->name_space, p, len);
+}
+
+flow_lookup* flow_ctx_lookup(flow_ctx* ctx, int32_t index) { return ctx->lookups[static_cast<std::size_t>(index)].get(); }
+
+uint8_t* flow_lookup_insert(flow_lookup* l, const uint8_t* key, int64_t len, flow_state_owner** owner) {
+  *owner = &l->owner;
+  return l->records.append(0, std::string_view(reinterpret_cast<const char*>(key), static_cast<std::size_t>(len)));
+}
+
+const uint8_t* flow_lookup_find(flow_lookup* l, const uint8_t* key, int64_t len, int64_t* count) {
+  flow::ListStateTable::Records records =
+      l->records.find(0, std::string_view(reinterpret_cast<const char*>(key), static_cast<std::size_t>(len)));
+  *count = records.count;
+  return records.first;
+}
+
+}  // extern "C"
