@@ -29,35 +29,12 @@ struct Window {
   Table table;
 };
 
-int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
-
-// ISO-8601 UTC with milliseconds, the form flowc writes timestamps in.
-void append_time(std::string& out, int64_t ms) {
-  int64_t days = floor_div(ms, 86400000);
-  int64_t in_day = ms - days * 86400000;
-  // Civil date from days since 1970-01-01 (proleptic Gregorian, 400-year eras).
-  int64_t z = days + 719468;
-  int64_t era = floor_div(z, 146097);
-  int64_t doe = z - era * 146097;
-  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  int64_t mp = (5 * doy + 2) / 153;
-  int64_t day = doy - (153 * mp + 2) / 5 + 1;
-  int64_t month = mp < 10 ? mp + 3 : mp - 9;
-  int64_t year = yoe + era * 400 + (month <= 2);
-  char text[40];
-  int n = std::snprintf(text, sizeof text, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03lldZ", (long long)year,
-                        (long long)month, (long long)day, (long long)(in_day / 3600000), (long long)(in_day / 60000 % 60),
-                        (long long)(in_day / 1000 % 60), (long long)(in_day % 1000));
-  out.append(text, n);
-}
-
 class Job {
  public:
   explicit Job(std::FILE* out) : out_(out) { out_.text("key,window_start,window_end,n,total\n"); }
 
   void record(int64_t key, int64_t value, int64_t ts) {
-    int64_t end = floor_div(ts, kSize) * kSize + kSize;
+    int64_t end = bench::floor_div(ts, kSize) * kSize + kSize;
     if (end > watermark_) {  // lateness 0: a fired window ignores its records
       Slot& slot = window(end).find(key);
       slot.count += 1;
@@ -87,9 +64,9 @@ class Job {
     for (const Slot& s : w.table.sorted()) {
       out_.i64(s.key);
       out_.put(',');
-      append_time(out_.buffer(), w.end - kSize);
+      bench::append_time(out_.buffer(), w.end - kSize);
       out_.put(',');
-      append_time(out_.buffer(), w.end);
+      bench::append_time(out_.buffer(), w.end);
       out_.put(',');
       out_.i64(s.count);
       out_.put(',');

@@ -110,6 +110,29 @@ class CountSumTable {
   size_t size_ = 0;
 };
 
+inline int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+// ISO-8601 UTC with milliseconds, the form flowc writes timestamps in.
+inline void append_time(std::string& out, int64_t ms) {
+  int64_t days = floor_div(ms, 86400000);
+  int64_t in_day = ms - days * 86400000;
+  // Civil date from days since 1970-01-01 (proleptic Gregorian, 400-year eras).
+  int64_t z = days + 719468;
+  int64_t era = floor_div(z, 146097);
+  int64_t doe = z - era * 146097;
+  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  int64_t mp = (5 * doy + 2) / 153;
+  int64_t day = doy - (153 * mp + 2) / 5 + 1;
+  int64_t month = mp < 10 ? mp + 3 : mp - 9;
+  int64_t year = yoe + era * 400 + (month <= 2);
+  char text[40];
+  int n = std::snprintf(text, sizeof text, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03lldZ", (long long)year,
+                        (long long)month, (long long)day, (long long)(in_day / 3600000), (long long)(in_day / 60000 % 60),
+                        (long long)(in_day / 1000 % 60), (long long)(in_day % 1000));
+  out.append(text, n);
+}
+
 // Text built in a 1 MB buffer and written out whenever it fills.
 class TextWriter {
  public:

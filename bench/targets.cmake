@@ -1,6 +1,6 @@
 # Benchmark helpers, built with -O2 into ${PROJECT_BINARY_DIR}/bench.
-foreach(target bench_gen_bids bench_gen_events bench_baseline_filter_map_count bench_baseline_tumbling_count
-               bench_cputime)
+foreach(target bench_gen_bids bench_gen_events bench_gen_ysb bench_gen_join bench_baseline_filter_map_count
+               bench_baseline_tumbling_count bench_baseline_ysb bench_cputime)
   string(REPLACE "bench_" "" source ${target})
   add_executable(${target} ${CMAKE_CURRENT_SOURCE_DIR}/${source}.cpp)
   target_compile_options(${target} PRIVATE -O2)

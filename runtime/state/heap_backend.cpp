@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
-#include <unordered_map>
 #include <vector>
 
 #include "core/arena.h"
@@ -72,26 +71,94 @@ class HeapStateTable final : public StateTable {
   std::map<int64_t, std::unique_ptr<flow_agg_table>> namespaces_;
 };
 
-// Hashes encoded keys for lookups by string_view without building a std::string.
-struct KeyHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view key) const { return XXH3_64bits(key.data(), key.size()); }
+// The records of each key of one namespace, as chains through the namespace's arena: an
+// open-addressing table (linear probing, at most half full) whose keys are copied into the
+// arena too, so a record costs no allocation of its own and a drop frees whole blocks.
+class ChainIndex {
+ public:
+  struct Entry {
+    uint64_t hash = 0;
+    const char* key = nullptr;  // null: an empty slot
+    std::size_t len = 0;
+    uint8_t* first = nullptr;
+    uint8_t* last = nullptr;
+    int64_t count = 0;
+  };
+
+  const Entry* find(std::string_view key, uint64_t hash) const {
+    if (slots_.empty()) return nullptr;
+    std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
+      const Entry& e = slots_[i];
+      if (!e.key) return nullptr;
+      if (e.hash == hash && e.len == key.size() && std::memcmp(e.key, key.data(), key.size()) == 0) return &e;
+    }
+  }
+
+  Entry& find_or_add(std::string_view key, uint64_t hash, Arena& arena) {
+    if ((size_ + 1) * 2 > slots_.size()) grow();
+    std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
+      Entry& e = slots_[i];
+      if (!e.key) {
+        e.hash = hash;
+        e.key = arena.copy(key.data(), key.size()).data();
+        e.len = key.size();
+        ++size_;
+        return e;
+      }
+      if (e.hash == hash && e.len == key.size() && std::memcmp(e.key, key.data(), key.size()) == 0) return e;
+    }
+  }
+
+  std::vector<const Entry*> sorted() const {
+    std::vector<const Entry*> out;
+    out.reserve(size_);
+    for (const Entry& e : slots_)
+      if (e.key) out.push_back(&e);
+    std::sort(out.begin(), out.end(), [](const Entry* a, const Entry* b) {
+      return std::string_view(a->key, a->len) < std::string_view(b->key, b->len);
+    });
+    return out;
+  }
+
+  // Empties the table, keeping its slots for the next namespace.
+  void clear() {
+    if (size_ == 0) return;
+    std::fill(slots_.begin(), slots_.end(), Entry{});
+    size_ = 0;
+  }
+
+ private:
+  void grow() {
+    std::vector<Entry> old(slots_.empty() ? 64 : slots_.size() * 2);
+    old.swap(slots_);
+    std::size_t mask = slots_.size() - 1;
+    for (const Entry& e : old) {
+      if (!e.key) continue;
+      std::size_t i = e.hash & mask;
+      while (slots_[i].key) i = (i + 1) & mask;
+      slots_[i] = e;
+    }
+  }
+
+  std::vector<Entry> slots_;
+  std::size_t size_ = 0;
 };
 
-// Per namespace: an arena holding its records and their strings, and a hash map from key to
-// the chain of its records (first, last, count); the chain links live in the arena, in front
-// of each record.
+// Per namespace: an arena holding its records, keys and strings, and the chain index. Dropped
+// namespaces are kept (emptied) for reuse, so a steady stream of time buckets allocates
+// nothing new.
 class HeapListStateTable final : public ListStateTable {
  public:
   explicit HeapListStateTable(int64_t record_size) : record_size_(record_size <= 0 ? 8 : (record_size + 7) / 8 * 8) {}
 
   uint8_t* append(int64_t name_space, std::string_view key) override {
-    Namespace& ns = namespaces_[name_space];
-    auto it = ns.keys.find(key);
-    if (it == ns.keys.end()) it = ns.keys.emplace(std::string(key), Chain{}).first;
-    Chain& chain = it->second;
-    char* block = ns.arena.allocate(kNextOffset + static_cast<std::size_t>(record_size_), 8);
-    std::memset(block, 0, kNextOffset + static_cast<std::size_t>(record_size_));
+    Namespace& ns = space(name_space);
+    ChainIndex::Entry& chain = ns.index.find_or_add(key, XXH3_64bits(key.data(), key.size()), ns.arena);
+    std::size_t bytes = kNextOffset + static_cast<std::size_t>(record_size_);
+    char* block = ns.arena.allocate(bytes, 8);
+    std::memset(block, 0, bytes);
     auto* record = reinterpret_cast<uint8_t*>(block + kNextOffset);
     if (chain.last) std::memcpy(chain.last - kNextOffset, &record, sizeof record);
     else chain.first = record;
@@ -103,32 +170,32 @@ class HeapListStateTable final : public ListStateTable {
   }
 
   flow_str copy_string(int64_t name_space, const char* p, int64_t len) override {
-    std::string_view copy = namespaces_[name_space].arena.copy(p, static_cast<std::size_t>(len));
+    std::string_view copy = space(name_space).arena.copy(p, static_cast<std::size_t>(len));
     return flow_str{copy.data(), static_cast<int64_t>(copy.size())};
   }
 
   Records find(int64_t name_space, std::string_view key) const override {
     auto ns = namespaces_.find(name_space);
     if (ns == namespaces_.end()) return {};
-    auto it = ns->second.keys.find(key);
-    if (it == ns->second.keys.end()) return {};
-    return Records{it->second.first, it->second.count};
+    const ChainIndex::Entry* e = ns->second->index.find(key, XXH3_64bits(key.data(), key.size()));
+    return e ? Records{e->first, e->count} : Records{};
   }
 
   void for_each_key(int64_t name_space, const std::function<void(std::string_view, Records)>& visit) const override {
     auto ns = namespaces_.find(name_space);
     if (ns == namespaces_.end()) return;
-    std::vector<const std::pair<const std::string, Chain>*> entries;
-    entries.reserve(ns->second.keys.size());
-    for (const auto& entry : ns->second.keys) entries.push_back(&entry);
-    std::sort(entries.begin(), entries.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
-    for (const auto* entry : entries) visit(entry->first, Records{entry->second.first, entry->second.count});
+    for (const ChainIndex::Entry* e : ns->second->index.sorted()) visit(std::string_view(e->key, e->len), Records{e->first, e->count});
   }
 
   void drop(int64_t name_space) override {
     auto ns = namespaces_.find(name_space);
     if (ns == namespaces_.end()) return;
-    records_ -= ns->second.records;
+    records_ -= ns->second->records;
+    if (cached_ == ns->second.get()) cached_ = nullptr;
+    ns->second->arena.reset();
+    ns->second->index.clear();
+    ns->second->records = 0;
+    if (spare_.size() < kSpares) spare_.push_back(std::move(ns->second));
     namespaces_.erase(ns);
   }
   std::size_t namespaces() const override { return namespaces_.size(); }
@@ -136,18 +203,34 @@ class HeapListStateTable final : public ListStateTable {
   int64_t record_size() const override { return record_size_; }
 
  private:
-  struct Chain {
-    uint8_t* first = nullptr;
-    uint8_t* last = nullptr;
-    int64_t count = 0;
-  };
   struct Namespace {
     Arena arena{64 * 1024};
-    std::unordered_map<std::string, Chain, KeyHash, std::equal_to<>> keys;
+    ChainIndex index;
     std::size_t records = 0;
   };
+  static constexpr std::size_t kSpares = 4;
+
+  Namespace& space(int64_t name_space) {
+    if (cached_ && cached_key_ == name_space) return *cached_;
+    auto& slot = namespaces_[name_space];
+    if (!slot) {
+      if (spare_.empty()) {
+        slot = std::make_unique<Namespace>();
+      } else {
+        slot = std::move(spare_.back());
+        spare_.pop_back();
+      }
+    }
+    cached_ = slot.get();
+    cached_key_ = name_space;
+    return *slot;
+  }
+
   int64_t record_size_;
-  std::map<int64_t, Namespace> namespaces_;
+  std::map<int64_t, std::unique_ptr<Namespace>> namespaces_;
+  std::vector<std::unique_ptr<Namespace>> spare_;
+  Namespace* cached_ = nullptr;  // the namespace appended to last (records of one bucket come together)
+  int64_t cached_key_ = 0;
   std::size_t records_ = 0;
 };
 

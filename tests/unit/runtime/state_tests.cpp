@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstring>
 #include <random>
 #include <tuple>
 #include <vector>
@@ -81,4 +82,68 @@ TEST_CASE("state: key groups are stable and within max parallelism") {
   CHECK(encoded.size() == 2 + 2 + 8);
   CHECK(encoded.substr(0, 4) == std::string("\x01\x02" "ab", 4));
   CHECK(static_cast<uint8_t>(encoded[4]) == 0x7F);  // -1 with the sign bit flipped
+}
+
+namespace {
+
+std::vector<int64_t> values_of(flow::ListStateTable::Records records) {
+  std::vector<int64_t> out;
+  uint8_t* at = records.first;
+  for (int64_t i = 0; i < records.count; ++i, at = flow::ListStateTable::next(at)) {
+    int64_t v;
+    std::memcpy(&v, at, sizeof v);
+    out.push_back(v);
+  }
+  return out;
+}
+
+void append_value(flow::ListStateTable& t, int64_t ns, const std::string& key, int64_t v) {
+  uint8_t* room = t.append(ns, key);
+  for (int64_t i = 0; i < t.record_size(); ++i) CHECK(room[i] == 0);
+  std::memcpy(room, &v, sizeof v);
+}
+
+}  // namespace
+
+TEST_CASE("list state: records per key and namespace in append order, keys in order, drop frees a namespace") {
+  auto backend = flow::make_heap_state_backend();
+  flow::ListStateTable& t = backend->list_table("join", 16);
+  CHECK(&backend->list_table("join", 16) == &t);
+  CHECK(t.record_size() == 16);
+  append_value(t, 5, key8(2), 20);
+  append_value(t, 5, key8(1), 10);
+  append_value(t, 5, key8(2), 21);
+  append_value(t, -3, key8(2), 99);
+  CHECK(values_of(t.find(5, key8(2))) == std::vector<int64_t>{20, 21});
+  CHECK(values_of(t.find(5, key8(1))) == std::vector<int64_t>{10});
+  CHECK(values_of(t.find(-3, key8(2))) == std::vector<int64_t>{99});
+  CHECK(t.find(5, key8(3)).count == 0);
+  CHECK(t.find(7, key8(1)).count == 0);
+  CHECK(t.size() == 4);
+  CHECK(t.namespaces() == 2);
+  std::vector<std::string> keys;
+  t.for_each_key(5, [&](std::string_view key, flow::ListStateTable::Records) { keys.emplace_back(key); });
+  CHECK(keys == std::vector<std::string>{key8(1), key8(2)});
+  flow_str copy = t.copy_string(5, "abc", 3);
+  CHECK(std::string(copy.ptr, 3) == "abc");
+  t.drop(5);
+  CHECK(t.size() == 1);
+  CHECK(t.namespaces() == 1);
+  CHECK(t.find(5, key8(2)).count == 0);
+  // A dropped namespace's storage is reused, zeroed, by the next one.
+  append_value(t, 6, key8(2), 7);
+  CHECK(values_of(t.find(6, key8(2))) == std::vector<int64_t>{7});
+  CHECK(values_of(t.find(-3, key8(2))) == std::vector<int64_t>{99});
+}
+
+TEST_CASE("list state: many keys grow the index without losing records") {
+  auto backend = flow::make_heap_state_backend();
+  flow::ListStateTable& t = backend->list_table("many", 8);
+  for (int64_t i = 0; i < 5000; ++i) append_value(t, 0, key8(static_cast<uint64_t>(i % 1700)), i);
+  CHECK(t.size() == 5000);
+  for (int64_t k = 0; k < 1700; k += 97) {
+    std::vector<int64_t> expected;
+    for (int64_t i = k; i < 5000; i += 1700) expected.push_back(i);
+    CHECK(values_of(t.find(0, key8(static_cast<uint64_t>(k)))) == expected);
+  }
 }
