@@ -249,6 +249,9 @@ std::string duration_text(int64_t ms) {
   return fmt::format("{}ms", ms);
 }
 
+// "+ 1h" or "- 5s": an offset added to a time.
+std::string signed_duration(int64_t ms) { return (ms < 0 ? "- " : "+ ") + duration_text(ms < 0 ? -ms : ms); }
+
 std::string describe_window_shape(const sema::WindowSpec& w) {
   using K = sema::WindowSpec::Kind;
   return w.kind == K::Tumbling  ? fmt::format("tumbling({})", duration_text(w.size_ms))
@@ -429,9 +432,9 @@ std::string explain(const PhysicalPlan& plan) {
     } else if (j.kind == sema::Join::Kind::Interval) {
       int64_t bucket = std::max<int64_t>(1000, (j.upper_ms - j.lower_ms) / 2);
       out += fmt::format("  join {}: both sides kept per key in {} time buckets; a record is late below the watermark (the "
-                         "minimum of both inputs); a left record is freed when the watermark passes time + {}, a right one at "
-                         "time - {}{}\n",
-                         i, duration_text(bucket), duration_text(j.upper_ms), duration_text(j.lower_ms),
+                         "minimum of both inputs); a left record is freed when the watermark passes time {}, a right one at "
+                         "time {}{}\n",
+                         i, duration_text(bucket), signed_duration(j.upper_ms), signed_duration(-j.lower_ms),
                          j.left_outer ? "; a left record that never paired comes out then, alias fields null" : "");
     } else {
       out += fmt::format("  join {}: both sides kept per key and window slice; when the watermark passes a window's end, every "

@@ -223,3 +223,55 @@ TEST_CASE("plan: explain states each source's time clause as the watermark it gi
   CHECK(explained("time ingestion").find("ingestion time (the clock when a record is read)") != std::string::npos);
   CHECK(explained("").find("event time") == std::string::npos);
 }
+
+TEST_CASE("sema: a join condition splits into key pairs and a residual; the alias's fields follow the record's") {
+  Checked c = check(
+      "schema O { id: i64, amount: f64, ts: timestamp }\n"
+      "schema P { order: i64, paid: f64, method: string, ts: timestamp }\n"
+      "source orders: O = file(\"o.csv\", format = csv) time ts watermark lag 1s\n"
+      "source pays: P = file(\"p.csv\", format = csv) time ts watermark lag 1s\n"
+      "orders | left join pays as p on p.order == id and p.paid >= amount and p.method != \"gift\" within -1s .. 1h\n"
+      "| sink stdout()\n");
+  INFO(c.diagnostics);
+  REQUIRE(c.program);
+  REQUIRE(c.program->joins.size() == 1);
+  const flow::sema::Join& j = c.program->joins[0];
+  CHECK(j.kind == flow::sema::Join::Kind::Interval);
+  CHECK(j.left_outer);
+  CHECK(j.lower_ms == -1000);
+  CHECK(j.upper_ms == 3600000);
+  REQUIRE(j.left_keys.size() == 1);
+  CHECK(j.left_keys[0].kind == flow::sema::Expr::Kind::Field);
+  CHECK(j.left_keys[0].index == 0);   // id in the order record
+  CHECK(j.right_keys[0].index == 0);  // order in the payment record
+  REQUIRE(j.residual);
+  CHECK(j.residual->binary_op == flow::sema::BinaryOp::And);
+  CHECK(flow::sema::to_string(*j.output) ==
+        "{ id: i64, amount: f64, ts: timestamp, p.order: i64?, p.paid: f64?, p.method: string?, p.ts: timestamp? }");
+  // Both inputs end in the join; the pairs start a pipeline of their own, timed by the join.
+  flow::plan::PhysicalPlan plan = flow::plan::build_plan(*c.program);
+  REQUIRE(plan.joins.size() == 1);
+  CHECK(plan.joins[0].input_time.size() == 2);
+  const flow::plan::Pipeline& out = plan.pipelines[static_cast<std::size_t>(plan.joins[0].output_pipeline)];
+  CHECK(out.entry == flow::plan::Entry::JoinOutput);
+  CHECK(out.time == std::vector<flow::plan::TimeInput>{flow::plan::TimeInput{-1, -1, 0}});
+  CHECK(plan.pipelines[static_cast<std::size_t>(plan.joins[0].left_pipeline)].join_side == 0);
+  CHECK(plan.pipelines[static_cast<std::size_t>(plan.joins[0].right_pipeline)].join_side == 1);
+}
+
+TEST_CASE("plan: a lookup join is fused into its pipeline and its table fills the hash table first") {
+  Checked c = check(
+      "schema E { ad: i64, kind: string }\nschema C { ad: i64, campaign: i64 }\n"
+      "source events: E = file(\"e.csv\", format = csv)\ntable campaigns: C = file(\"c.csv\", format = csv)\n"
+      "events | filter kind == \"view\" | join table campaigns as c on ad == c.ad | map { campaign = c.campaign } | sink stdout()\n");
+  INFO(c.diagnostics);
+  REQUIRE(c.program);
+  CHECK(c.program->sources[1].is_table);
+  flow::plan::PhysicalPlan plan = flow::plan::build_plan(*c.program);
+  REQUIRE(plan.pipelines.size() == 2);
+  CHECK(plan.pipelines[0].source == 1);
+  CHECK(plan.pipelines[0].fills_lookups == std::vector<int>{0});
+  CHECK(plan.pipelines[1].stages.size() == 3);  // filter, join, map
+  CHECK(plan.pipelines[1].sink == 0);
+  CHECK(flow::plan::explain(plan).find("lookup join with table `campaigns` as `c` on 1 key part") != std::string::npos);
+}
