@@ -163,7 +163,7 @@ class IrBuilder {
                             llvm::BasicBlock* next);
   void generate_join_insert(const plan::Pipeline& p, const std::vector<Value>& record, const Environment& env,
                             llvm::BasicBlock* next);
-  // The key values of one side; branches to `has_null` when a part is null (it never matches).
+  // The key values of one side; branches to `has_null` when a part is null or NaN (it never matches).
   std::vector<Value> join_key_values(const std::vector<sema::Expr>& keys, const Environment& env, llvm::BasicBlock* has_null);
   // left fields then right fields; `right_missing` (i1, or nullptr) makes the right ones null.
   std::vector<Value> joined_record(const sema::Join& join, const std::vector<Value>& left, const std::vector<Value>& right,

@@ -15,6 +15,8 @@ std::vector<Value> IrBuilder::join_key_values(const std::vector<sema::Expr>& key
   for (const sema::Expr& k : keys) {
     Value v = eval(k, env);
     any_null = null_or(any_null, v.is_null);
+    // NaN equals nothing, itself included (the key encoding would make all NaNs one key).
+    if (k.type.kind == sema::Type::Kind::F64) any_null = null_or(any_null, b.CreateFCmpUNO(v.v, v.v));
     values.push_back(Value{v.v, nullptr});
   }
   if (any_null) {

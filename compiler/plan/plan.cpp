@@ -430,7 +430,7 @@ std::string explain(const PhysicalPlan& plan) {
                          "give several matches); kept for the whole job\n",
                          i, program.sources[static_cast<std::size_t>(j.table)].name);
     } else if (j.kind == sema::Join::Kind::Interval) {
-      int64_t bucket = std::max<int64_t>(1000, (j.upper_ms - j.lower_ms) / 2);
+      int64_t bucket = static_cast<int64_t>(std::min<__int128>(INT64_MAX, std::max<__int128>(1000, (__int128{j.upper_ms} - j.lower_ms) / 2)));
       out += fmt::format("  join {}: both sides kept per key in {} time buckets; a record is late below the watermark (the "
                          "minimum of both inputs); a left record is freed when the watermark passes time {}, a right one at "
                          "time {}{}\n",

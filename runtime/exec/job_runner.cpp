@@ -163,9 +163,12 @@ bool is_table(const flow_ctx& ctx, int32_t source) {
 bool run_sources(flow_ctx& ctx, std::vector<ActiveSource>& sources) {
   for (ActiveSource& source : sources)
     if (!open_source(ctx, source)) return false;
-  for (ActiveSource& source : sources)
-    while (is_table(ctx, source.index) && !source.ended)
+  for (ActiveSource& source : sources) {
+    if (!is_table(ctx, source.index)) continue;
+    while (!source.ended)
       if (!step_source(ctx, source)) return false;
+    if (!emit_aggregates(ctx, source.index)) return false;  // of its dead letters, say
+  }
   for (;;) {
     ActiveSource* behind = nullptr;
     for (ActiveSource& source : sources)

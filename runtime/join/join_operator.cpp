@@ -27,9 +27,14 @@ int64_t saturating_add(int64_t a, int64_t b) {
   return out;
 }
 
+int64_t saturate(__int128 v) {
+  return v > INT64_MAX ? INT64_MAX : v < INT64_MIN ? INT64_MIN : static_cast<int64_t>(v);
+}
+
+// The multiple of `width` at or below t (saturated at the ends of the range).
 int64_t align_down(int64_t t, int64_t width) {
-  int64_t r = t % width;
-  return r < 0 ? t - r - width : t - r;
+  __int128 r = t % width;
+  return saturate(r < 0 ? __int128{t} - r - width : __int128{t} - r);
 }
 
 // Calls visit(payload) for each record of a chain.
@@ -44,7 +49,7 @@ class IntervalJoin final : public flow_join {
   IntervalJoin(const JoinOperatorSpec& spec, flow_ctx& ctx, ListStateTable& left, ListStateTable& right)
       : flow_join(spec, ctx, left, right),
         // About two buckets span the interval, so a probe reads two or three of them.
-        bucket_(std::max<int64_t>(1000, (spec.upper_ms - spec.lower_ms) / 2)) {}
+        bucket_(saturate(std::max<__int128>(1000, (__int128{spec.upper_ms} - spec.lower_ms) / 2))) {}
 
   uint8_t* insert(int32_t side, const uint8_t* key, std::size_t len, int64_t t, flow_state_owner** owner) override {
     if (t < watermark_) {
@@ -89,7 +94,8 @@ class IntervalJoin final : public flow_join {
 
   int32_t advance(int64_t w) override {
     watermark_ = w;
-    while (!due_.empty() && due_.top().at < w) {
+    // At the end of input everything is due, even a record whose t + HI saturated.
+    while (!due_.empty() && (due_.top().at < w || w == kWatermarkEnd)) {
       Due due = due_.top();
       due_.pop();
       if (header_of(due.record)->matched) continue;
@@ -181,6 +187,9 @@ class WindowJoin final : public flow_join {
       fired_through_ = end;
       while (!slices_.empty() && geometry_.last_end(*slices_.begin()) <= fired_through_) drop_slice(*slices_.begin());
     }
+    // Windows ending at or before W are past, empty ones included: a record accepted later (one
+    // of its windows is still open) must not bring one of them back.
+    fired_through_ = std::max(fired_through_, w);
     return 0;
   }
 
