@@ -2,6 +2,8 @@
 // `in`, `if`, `??`, with implicit i64 -> f64 widening made explicit and nullability tracked.
 #include <fmt/format.h>
 
+#include <optional>
+
 #include "checker.h"
 
 namespace flow::sema {
@@ -174,12 +176,27 @@ Expr Checker::check(const ast::Expr& e, const Scope& scope) {
   return poison(e.span);
 }
 
-// `a.b`: a field of join alias `a`, stored in the joined record as the field named "a.b".
+namespace {
+
+// "a.b" for `a.b`, "a" for `a`: what a chain of field accesses on a name spells, if it is one.
+std::optional<std::string> dotted_path(const ast::Expr& e) {
+  if (e.kind == ast::Expr::Kind::Name) return e.text;
+  if (e.kind != ast::Expr::Kind::Field) return std::nullopt;
+  auto base = dotted_path(*e.operands[0]);
+  if (!base) return std::nullopt;
+  return *base + "." + e.text;
+}
+
+}  // namespace
+
+// `a.b`: a field of join alias `a`, stored in the joined record as the field named "a.b"
+// (`a.b.c` when the joined stream itself came out of a join with alias `b`).
 Expr Checker::check_alias_field(const ast::Expr& e, const Scope& scope) {
   const ast::Expr& base = *e.operands[0];
-  bool named_base = base.kind == ast::Expr::Kind::Name;
+  std::optional<std::string> path = dotted_path(base);
+  bool named_base = path.has_value();
   if (named_base && scope.record && !scope.fn_arguments) {
-    std::string prefix = base.text + ".";
+    std::string prefix = *path + ".";
     int index = scope.record->index_of(prefix + e.text);
     if (index >= 0) {
       Expr x;
@@ -194,14 +211,14 @@ Expr Checker::check_alias_field(const ast::Expr& e, const Scope& scope) {
       if (f.name.compare(0, prefix.size(), prefix) == 0) alias_fields.push_back(f.name.substr(prefix.size()));
     if (!alias_fields.empty()) {
       std::string suggestion = closest_name(e.text, alias_fields);
-      diagnostics_.error(code::kUnknownField, e.name_span, fmt::format("`{}` has no field `{}`", base.text, e.text),
+      diagnostics_.error(code::kUnknownField, e.name_span, fmt::format("`{}` has no field `{}`", *path, e.text),
                          suggestion.empty() ? "not found" : "did you mean `" + suggestion + "`?",
-                         fmt::format("`{}` has: {}", base.text, fmt::join(alias_fields, ", ")));
+                         fmt::format("`{}` has: {}", *path, fmt::join(alias_fields, ", ")));
       return poison(e.span);
     }
   }
   diagnostics_.error(code::kUnknownField, named_base ? base.span : e.name_span,
-                     named_base ? fmt::format("`{}` is not a join alias here", base.text)
+                     named_base ? fmt::format("`{}` is not a join alias here", *path)
                                 : fmt::format("no record here has a field `{}`", e.text),
                      "not a record",
                      "`a.b` reads field `b` of the record joined by `join ... as a`");
