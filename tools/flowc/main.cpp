@@ -1,4 +1,5 @@
-// The flowc command line: run (JIT), build (standalone executable), check, explain.
+// The flowc command line: run (JIT), build (standalone executable), check, explain, and the
+// checkpoint inspector.
 // Exit codes (language.md section 7): 0 success, 1 the program has errors, 2 bad command
 // line, 3 the job failed at run time.
 #include <CLI/CLI.hpp>
@@ -6,11 +7,13 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <optional>
 #include <sstream>
 
+#include "checkpoint/checkpoint_store.h"
 #include "compiler/codegen/codegen.h"
 
 namespace {
@@ -98,6 +101,10 @@ int main(int argc, char** argv) {
   explain->add_option("job", job, "The .flow program")->required();
   explain->add_flag("--llvm", show_llvm, "Print the optimised LLVM IR instead");
 
+  std::string checkpoint_dir;
+  auto* checkpoints = app.add_subcommand("checkpoints", "List the checkpoints in DIR: size, shared bytes, operators, validity");
+  checkpoints->add_option("dir", checkpoint_dir, "A checkpoint directory (--checkpoint-dir of a job)")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -109,6 +116,16 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "error: {}\n", message);
     fmt::print(stderr, "Run `flowc --help` for usage.\n");
     return kExitBadCommandLine;
+  }
+
+  if (checkpoints->parsed()) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(checkpoint_dir, ec)) {
+      fmt::print(stderr, "error: `{}` is not a directory\n", checkpoint_dir);
+      return kExitBadCommandLine;
+    }
+    std::cout << flow::describe_checkpoints(flow::CheckpointStore(checkpoint_dir));
+    return kExitOk;
   }
 
   int exit_code = kExitOk;
