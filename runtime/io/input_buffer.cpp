@@ -41,6 +41,18 @@ void InputBuffer::adopt(int fd) {
   owns_fd_ = false;
 }
 
+bool InputBuffer::seek(uint64_t offset, std::string& error) {
+  if (::lseek(fd_, static_cast<off_t>(offset), SEEK_SET) < 0) {
+    error = std::strerror(errno);
+    return false;
+  }
+  ++fills_;  // pointers into the old contents are stale
+  begin_ = end_ = 0;
+  eof_ = false;
+  read_total_ = offset;
+  return true;
+}
+
 bool InputBuffer::fill(std::string& error) {
   if (eof_) return true;
   ++fills_;
@@ -70,6 +82,7 @@ bool InputBuffer::fill(std::string& error) {
     }
     if (n == 0) eof_ = true;
     end_ += static_cast<std::size_t>(n);
+    read_total_ += static_cast<uint64_t>(n);
     break;
   }
   std::memset(buffer_.get() + end_, 0, kPadding);

@@ -42,6 +42,11 @@ class InputBuffer {
   bool fill(std::string& error);
   // How many times fill() has run: pointers into the buffer from an earlier count are stale.
   uint64_t fills() const { return fills_; }
+  // The file offset of data(): where the unconsumed bytes start.
+  uint64_t position() const { return read_total_ - size(); }
+  // Drops what is buffered and continues reading at file offset `offset` (an opened file, not
+  // a pipe). False with `error` set when the file cannot seek there.
+  bool seek(uint64_t offset, std::string& error);
 
  private:
   std::size_t chunk_size_;
@@ -53,6 +58,7 @@ class InputBuffer {
   bool owns_fd_ = false;
   bool eof_ = false;
   uint64_t fills_ = 0;
+  uint64_t read_total_ = 0;  // the file offset just past the bytes read
 };
 
 }  // namespace flow

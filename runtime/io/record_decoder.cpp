@@ -2,6 +2,8 @@
 // and keeping bad records in input order.
 #include "io/record_decoder.h"
 
+#include <string>
+
 #include "io/csv_decoder.h"
 #include "io/jsonl_decoder.h"
 #include "io/text_decoder.h"
@@ -23,6 +25,19 @@ bool RecordDecoder::fail(std::string message, int64_t line) {
   error_.message = std::move(message);
   error_.line = line;
   return false;
+}
+
+bool RecordDecoder::resume(const SourcePosition& p) {
+  if (p.offset < input_.position()) return fail("cannot resume before the first record (offset " + std::to_string(p.offset) + ")");
+  if (!input_.seek(p.offset, error_.message)) {
+    error_.line = 0;
+    error_.read_failed = true;
+    return false;
+  }
+  line_ = p.line;
+  bad_pending_ = false;
+  batch_.num_rows = 0;
+  return true;
 }
 
 DecodeStep RecordDecoder::next() {

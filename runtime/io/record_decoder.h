@@ -55,6 +55,13 @@ struct DecoderError {
 
 enum class DecodeStep { batch, bad_record, end, failed };
 
+// Where a source's next record starts: what a checkpoint keeps to resume reading there.
+struct SourcePosition {
+  uint64_t offset = 0;  // in the file
+  int64_t line = 1;     // the line number of that record, for messages
+  bool operator==(const SourcePosition&) const = default;
+};
+
 class RecordDecoder {
  public:
   RecordDecoder(std::vector<SourceField> fields, Arena& arena, DecoderOptions options);
@@ -77,6 +84,15 @@ class RecordDecoder {
   const BadRecord& bad_record() const { return bad_; }
   const DecoderError& error() const { return error_; }
   const std::vector<SourceField>& fields() const { return fields_; }
+
+  // After next() has returned, whether position() says where to resume: not while a bad
+  // record met after a batch's rows is still to be returned.
+  bool resumable() const { return !bad_pending_; }
+  // Where the record after everything returned so far starts.
+  SourcePosition position() const { return {input_.position(), line_}; }
+  // After start() (which reads the CSV header again): continues at `p`, the position() of a
+  // decoder of the same file. False with error() set when the file cannot seek there.
+  bool resume(const SourcePosition& p);
 
   // Where field `field` of row `row` of the current batch starts in the file.
   virtual FieldPosition field_position(int64_t row, int32_t field) const { return {origin(row).line, 1}; }
