@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 #include "core/arena.h"
@@ -18,6 +19,18 @@ struct flow_distinct_set {
   // Adds every value of `other` (strings copied into this set's storage).
   void add_all(const flow_distinct_set& other);
   int64_t count() const { return static_cast<int64_t>(i64_count_ + str_count_); }
+  // Every value, in slot order (snapshots): numbers, then strings.
+  template <typename Visit>
+  void for_each_i64(Visit&& visit) const {
+    if (has_empty_value_) visit(kEmpty);
+    for (int64_t v : i64_slots_)
+      if (v != kEmpty) visit(v);
+  }
+  template <typename Visit>
+  void for_each_str(Visit&& visit) const {
+    for (const StrSlot& s : str_slots_)
+      if (s.ptr) visit(std::string_view(s.ptr, s.len));
+  }
 
  private:
   struct StrSlot {

@@ -199,6 +199,11 @@ class HeapListStateTable final : public ListStateTable {
     namespaces_.erase(ns);
   }
   std::size_t namespaces() const override { return namespaces_.size(); }
+  std::vector<int64_t> namespace_ids() const override {
+    std::vector<int64_t> ids;
+    for (const auto& [ns, space] : namespaces_) ids.push_back(ns);
+    return ids;
+  }
   std::size_t size() const override { return records_; }
   int64_t record_size() const override { return record_size_; }
 

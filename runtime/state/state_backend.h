@@ -19,6 +19,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "agg/agg_table.h"
 
@@ -81,6 +82,8 @@ class ListStateTable {
   virtual void for_each_key(int64_t name_space, const std::function<void(std::string_view key, Records)>& visit) const = 0;
   virtual void drop(int64_t name_space) = 0;
   virtual std::size_t namespaces() const = 0;
+  // Every namespace holding records, in increasing order.
+  virtual std::vector<int64_t> namespace_ids() const = 0;
   virtual std::size_t size() const = 0;  // records over all namespaces
   virtual int64_t record_size() const = 0;
 };

@@ -1,0 +1,35 @@
+// Snapshots of keyed state (issue 5): the rows of a StateTable and the records of a
+// ListStateTable as one self-contained byte string, and back. Rows and records are laid out by
+// the compiler and hold pointers (strings, count_distinct sets) into their table's storage;
+// a RowLayout names where, so that a snapshot carries the pointed-to values and a restore
+// re-creates them in the new table's storage. Everything else in a row is copied as bytes.
+// A restore checks every length against the input: damaged bytes give an error, never a crash.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "state/state_backend.h"
+
+namespace flow {
+
+// The pointer-holding slots of a row or record, as byte offsets from its start.
+struct RowLayout {
+  std::vector<int64_t> strings;  // a flow_str: { const char* ptr, int64_t len }
+  std::vector<int64_t> sets;     // a flow_distinct_set* (null when not created)
+};
+
+// Appends every row of `table` (all namespaces) to `out`.
+void snapshot_rows(const StateTable& table, const RowLayout& layout, std::string& out);
+// Adds the rows of a snapshot to `table` (which should be empty). False with `error` set when
+// the bytes are not such a snapshot or its row size differs from the table's; the table then
+// holds part of it and is to be discarded.
+bool restore_rows(std::string_view snapshot, const RowLayout& layout, StateTable& table, std::string& error);
+
+// The same for the records of a ListStateTable, kept in their order per key.
+void snapshot_records(const ListStateTable& table, const RowLayout& layout, std::string& out);
+bool restore_records(std::string_view snapshot, const RowLayout& layout, ListStateTable& table, std::string& error);
+
+}  // namespace flow
