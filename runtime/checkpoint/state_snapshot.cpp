@@ -8,58 +8,15 @@
 #include <cstring>
 
 #include "agg/agg_table.h"
+#include "checkpoint/byte_io.h"
 
 namespace flow {
 namespace {
 
 constexpr uint32_t kVersion = 1;
 
-class Writer {
- public:
-  explicit Writer(std::string& out) : out_(out) {}
-  void u8(uint8_t v) { out_.push_back(static_cast<char>(v)); }
-  void u32(uint32_t v) { raw(&v, sizeof v); }
-  void u64(uint64_t v) { raw(&v, sizeof v); }
-  void i64(int64_t v) { raw(&v, sizeof v); }
-  void bytes(std::string_view b) {
-    u64(b.size());
-    out_.append(b);
-  }
-  void raw(const void* p, std::size_t n) { out_.append(static_cast<const char*>(p), n); }
-
- private:
-  std::string& out_;
-};
-
-class Reader {
- public:
-  explicit Reader(std::string_view in) : in_(in) {}
-  bool raw(void* p, std::size_t n) {
-    if (in_.size() - at_ < n) return false;
-    std::memcpy(p, in_.data() + at_, n);
-    at_ += n;
-    return true;
-  }
-  template <typename T>
-  bool number(T& v) {
-    return raw(&v, sizeof v);
-  }
-  bool view(std::size_t n, std::string_view& v) {
-    if (in_.size() - at_ < n) return false;
-    v = in_.substr(at_, n);
-    at_ += n;
-    return true;
-  }
-  bool bytes(std::string_view& v) {
-    uint64_t n = 0;
-    return number(n) && view(static_cast<std::size_t>(n), v);
-  }
-  bool done() const { return at_ == in_.size(); }
-
- private:
-  std::string_view in_;
-  std::size_t at_ = 0;
-};
+using Writer = ByteWriter;
+using Reader = ByteReader;
 
 flow_str string_at(const uint8_t* row, int64_t offset) {
   flow_str s;

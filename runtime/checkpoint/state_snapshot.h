@@ -15,12 +15,6 @@
 
 namespace flow {
 
-// The pointer-holding slots of a row or record, as byte offsets from its start.
-struct RowLayout {
-  std::vector<int64_t> strings;  // a flow_str: { const char* ptr, int64_t len }
-  std::vector<int64_t> sets;     // a flow_distinct_set* (null when not created)
-};
-
 // Appends every row of `table` (all namespaces) to `out`.
 void snapshot_rows(const StateTable& table, const RowLayout& layout, std::string& out);
 // Adds the rows of a snapshot to `table` (which should be empty). False with `error` set when

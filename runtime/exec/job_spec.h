@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "flow/abi.h"
+#include "state/state_backend.h"
 
 namespace flow {
 
@@ -83,6 +84,7 @@ struct JoinOperatorSpec {
   flow_join_condition_fn condition = nullptr;
   flow_join_emit_fn emit = nullptr;
   std::vector<WindowInput> inputs;
+  RowLayout left_layout, right_layout;  // the pointer slots of each side's records
 };
 
 struct LookupSpec {

@@ -5,16 +5,21 @@
 #include <cstring>
 #include <map>
 
+#include "checkpoint/byte_io.h"
+#include "checkpoint/state_snapshot.h"
 #include "exec/job_context.h"
 #include "time/watermark.h"
 
 namespace flow {
 namespace {
 
-// Every stored record starts with its event time and, for left records, whether it paired.
+// Every stored record starts with its event time, whether it paired (left records) and its
+// arrival number (so that unmatched records with equal due times come out in arrival order,
+// after a restore too).
 struct StoredHeader {
   int64_t time;
   int64_t matched;
+  int64_t seq;
 };
 constexpr std::size_t kHeader = sizeof(StoredHeader);
 
@@ -38,6 +43,39 @@ int64_t align_down(int64_t t, int64_t width) {
 }
 
 // Calls visit(payload) for each record of a chain.
+void write_set(ByteWriter& w, const std::set<int64_t>& values) {
+  w.u64(values.size());
+  for (int64_t v : values) w.i64(v);
+}
+
+bool read_set(ByteReader& r, std::set<int64_t>& values) {
+  uint64_t n = 0;
+  if (!r.number(n)) return false;
+  for (uint64_t i = 0; i < n; ++i) {
+    int64_t v = 0;
+    if (!r.number(v)) return false;
+    values.insert(v);
+  }
+  return true;
+}
+
+// Both sides' records, each side's pointer slots shifted past the header.
+void write_sides(ByteWriter& w, const ListStateTable& left, const ListStateTable& right, const JoinOperatorSpec& spec) {
+  std::string bytes;
+  snapshot_records(left, spec.left_layout.shifted(static_cast<int64_t>(sizeof(StoredHeader))), bytes);
+  w.bytes(bytes);
+  bytes.clear();
+  snapshot_records(right, spec.right_layout.shifted(static_cast<int64_t>(sizeof(StoredHeader))), bytes);
+  w.bytes(bytes);
+}
+
+bool read_sides(ByteReader& r, ListStateTable& left, ListStateTable& right, const JoinOperatorSpec& spec, std::string& error) {
+  std::string_view l, rr;
+  if (!r.bytes(l) || !r.bytes(rr)) return error = "truncated join snapshot", false;
+  return restore_records(l, spec.left_layout.shifted(static_cast<int64_t>(sizeof(StoredHeader))), left, error) &&
+         restore_records(rr, spec.right_layout.shifted(static_cast<int64_t>(sizeof(StoredHeader))), right, error);
+}
+
 template <typename Visit>
 void for_each_record(ListStateTable::Records records, Visit&& visit) {
   uint8_t* at = records.first;
@@ -61,13 +99,48 @@ class IntervalJoin final : public flow_join {
     (side == 0 ? left_buckets_ : right_buckets_).insert(b);
     uint8_t* payload = table.append(b, std::string_view(reinterpret_cast<const char*>(key), len)) + kHeader;
     header_of(payload)->time = t;
+    header_of(payload)->seq = seq_++;
     owner_ = flow_state_owner{&table, b};
     *owner = &owner_;
     last_side_ = side;
     last_ = payload;
     last_key_.assign(reinterpret_cast<const char*>(key), len);
-    if (side == 0 && left_outer()) due_.push(Due{saturating_add(t, spec_.upper_ms), seq_++, payload});
+    if (side == 0 && left_outer()) due_.push(Due{saturating_add(t, spec_.upper_ms), header_of(payload)->seq, payload});
     return payload;
+  }
+
+  void snapshot(std::string& out) const override {
+    ByteWriter w(out);
+    w.raw("FLOWIJN1", 8);
+    w.i64(watermark_);
+    w.i64(dropped_);
+    w.i64(seq_);
+    write_set(w, left_buckets_);
+    write_set(w, right_buckets_);
+    write_sides(w, left_, right_, spec_);
+  }
+
+  bool restore(std::string_view in, std::string& error) override {
+    ByteReader r(in);
+    char magic[8];
+    if (!r.raw(magic, 8) || std::memcmp(magic, "FLOWIJN1", 8) != 0) return error = "not an interval join snapshot", false;
+    if (!r.number(watermark_) || !r.number(dropped_) || !r.number(seq_) || !read_set(r, left_buckets_) ||
+        !read_set(r, right_buckets_))
+      return error = "truncated join snapshot", false;
+    if (!read_sides(r, left_, right_, spec_, error)) return false;
+    if (!r.done()) return error = "trailing bytes after a join snapshot", false;
+    // What is still due: the left records that never paired and whose time + HI the
+    // watermark has not passed (the others came out before the snapshot).
+    if (left_outer())
+      for (int64_t ns : left_.namespace_ids())
+        left_.for_each_key(ns, [&](std::string_view, ListStateTable::Records records) {
+          for_each_record(records, [&](uint8_t* l) {
+            int64_t at = saturating_add(time_of(l), spec_.upper_ms);
+            if (!header_of(l)->matched && (at >= watermark_ || watermark_ == kWatermarkEnd))
+              due_.push(Due{at, header_of(l)->seq, l});
+          });
+        });
+    return true;
   }
 
   int32_t match() override {
@@ -169,6 +242,27 @@ class WindowJoin final : public flow_join {
     owner_ = flow_state_owner{&table, slice};
     *owner = &owner_;
     return payload;
+  }
+
+  void snapshot(std::string& out) const override {
+    ByteWriter w(out);
+    w.raw("FLOWWJN1", 8);
+    w.i64(watermark_);
+    w.i64(dropped_);
+    w.i64(fired_through_);
+    write_set(w, slices_);
+    write_sides(w, left_, right_, spec_);
+  }
+
+  bool restore(std::string_view in, std::string& error) override {
+    ByteReader r(in);
+    char magic[8];
+    if (!r.raw(magic, 8) || std::memcmp(magic, "FLOWWJN1", 8) != 0) return error = "not a window join snapshot", false;
+    if (!r.number(watermark_) || !r.number(dropped_) || !r.number(fired_through_) || !read_set(r, slices_))
+      return error = "truncated join snapshot", false;
+    if (!read_sides(r, left_, right_, spec_, error)) return false;
+    if (!r.done()) return error = "trailing bytes after a join snapshot", false;
+    return true;
   }
 
   int32_t match() override { return 0; }  // pairs come out when their window fires

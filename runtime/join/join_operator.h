@@ -49,6 +49,11 @@ struct flow_join {
   virtual int64_t output_watermark(int64_t w) const { return w; }
   // flow_join_unmatched: a left record that can never pair (a null key part).
   int32_t unmatched(const uint8_t* left, int64_t t);
+  // A checkpoint of everything the operator keeps: both sides' records, watermark, counts and
+  // what is due. restore() takes it into an operator of the same spec whose state is empty;
+  // the operator then behaves as the snapshotted one would have.
+  virtual void snapshot(std::string& out) const = 0;
+  virtual bool restore(std::string_view in, std::string& error) = 0;
 
   int64_t dropped() const { return dropped_; }
   std::size_t stored() const { return left_.size() + right_.size(); }

@@ -35,6 +35,19 @@ uint32_t key_group_of(std::string_view key, uint32_t max_parallelism = kDefaultM
 // byte order visits key groups, then keys, then namespaces in order (RocksDB's key layout).
 std::string encode_state_key(uint32_t key_group, std::string_view key, int64_t name_space);
 
+// The pointer-holding slots of a row or record, as byte offsets from its start: what a
+// snapshot must follow (checkpoint/state_snapshot.h). The compiler, which lays rows out, says.
+struct RowLayout {
+  std::vector<int64_t> strings;  // a flow_str: { const char* ptr, int64_t len }
+  std::vector<int64_t> sets;     // a flow_distinct_set* (null when not created)
+  RowLayout shifted(int64_t by) const {
+    RowLayout out = *this;
+    for (int64_t& at : out.strings) at += by;
+    for (int64_t& at : out.sets) at += by;
+    return out;
+  }
+};
+
 class StateTable {
  public:
   virtual ~StateTable() = default;
