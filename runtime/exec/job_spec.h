@@ -71,6 +71,7 @@ struct WindowOperatorSpec {
   flow_merge_fn merge = nullptr;
   flow_window_emit_fn emit = nullptr;
   std::vector<WindowInput> inputs;
+  RowLayout row_layout;  // the pointer slots of its rows
 };
 
 struct JoinOperatorSpec {

@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "checkpoint/byte_io.h"
 #include "time/timer_service.h"
 #include "window/window_operator.h"
 
@@ -122,6 +123,51 @@ class SessionWindows final : public flow_window {
     }
     if (dead_ > 1024 && dead_ > live_) compact();
     return 0;
+  }
+
+  void snapshot_own(std::string& out) const override {
+    ByteWriter w(out);
+    w.i64(generation_);
+    w.i64(next_id_);
+    w.u64(live_);
+    w.u64(dead_);
+    w.u64(sessions_.size());
+    for (const auto& [k, list] : sessions_) {
+      w.bytes(k);
+      w.u64(list.size());
+      for (const Session& s : list) {
+        w.i64(s.start);
+        w.i64(s.end);
+        w.i64(s.id);
+        w.u8(s.fired ? 1 : 0);
+      }
+    }
+  }
+
+  bool restore_own(std::string_view in, std::string& error) override {
+    ByteReader r(in);
+    uint64_t live = 0, dead = 0, keys = 0;
+    if (!r.number(generation_) || !r.number(next_id_) || !r.number(live) || !r.number(dead) || !r.number(keys))
+      return error = "truncated window snapshot", false;
+    live_ = live;
+    dead_ = dead;
+    for (uint64_t i = 0; i < keys; ++i) {
+      std::string_view k;
+      uint64_t n = 0;
+      if (!r.bytes(k) || !r.number(n)) return error = "truncated window snapshot", false;
+      std::vector<Session>& list = sessions_[std::string(k)];
+      for (uint64_t j = 0; j < n; ++j) {
+        Session s{};
+        uint8_t fired = 0;
+        if (!r.number(s.start) || !r.number(s.end) || !r.number(s.id) || !r.number(fired))
+          return error = "truncated window snapshot", false;
+        s.fired = fired != 0;
+        list.push_back(s);
+        schedule(std::string(k), list.back());  // every live session has exactly its one timer
+      }
+    }
+    if (!r.done()) return error = "trailing bytes after a window snapshot", false;
+    return true;
   }
 
  private:

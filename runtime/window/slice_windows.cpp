@@ -11,6 +11,11 @@
 #include "time/windows.h"
 #include "window/window_operator.h"
 
+#include <cstring>
+
+#include "checkpoint/byte_io.h"
+#include "checkpoint/state_snapshot.h"
+
 namespace flow {
 
 SliceGeometry::SliceGeometry(int32_t kind_, int64_t size_, int64_t slide_) : kind(kind_), size(size_), slide(slide_) {
@@ -117,6 +122,28 @@ class SliceWindows final : public flow_window {
       slices_.erase(slices_.begin());
     }
     return 0;
+  }
+
+  void snapshot_own(std::string& out) const override {
+    ByteWriter w(out);
+    w.i64(fired_upto_);
+    w.i64(next_due_);
+    w.u64(slices_.size());
+    for (const auto& [a, unused] : slices_) w.i64(a);
+  }
+
+  bool restore_own(std::string_view in, std::string& error) override {
+    ByteReader r(in);
+    uint64_t n = 0;
+    if (!r.number(fired_upto_) || !r.number(next_due_) || !r.number(n)) return error = "truncated window snapshot", false;
+    for (uint64_t i = 0; i < n; ++i) {
+      int64_t a = 0;
+      if (!r.number(a)) return error = "truncated window snapshot", false;
+      slices_.emplace(a, 0);
+    }
+    for (CachedSlice& c : cache_) c = CachedSlice{};
+    if (!r.done()) return error = "trailing bytes after a window snapshot", false;
+    return true;
   }
 
  private:
@@ -250,6 +277,30 @@ std::unique_ptr<flow_window> make_window_operator(const WindowOperatorSpec& spec
 }
 
 }  // namespace flow
+
+void flow_window::snapshot(std::string& out) const {
+  flow::ByteWriter w(out);
+  w.raw("FLOWWIN1", 8);
+  w.i64(watermark_);
+  w.i64(dropped_);
+  w.i64(seq_);
+  std::string part;
+  snapshot_own(part);
+  w.bytes(part);
+  part.clear();
+  flow::snapshot_rows(state_, spec_.row_layout, part);
+  w.bytes(part);
+}
+
+bool flow_window::restore(std::string_view in, std::string& error) {
+  flow::ByteReader r(in);
+  char magic[8];
+  std::string_view own, rows;
+  if (!r.raw(magic, 8) || std::memcmp(magic, "FLOWWIN1", 8) != 0) return error = "not a window snapshot", false;
+  if (!r.number(watermark_) || !r.number(dropped_) || !r.number(seq_) || !r.bytes(own) || !r.bytes(rows) || !r.done())
+    return error = "truncated window snapshot", false;
+  return restore_own(own, error) && flow::restore_rows(rows, spec_.row_layout, state_, error);
+}
 
 int32_t flow_window::advance(int64_t w) {
   if (w <= watermark_) return 0;

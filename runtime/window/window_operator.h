@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "exec/job_spec.h"
 #include "flow/abi.h"
@@ -34,6 +35,11 @@ struct flow_window {
   int32_t advance(int64_t w);
   // `emit early every D`: fires every window that has not fired yet with its current result.
   virtual int32_t fire_early() = 0;
+  // A checkpoint of everything the operator keeps (rows, live slices or sessions, watermark,
+  // counts); restore() takes it into an operator of the same spec with empty state, which then
+  // behaves as the snapshotted one would have.
+  void snapshot(std::string& out) const;
+  bool restore(std::string_view in, std::string& error);
 
   int64_t watermark() const { return watermark_; }
   int64_t dropped() const { return dropped_; }
@@ -45,6 +51,9 @@ struct flow_window {
 
   // Fires and frees what watermark_ (just moved) makes due.
   virtual int32_t on_watermark() = 0;
+  // The kind's own bookkeeping (the rows and base counters are done by snapshot/restore).
+  virtual void snapshot_own(std::string& out) const = 0;
+  virtual bool restore_own(std::string_view in, std::string& error) = 0;
   bool emit_final() const { return (spec_.flags & FLOW_WINDOW_EMIT_FINAL) != 0; }
   // A record no window takes: counted when there is no late stream to take it.
   void late_record() {
