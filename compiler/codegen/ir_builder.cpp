@@ -138,6 +138,20 @@ void IrBuilder::build() {
   if (llvm::verifyModule(module, &os)) throw CodegenError("invalid IR generated: " + os.str());
 }
 
+// Tells the runtime where rows of `type` hold strings and count_distinct sets (abi.h,
+// flow_job_state_slot), so that checkpoints can follow them.
+void IrBuilder::register_state_slots(llvm::Value* builder, int32_t target, int index, llvm::StructType* type) {
+  const llvm::StructLayout* offsets = module.getDataLayout().getStructLayout(type);
+  for (unsigned i = 0; i < type->getNumElements(); ++i) {
+    llvm::Type* element = type->getElementType(i);
+    int32_t kind = element == str_type ? FLOW_SLOT_STRING : element == ptr ? FLOW_SLOT_SET : 0;
+    if (kind == 0) continue;
+    b.CreateCall(runtime("flow_job_state_slot", b.getVoidTy(), {ptr, i32, i32, i32, i64}),
+                 {builder, b.getInt32(target), b.getInt32(index), b.getInt32(kind),
+                  b.getInt64(static_cast<int64_t>(offsets->getElementOffset(i)))});
+  }
+}
+
 // flow_job_setup(b): program name, params, sources with their fields, sinks with their
 // columns, aggregates (abi.h, "job description").
 void IrBuilder::build_setup() {
@@ -211,6 +225,7 @@ void IrBuilder::build_setup() {
     if (!a.windowed()) {
       b.CreateCall(runtime("flow_job_aggregate", b.getVoidTy(), {ptr, i32, i64, ptr}),
                    {builder, b.getInt32(a.source), b.getInt64(size), pipeline_functions[a.emit_pipeline]});
+      register_state_slots(builder, FLOW_STATE_AGGREGATE, a.table, aggregate_layouts[i].type);
       continue;
     }
     const sema::WindowSpec& w = *a.stage->window;
@@ -231,6 +246,7 @@ void IrBuilder::build_setup() {
     for (const plan::TimeInput& input : a.input_time)
       b.CreateCall(runtime("flow_job_window_input", b.getVoidTy(), {ptr, i32, i32, i32}),
                    {builder, b.getInt32(input.source), b.getInt32(input.window), b.getInt32(input.join)});
+    register_state_slots(builder, FLOW_STATE_WINDOW, a.window, aggregate_layouts[i].type);
   }
   // Stream joins, then lookups, each in the order of their runtime index.
   for (const plan::JoinOperator& op : plan.joins) {
@@ -252,12 +268,16 @@ void IrBuilder::build_setup() {
     for (const plan::TimeInput& input : op.input_time)
       b.CreateCall(runtime("flow_job_join_input", b.getVoidTy(), {ptr, i32, i32, i32}),
                    {builder, b.getInt32(input.source), b.getInt32(input.window), b.getInt32(input.join)});
+    register_state_slots(builder, FLOW_STATE_JOIN_LEFT, op.runtime, record_struct(*j.left));
+    register_state_slots(builder, FLOW_STATE_JOIN_RIGHT, op.runtime, record_struct(*j.right));
   }
-  for (const plan::JoinOperator& op : plan.joins)
-    if (op.lookup())
-      b.CreateCall(runtime("flow_job_lookup", b.getVoidTy(), {ptr, i32, i64}),
-                   {builder, b.getInt32(op.join->table),
-                    b.getInt64(static_cast<int64_t>(layout.getTypeAllocSize(record_struct(*op.join->right))))});
+  for (const plan::JoinOperator& op : plan.joins) {
+    if (!op.lookup()) continue;
+    b.CreateCall(runtime("flow_job_lookup", b.getVoidTy(), {ptr, i32, i64}),
+                 {builder, b.getInt32(op.join->table),
+                  b.getInt64(static_cast<int64_t>(layout.getTypeAllocSize(record_struct(*op.join->right))))});
+    register_state_slots(builder, FLOW_STATE_LOOKUP, op.runtime, record_struct(*op.join->right));
+  }
   b.CreateRetVoid();
 }
 

@@ -154,6 +154,7 @@ class IrBuilder {
                                 llvm::Value* row, llvm::BasicBlock* next);
   AggregateLayout row_layout(const sema::Stage& stage);
   void build_setup();
+  void register_state_slots(llvm::Value* builder, int32_t target, int index, llvm::StructType* type);
   llvm::Function* unused_source_consumer();
 
   // joins (ir_joins.cpp)

@@ -182,4 +182,37 @@ void flow_job_lookup(flow_job_builder* b, int32_t source_index, int64_t record_s
   b->spec.lookups.push_back(flow::LookupSpec{source_index, record_size});
 }
 
+void flow_job_state_slot(flow_job_builder* b, int32_t target, int32_t index, int32_t slot_kind, int64_t offset) {
+  auto& spec = b->spec;
+  auto in = [&](const auto& list) { return index >= 0 && static_cast<std::size_t>(index) < list.size(); };
+  flow::RowLayout* layout = nullptr;
+  int64_t size = 0;
+  switch (target) {
+    case FLOW_STATE_AGGREGATE:
+      if (in(spec.aggregates)) layout = &spec.aggregates[static_cast<std::size_t>(index)].row_layout, size = spec.aggregates[static_cast<std::size_t>(index)].row_size;
+      break;
+    case FLOW_STATE_WINDOW:
+      if (in(spec.windows)) layout = &spec.windows[static_cast<std::size_t>(index)].row_layout, size = spec.windows[static_cast<std::size_t>(index)].row_size;
+      break;
+    case FLOW_STATE_JOIN_LEFT:
+      if (in(spec.joins)) layout = &spec.joins[static_cast<std::size_t>(index)].left_layout, size = spec.joins[static_cast<std::size_t>(index)].left_size;
+      break;
+    case FLOW_STATE_JOIN_RIGHT:
+      if (in(spec.joins)) layout = &spec.joins[static_cast<std::size_t>(index)].right_layout, size = spec.joins[static_cast<std::size_t>(index)].right_size;
+      break;
+    case FLOW_STATE_LOOKUP:
+      if (in(spec.lookups)) layout = &spec.lookups[static_cast<std::size_t>(index)].record_layout, size = spec.lookups[static_cast<std::size_t>(index)].record_size;
+      break;
+    default: break;
+  }
+  int64_t width = slot_kind == FLOW_SLOT_STRING ? static_cast<int64_t>(sizeof(flow_str)) : static_cast<int64_t>(sizeof(void*));
+  bool kind_ok = slot_kind == FLOW_SLOT_STRING || (slot_kind == FLOW_SLOT_SET && target <= FLOW_STATE_WINDOW);
+  if (!layout || !kind_ok || offset < 0 || offset + width > size) {
+    spec.problems.push_back("state slot of target " + std::to_string(target) + " #" + std::to_string(index) + " kind " +
+                            std::to_string(slot_kind) + " at offset " + std::to_string(offset));
+    return;
+  }
+  (slot_kind == FLOW_SLOT_STRING ? layout->strings : layout->sets).push_back(offset);
+}
+
 }  // extern "C"

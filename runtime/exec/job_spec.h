@@ -49,6 +49,7 @@ struct AggregateSpec {
   int32_t source_index;
   int64_t row_size;
   flow_row_fn emit;
+  RowLayout row_layout;
 };
 
 // Where a window's or join's input watermark comes from: a source, or the output of a window
@@ -91,6 +92,7 @@ struct JoinOperatorSpec {
 struct LookupSpec {
   int32_t source = -1;  // a table
   int64_t record_size = 0;
+  RowLayout record_layout;
 };
 
 struct JobSpec {

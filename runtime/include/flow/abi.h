@@ -371,6 +371,19 @@ void flow_job_join_input(flow_job_builder *b, int32_t source_index, int32_t wind
  * any other source), `record_size` bytes each. */
 void flow_job_lookup(flow_job_builder *b, int32_t source_index, int64_t record_size);
 
+/* Where the rows of an operator hold pointers, so that checkpoints can follow them: after the
+ * operator's registration, one call per slot. `target` says which rows: an unwindowed
+ * aggregate's or a window's (index among those), the left or right records of a stream join,
+ * or a lookup table's records; `offset` is the slot's byte offset in the row or record. */
+enum flow_state_target {
+  FLOW_STATE_AGGREGATE = 1,
+  FLOW_STATE_WINDOW = 2,
+  FLOW_STATE_JOIN_LEFT = 3,
+  FLOW_STATE_JOIN_RIGHT = 4,
+  FLOW_STATE_LOOKUP = 5
+};
+enum flow_slot_kind { FLOW_SLOT_STRING = 1 /* a flow_str */, FLOW_SLOT_SET = 2 /* a flow_distinct_set* */ };
+void flow_job_state_slot(flow_job_builder *b, int32_t target, int32_t index, int32_t slot_kind, int64_t offset);
 /* ---------------------------------------------------------------- entry points */
 
 /* Runs a job: parses the runtime command line (argv[0] is the program name used in messages,
