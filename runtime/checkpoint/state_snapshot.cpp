@@ -70,6 +70,82 @@ bool read_strings(Reader& r, uint8_t* row, const RowLayout& layout, Keep&& keep)
   return true;
 }
 
+// One row: its namespace, key, bytes, and what its pointer slots point to.
+void write_row(Writer& w, int64_t ns, std::string_view key, const uint8_t* row, std::size_t row_size, const RowLayout& layout) {
+  w.i64(ns);
+  w.u32(static_cast<uint32_t>(key.size()));
+  w.raw(key.data(), key.size());
+  w.raw(row, row_size);
+  write_strings(w, row, layout);
+  for (int64_t at : layout.sets) {
+    const flow_distinct_set* set;
+    std::memcpy(&set, row + at, sizeof set);
+    w.u8(set ? 1 : 0);
+    if (!set) continue;
+    std::vector<int64_t> numbers;
+    std::vector<std::string_view> strings;
+    set->for_each_i64([&](int64_t v) { numbers.push_back(v); });
+    set->for_each_str([&](std::string_view s) { strings.push_back(s); });
+    w.u64(numbers.size());
+    for (int64_t v : numbers) w.i64(v);
+    w.u64(strings.size());
+    for (std::string_view s : strings) w.bytes(s);
+  }
+}
+
+// Reads one row into the table `rows_of(namespace)` gives.
+template <typename RowsOf>
+bool read_row(Reader& r, std::size_t row_size, const RowLayout& layout, RowsOf&& rows_of, std::string& error) {
+  int64_t ns = 0;
+  uint32_t key_len = 0;
+  std::string_view key, bytes;
+  if (!r.number(ns) || !r.number(key_len) || !r.view(key_len, key) || !r.view(row_size, bytes))
+    return error = "truncated state snapshot", false;
+  flow_agg_table& rows = rows_of(ns);
+  int32_t is_new = 0;
+  uint8_t* row = rows.upsert(reinterpret_cast<const uint8_t*>(key.data()), key.size(), &is_new);
+  if (!is_new) return error = "a key appears twice in a state snapshot", false;
+  std::memcpy(row, bytes.data(), row_size);
+  bool ok = read_strings(r, row, layout, [&](std::string_view text) {
+    std::string_view copy = rows.storage().copy(text.data(), text.size());
+    return flow_str{copy.data(), static_cast<int64_t>(copy.size())};
+  });
+  if (!ok) return error = "truncated state snapshot", false;
+  for (int64_t at : layout.sets) {
+    uint8_t present = 0;
+    if (!r.number(present)) return error = "truncated state snapshot", false;
+    flow_distinct_set* set = present ? rows.new_distinct_set() : nullptr;
+    std::memcpy(row + at, &set, sizeof set);
+    if (!set) continue;
+    uint64_t numbers = 0, strings = 0;
+    if (!r.number(numbers)) return error = "truncated state snapshot", false;
+    for (uint64_t i = 0; i < numbers; ++i) {
+      int64_t v = 0;
+      if (!r.number(v)) return error = "truncated state snapshot", false;
+      set->add_i64(v);
+    }
+    if (!r.number(strings)) return error = "truncated state snapshot", false;
+    for (uint64_t i = 0; i < strings; ++i) {
+      std::string_view text;
+      if (!r.bytes(text)) return error = "truncated state snapshot", false;
+      set->add_str(text.data(), text.size());
+    }
+  }
+  return true;
+}
+
+template <typename RowsOf>
+bool read_rows(std::string_view snapshot, const char* magic, int64_t row_size, const RowLayout& layout, RowsOf&& rows_of,
+               std::string& error) {
+  Reader r(snapshot);
+  uint64_t entries = 0;
+  if (!read_header(r, magic, row_size, entries, error) || !layout_fits(layout, row_size, error)) return false;
+  for (uint64_t e = 0; e < entries; ++e)
+    if (!read_row(r, static_cast<std::size_t>(row_size), layout, rows_of, error)) return false;
+  if (!r.done()) return error = "trailing bytes after a state snapshot", false;
+  return true;
+}
+
 }  // namespace
 
 void snapshot_rows(const StateTable& table, const RowLayout& layout, std::string& out) {
@@ -82,73 +158,25 @@ void snapshot_rows(const StateTable& table, const RowLayout& layout, std::string
     std::string_view key = address.substr(2, address.size() - 10);
     uint64_t ns = 0;
     for (std::size_t i = address.size() - 8; i < address.size(); ++i) ns = ns << 8 | static_cast<uint8_t>(address[i]);
-    w.i64(static_cast<int64_t>(ns ^ (uint64_t{1} << 63)));
-    w.u32(static_cast<uint32_t>(key.size()));
-    w.raw(key.data(), key.size());
-    w.raw(row, static_cast<std::size_t>(table.row_size()));
-    write_strings(w, row, layout);
-    for (int64_t at : layout.sets) {
-      const flow_distinct_set* set;
-      std::memcpy(&set, row + at, sizeof set);
-      w.u8(set ? 1 : 0);
-      if (!set) continue;
-      std::vector<int64_t> numbers;
-      std::vector<std::string_view> strings;
-      set->for_each_i64([&](int64_t v) { numbers.push_back(v); });
-      set->for_each_str([&](std::string_view s) { strings.push_back(s); });
-      w.u64(numbers.size());
-      for (int64_t v : numbers) w.i64(v);
-      w.u64(strings.size());
-      for (std::string_view s : strings) w.bytes(s);
-    }
+    write_row(w, static_cast<int64_t>(ns ^ (uint64_t{1} << 63)), key, row, static_cast<std::size_t>(table.row_size()), layout);
   });
 }
 
 bool restore_rows(std::string_view snapshot, const RowLayout& layout, StateTable& table, std::string& error) {
-  Reader r(snapshot);
-  uint64_t entries = 0;
-  if (!read_header(r, "FLOWROWS", table.row_size(), entries, error) || !layout_fits(layout, table.row_size(), error))
-    return false;
-  const auto row_size = static_cast<std::size_t>(table.row_size());
-  for (uint64_t e = 0; e < entries; ++e) {
-    int64_t ns = 0;
-    uint32_t key_len = 0;
-    std::string_view key, bytes;
-    if (!r.number(ns) || !r.number(key_len) || !r.view(key_len, key) || !r.view(row_size, bytes))
-      return error = "truncated state snapshot", false;
-    flow_agg_table& rows = table.rows(ns);
-    int32_t is_new = 0;
-    uint8_t* row = rows.upsert(reinterpret_cast<const uint8_t*>(key.data()), key.size(), &is_new);
-    if (!is_new) return error = "a key appears twice in a state snapshot", false;
-    std::memcpy(row, bytes.data(), row_size);
-    bool ok = read_strings(r, row, layout, [&](std::string_view text) {
-      std::string_view copy = rows.storage().copy(text.data(), text.size());
-      return flow_str{copy.data(), static_cast<int64_t>(copy.size())};
-    });
-    if (!ok) return error = "truncated state snapshot", false;
-    for (int64_t at : layout.sets) {
-      uint8_t present = 0;
-      if (!r.number(present)) return error = "truncated state snapshot", false;
-      flow_distinct_set* set = present ? rows.new_distinct_set() : nullptr;
-      std::memcpy(row + at, &set, sizeof set);
-      if (!set) continue;
-      uint64_t numbers = 0, strings = 0;
-      if (!r.number(numbers)) return error = "truncated state snapshot", false;
-      for (uint64_t i = 0; i < numbers; ++i) {
-        int64_t v = 0;
-        if (!r.number(v)) return error = "truncated state snapshot", false;
-        set->add_i64(v);
-      }
-      if (!r.number(strings)) return error = "truncated state snapshot", false;
-      for (uint64_t i = 0; i < strings; ++i) {
-        std::string_view s;
-        if (!r.bytes(s)) return error = "truncated state snapshot", false;
-        set->add_str(s.data(), s.size());
-      }
-    }
-  }
-  if (!r.done()) return error = "trailing bytes after a state snapshot", false;
-  return true;
+  return read_rows(snapshot, "FLOWROWS", table.row_size(), layout, [&](int64_t ns) -> flow_agg_table& { return table.rows(ns); },
+                   error);
+}
+
+void snapshot_agg_table(const flow_agg_table& table, const RowLayout& layout, std::string& out) {
+  Writer w(out);
+  write_header(w, "FLOWAGGS", table.row_size(), table.size());
+  table.for_each_entry([&](std::string_view key, const uint8_t* row) {
+    write_row(w, 0, key, row, static_cast<std::size_t>(table.row_size()), layout);
+  });
+}
+
+bool restore_agg_table(std::string_view snapshot, const RowLayout& layout, flow_agg_table& table, std::string& error) {
+  return read_rows(snapshot, "FLOWAGGS", table.row_size(), layout, [&](int64_t) -> flow_agg_table& { return table; }, error);
 }
 
 void snapshot_records(const ListStateTable& table, const RowLayout& layout, std::string& out) {

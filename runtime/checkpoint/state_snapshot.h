@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "agg/agg_table.h"
 #include "state/state_backend.h"
 
 namespace flow {
@@ -21,6 +22,10 @@ void snapshot_rows(const StateTable& table, const RowLayout& layout, std::string
 // the bytes are not such a snapshot or its row size differs from the table's; the table then
 // holds part of it and is to be discarded.
 bool restore_rows(std::string_view snapshot, const RowLayout& layout, StateTable& table, std::string& error);
+
+// The same for the one table of an unwindowed aggregate.
+void snapshot_agg_table(const flow_agg_table& table, const RowLayout& layout, std::string& out);
+bool restore_agg_table(std::string_view snapshot, const RowLayout& layout, flow_agg_table& table, std::string& error);
 
 // The same for the records of a ListStateTable, kept in their order per key.
 void snapshot_records(const ListStateTable& table, const RowLayout& layout, std::string& out);

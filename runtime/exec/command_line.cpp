@@ -36,14 +36,23 @@ int parse_command_line(int argc, char** argv, const JobSpec& spec, CommandLine& 
                  "For tests: processing time starts at START (epoch ms) and moves STEP ms at every reading")
       ->type_name("START:STEP");
 
+  std::string interval_text;
+  app.add_option("--checkpoint-dir", out.checkpoint_dir, "Write checkpoints into DIR (see --checkpoint-interval)")
+      ->type_name("DIR");
+  app.add_option("--checkpoint-interval", interval_text, "Take a checkpoint every D of processing time, e.g. 1s, 500ms")
+      ->type_name("D");
+  app.add_option("--checkpoints-retained", out.checkpoints_retained, "Complete checkpoints kept (default 3)")
+      ->type_name("N")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--restore", out.restore,
+                 "Resume from `latest` (the newest usable checkpoint in --checkpoint-dir, else from the beginning) or a checkpoint directory")
+      ->type_name("latest|PATH");
+
   // Options of language.md section 7 that this runtime does not implement yet.
   std::string ignored_text;
   bool ignored_flag = false;
   std::vector<CLI::Option*> unsupported = {
-      app.add_option("--checkpoint-dir", ignored_text, "(not supported yet)"),
-      app.add_option("--checkpoint-interval", ignored_text, "(not supported yet)"),
       app.add_option("--state", ignored_text, "(not supported yet)"),
-      app.add_option("--restore", ignored_text, "(not supported yet)"),
       app.add_option("--parallelism", ignored_text, "(not supported yet)"),
       app.add_flag("--at-least-once", ignored_flag, "(not supported yet)"),
   };
@@ -68,6 +77,23 @@ int parse_command_line(int argc, char** argv, const JobSpec& spec, CommandLine& 
     out.test_clock = true;
     out.test_clock_start = start;
     out.test_clock_step = step;
+  }
+  if (!interval_text.empty()) {
+    int64_t ms = 0;
+    if (!flow_parse_duration(interval_text.data(), static_cast<int64_t>(interval_text.size()), &ms) || ms <= 0) {
+      std::fprintf(stderr, "error: --checkpoint-interval: expected a positive duration such as 1s or 500ms, found `%s`\n",
+                   interval_text.c_str());
+      return 2;
+    }
+    out.checkpoint_interval_ms = ms;
+    if (out.checkpoint_dir.empty()) {
+      std::fprintf(stderr, "error: --checkpoint-interval needs --checkpoint-dir\n");
+      return 2;
+    }
+  }
+  if (out.restore == "latest" && out.checkpoint_dir.empty()) {
+    std::fprintf(stderr, "error: --restore latest needs --checkpoint-dir\n");
+    return 2;
   }
   for (CLI::Option* option : unsupported) {
     if (option->count() > 0) {

@@ -1,6 +1,6 @@
-// The runtime command line of a job (language.md section 7): --param NAME=VALUE and --help
-// now; the checkpoint, state, restore, parallelism and delivery options are recognised and
-// refused as not supported yet.
+// The runtime command line of a job (language.md section 7): --param NAME=VALUE, --help, and
+// checkpoints (--checkpoint-dir, --checkpoint-interval, --checkpoints-retained, --restore);
+// the state, parallelism and delivery options are recognised and refused as not supported yet.
 #pragma once
 
 #include <string>
@@ -16,6 +16,10 @@ struct CommandLine {
   bool test_clock = false;
   int64_t test_clock_start = 0;
   int64_t test_clock_step = 0;
+  std::string checkpoint_dir;
+  int64_t checkpoint_interval_ms = -1;
+  int checkpoints_retained = 3;
+  std::string restore;
 };
 
 // Returns -1 to go on with `out` filled, or the exit code to stop with: 0 after printing the

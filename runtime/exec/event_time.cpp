@@ -3,6 +3,9 @@
 
 #include <string>
 
+#include <cstring>
+
+#include "checkpoint/byte_io.h"
 #include "exec/job_context.h"
 #include "time/clock.h"
 
@@ -56,6 +59,35 @@ int32_t EventTimeGraph::forward(const std::vector<Edge>& edges, int64_t w) {
     if (int32_t status = forward(target.downstream, out)) return status;
   }
   return 0;
+}
+
+void EventTimeGraph::snapshot_time(std::string& out) const {
+  ByteWriter w(out);
+  w.raw("FLOWTIM1", 8);
+  w.u64(sources_.size());
+  for (const SourceTime& s : sources_) w.i64(s.watermark);
+  w.u64(nodes_.size());
+  for (const OperatorTime& node : nodes_) {
+    std::string input;
+    node.input->snapshot(input);
+    w.bytes(input);
+  }
+}
+
+bool EventTimeGraph::restore_time(std::string_view in, std::string& error) {
+  ByteReader r(in);
+  char magic[8];
+  uint64_t n = 0;
+  if (!r.raw(magic, 8) || std::memcmp(magic, "FLOWTIM1", 8) != 0 || !r.number(n) || n != sources_.size())
+    return error = "the checkpoint's watermarks are not this job's", false;
+  for (SourceTime& s : sources_)
+    if (!r.number(s.watermark)) return error = "truncated watermarks", false;
+  if (!r.number(n) || n != nodes_.size()) return error = "the checkpoint's operators are not this job's", false;
+  for (OperatorTime& node : nodes_) {
+    std::string_view input;
+    if (!r.bytes(input) || !node.input->restore(input)) return error = "damaged operator watermarks", false;
+  }
+  return r.done() || (error = "trailing bytes after the watermarks", false);
 }
 
 int32_t EventTimeGraph::end_of_source(int32_t source) {

@@ -59,6 +59,9 @@ class EventTimeGraph {
   int32_t end_of_source(int32_t source);
   // Between batches: early firings that processing time has made due.
   int32_t tick();
+  // Checkpoints: the sources' and operators' watermarks (time), and each operator's state.
+  void snapshot_time(std::string& out) const;
+  bool restore_time(std::string_view in, std::string& error);
 
   JobClock& clock() { return clock_; }
 

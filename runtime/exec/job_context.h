@@ -32,9 +32,18 @@ struct ActiveSource {
 };
 
 // Tuning knobs, changed only by tests.
+// --checkpoint-dir, --checkpoint-interval, --checkpoints-retained, --restore.
+struct CheckpointOptions {
+  std::string dir;            // "" when not checkpointing
+  int64_t interval_ms = -1;   // < 0: never
+  int retained = 3;
+  std::string restore;        // "", "latest", or a checkpoint directory
+};
+
 struct RunOptions {
   DecoderOptions decoder;
   std::size_t output_buffer = OutputBuffer::kDefaultCapacity;
+  CheckpointOptions checkpoint;
 };
 
 }  // namespace flow

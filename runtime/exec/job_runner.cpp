@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "exec/bad_records.h"
+#include "exec/job_checkpoints.h"
 
 namespace flow {
 
@@ -48,7 +49,7 @@ bool inputs_are_readable(flow_ctx& ctx) {
   return true;
 }
 
-bool open_sinks(flow_ctx& ctx) {
+bool open_sinks(flow_ctx& ctx, const RestoredJob& restored) {
   for (std::size_t i = 0; i < ctx.spec->sinks.size(); ++i) {
     const SinkSpec& spec = ctx.spec->sinks[i];
     SinkTarget target{spec.kind, spec.format, "", spec.fields};
@@ -56,7 +57,8 @@ bool open_sinks(flow_ctx& ctx) {
         !evaluate_path(ctx, spec.path, "sink " + std::to_string(i), target.path))
       return false;
     std::string error;
-    auto sink = open_sink(target, ctx.failure, error, ctx.options.output_buffer);
+    int64_t resume_at = restored.restored ? restored.sink_bytes[i] : -1;
+    auto sink = open_sink(target, ctx.failure, error, ctx.options.output_buffer, resume_at);
     if (!sink) {
       ctx.failure.record(error);
       return false;
@@ -160,15 +162,33 @@ bool is_table(const flow_ctx& ctx, int32_t source) {
 
 // Tables first, each to its end; then the streams, a batch at a time from the one whose
 // watermark is furthest behind.
-bool run_sources(flow_ctx& ctx, std::vector<ActiveSource>& sources) {
+// A restored stream source continues where the checkpoint left it (tables are read again).
+bool resume_source(flow_ctx& ctx, ActiveSource& source, const RestoredJob::Source& at) {
+  source.skipped = at.skipped;
+  source.dead_lettered = at.dead_lettered;
+  if (at.ended) {
+    source.ended = true;
+    source.decoder.reset();
+    return true;
+  }
+  if (source.decoder->resume(at.position)) return true;
+  ctx.failure.record(decoder_failure(source, source.decoder->error()));
+  return false;
+}
+
+bool run_sources(flow_ctx& ctx, std::vector<ActiveSource>& sources, JobCheckpoints& checkpoints, const RestoredJob& restored) {
   for (ActiveSource& source : sources)
     if (!open_source(ctx, source)) return false;
   for (ActiveSource& source : sources) {
     if (!is_table(ctx, source.index)) continue;
     while (!source.ended)
       if (!step_source(ctx, source)) return false;
-    if (!emit_aggregates(ctx, source.index)) return false;  // of its dead letters, say
+    if (!restored.restored && !emit_aggregates(ctx, source.index)) return false;  // of its dead letters, say
   }
+  if (restored.restored)
+    for (ActiveSource& source : sources)
+      if (!is_table(ctx, source.index) && !resume_source(ctx, source, restored.sources[static_cast<std::size_t>(source.index)]))
+        return false;
   for (;;) {
     ActiveSource* behind = nullptr;
     for (ActiveSource& source : sources)
@@ -177,6 +197,7 @@ bool run_sources(flow_ctx& ctx, std::vector<ActiveSource>& sources) {
     if (!behind) break;
     if (!step_source(ctx, *behind)) return false;
     if (behind->ended && !emit_aggregates(ctx, behind->index)) return false;
+    if (!checkpoints.maybe_take(sources)) return false;
   }
   return emit_aggregates(ctx, -1);
 }
@@ -251,13 +272,17 @@ int run_job(flow_ctx& ctx) {
     sources[i].spec = &spec.sources[i];
   }
 
-  bool ok = inputs_are_readable(ctx) && open_sinks(ctx) && run_sources(ctx, sources);
+  JobCheckpoints checkpoints(ctx);
+  RestoredJob restored;
+  bool ok = inputs_are_readable(ctx) && checkpoints.restore(restored) && open_sinks(ctx, restored) &&
+            run_sources(ctx, sources, checkpoints, restored);
   ctx.source = nullptr;
   // Whatever was written is flushed even after a failure, so the output shows how far it got.
   for (auto& sink : ctx.sinks) ok = sink->finish() && ok;
   std::fflush(stdout);
   print_bad_record_counts(sources);
   print_late_record_counts(ctx);
+  checkpoints.print_summary();
   if (!ok || ctx.failure.failed) {
     if (!ctx.failure.failed) ctx.failure.record("the job failed");
     std::fprintf(stderr, "error: %s\n", ctx.failure.message.c_str());

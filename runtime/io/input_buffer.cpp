@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 
 namespace flow {
@@ -72,7 +73,12 @@ bool InputBuffer::fill(std::string& error) {
     buffer_ = std::move(bigger);
     capacity_ = capacity;
   }
-  std::size_t room = capacity_ - end_;
+  // Reads end at file offsets that are multiples of half a chunk, wherever reading started:
+  // then a source resumed from a checkpoint cuts its batches where the uninterrupted run did
+  // (a batch ends where the buffer does), and several sources interleave the same way.
+  std::size_t half = chunk_size_ / 2;
+  std::size_t to_boundary = static_cast<std::size_t>(half - read_total_ % half);
+  std::size_t room = std::min(capacity_ - end_, to_boundary);
   while (true) {
     ssize_t n = ::read(fd_, buffer_.get() + end_, room);
     if (n < 0) {

@@ -1,6 +1,8 @@
 // InputBuffer: reads a file in large chunks into one buffer, keeping the unconsumed tail
 // (a record that straddles two chunks) at the front when it refills, and growing only when a
-// single record is larger than the buffer. Memory stays bounded by the largest record.
+// single record is larger than the buffer. Memory stays bounded by the largest record. Reads
+// end at offsets that are multiples of half a chunk, so where the buffer ends depends on the
+// file alone, not on where reading began (a resumed source batches as the first run did).
 #pragma once
 
 #include <cstddef>

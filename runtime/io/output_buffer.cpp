@@ -2,6 +2,7 @@
 #include "io/output_buffer.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -21,6 +22,35 @@ bool OutputBuffer::open_file(const std::string& path, std::string& error) {
   }
   fd_ = fd;
   owns_fd_ = true;
+  return true;
+}
+
+bool OutputBuffer::resume_file(const std::string& path, uint64_t length, std::string& error) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  struct stat st;
+  if (fd >= 0 && ::fstat(fd, &st) == 0 && static_cast<uint64_t>(st.st_size) < length) {
+    error = "it has " + std::to_string(st.st_size) + " bytes, fewer than the " + std::to_string(length) +
+            " the checkpoint counted: it was changed since";
+    ::close(fd);
+    return false;
+  }
+  if (fd < 0 || ::ftruncate(fd, static_cast<off_t>(length)) != 0 || ::lseek(fd, 0, SEEK_END) < 0) {
+    error = std::strerror(errno);
+    if (fd >= 0) ::close(fd);
+    return false;
+  }
+  fd_ = fd;
+  owns_fd_ = true;
+  written_ = length;
+  return true;
+}
+
+bool OutputBuffer::sync() {
+  if (!flush()) return false;
+  if (owns_fd_ && fd_ >= 0 && ::fsync(fd_) != 0) {
+    error_ = std::strerror(errno);
+    return false;
+  }
   return true;
 }
 
@@ -50,6 +80,7 @@ bool OutputBuffer::write_all(const char* p, std::size_t n) {
     }
     p += written;
     n -= static_cast<std::size_t>(written);
+    written_ += static_cast<uint64_t>(written);
   }
   return true;
 }

@@ -23,6 +23,14 @@ class OutputBuffer {
   bool open_file(const std::string& path, std::string& error);
   // Writes to an already open descriptor (1 for stdout), which close() leaves open.
   void use_fd(int fd);
+  // Reopens `path` as a checkpoint left it: cut to its first `length` bytes, writing after
+  // them (a restore: what came after the checkpoint is written again). A missing file, or one
+  // shorter than `length`, is an error: the output the checkpoint counted is gone.
+  bool resume_file(const std::string& path, uint64_t length, std::string& error);
+  // Bytes handed to the file so far (its length, for a file this buffer created or resumed).
+  uint64_t bytes_written() const { return written_; }
+  // Flushes, then makes what was written durable (a file; nothing for stdout). False on error.
+  bool sync();
 
   void put(char c) {
     if (used_ == capacity_) flush();
@@ -54,6 +62,7 @@ class OutputBuffer {
   std::size_t used_ = 0;
   int fd_ = -1;
   bool owns_fd_ = false;
+  uint64_t written_ = 0;
   std::string error_;
 };
 

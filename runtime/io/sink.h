@@ -29,6 +29,8 @@ struct flow_sink {
 
   // Flushes everything; false (after recording the failure) when writing failed.
   virtual bool finish() { return true; }
+  // The buffered output behind the sink, or nullptr (the null sink).
+  virtual flow::OutputBuffer* buffer() { return nullptr; }
 
   int64_t records_written() const { return records_; }
 
@@ -47,7 +49,9 @@ struct SinkTarget {
 
 // Opens the output (creating or truncating a file) and writes the CSV header. On failure
 // returns nullptr and sets `error` to the whole message (`cannot write `PATH`: reason`).
+// `resume_at` >= 0: a restore; a file sink keeps its first resume_at bytes (header included)
+// and writes after them.
 std::unique_ptr<flow_sink> open_sink(const SinkTarget& target, JobFailure& failure, std::string& error,
-                                     std::size_t buffer_size = OutputBuffer::kDefaultCapacity);
+                                     std::size_t buffer_size = OutputBuffer::kDefaultCapacity, int64_t resume_at = -1);
 
 }  // namespace flow

@@ -28,7 +28,7 @@ class NullSink final : public flow_sink {
 }  // namespace
 
 std::unique_ptr<flow_sink> open_sink(const SinkTarget& target, JobFailure& failure, std::string& error,
-                                     std::size_t buffer_size) {
+                                     std::size_t buffer_size, int64_t resume_at) {
   if (target.kind == FLOW_SINK_NULL) return std::make_unique<NullSink>();
   std::string destination =
       target.kind == FLOW_SINK_STDOUT ? std::string("to stdout") : "`" + target.path + "`";
@@ -43,12 +43,16 @@ std::unique_ptr<flow_sink> open_sink(const SinkTarget& target, JobFailure& failu
   }
   if (target.kind == FLOW_SINK_FILE) {
     std::string reason;
-    if (!sink->output().open_file(target.path, reason)) {
+    bool opened = resume_at >= 0 ? sink->output().resume_file(target.path, static_cast<uint64_t>(resume_at), reason)
+                                 : sink->output().open_file(target.path, reason);
+    if (!opened) {
       error = "cannot write `" + target.path + "`: " + reason;
       return nullptr;
     }
+    if (resume_at >= 0) return sink;  // its header is in the kept part
   } else {
     sink->output().use_fd(STDOUT_FILENO);
+    if (resume_at >= 0) return sink;  // restored: the header went out before
   }
   if (csv) csv->write_header(target.fields);
   return sink;

@@ -13,6 +13,7 @@ class TextSink : public flow_sink {
       : out_(buffer_size), destination_(std::move(destination)), failure_(failure) {}
 
   OutputBuffer& output() { return out_; }
+  OutputBuffer* buffer() override { return &out_; }
   bool finish() override {
     if (out_.close()) return true;
     report();

@@ -1,6 +1,8 @@
 // Source and combined watermarks (see watermark.h for the invariants).
 #include "time/watermark.h"
 
+#include "checkpoint/byte_io.h"
+
 #include <algorithm>
 
 namespace flow {
@@ -51,6 +53,29 @@ void CombinedWatermark::recompute() {
   // All idle: hold. Never move backwards (an input coming back from idleness behind the
   // others does not pull the watermark back; its late records are late).
   if (any_active) current_ = std::max(current_, minimum);
+}
+
+void CombinedWatermark::snapshot(std::string& out) const {
+  ByteWriter w(out);
+  w.i64(current_);
+  w.u64(inputs_.size());
+  for (const Input& in : inputs_) {
+    w.i64(in.watermark);
+    w.i64(in.last_record_ms);
+    w.u8(in.idle ? 1 : 0);
+  }
+}
+
+bool CombinedWatermark::restore(std::string_view bytes) {
+  ByteReader r(bytes);
+  uint64_t n = 0;
+  if (!r.number(current_) || !r.number(n) || n != inputs_.size()) return false;
+  for (Input& in : inputs_) {
+    uint8_t idle = 0;
+    if (!r.number(in.watermark) || !r.number(in.last_record_ms) || !r.number(idle)) return false;
+    in.idle = idle != 0;
+  }
+  return r.done();
 }
 
 }  // namespace flow

@@ -13,6 +13,8 @@
 
 #include <cstdint>
 #include <limits>
+#include <string>
+#include <string_view>
 #include <vector>
 
 namespace flow {
@@ -53,6 +55,9 @@ class CombinedWatermark {
   int64_t advance_clock(int64_t now_ms);
   int64_t current() const { return current_; }
   bool is_idle(int input) const { return inputs_[input].idle; }
+  // Checkpoints: every input's watermark and idleness, and the combined value.
+  void snapshot(std::string& out) const;
+  bool restore(std::string_view in);
 
  private:
   struct Input {

@@ -274,9 +274,18 @@ TEST_CASE("runtime main: command-line errors exit with 2") {
   CHECK(flag.err.rfind("error: ", 0) == 0);
   CHECK(flag.err.find("--frobnicate") != std::string::npos);
 
-  RunResult later = run(dir, {"--checkpoint-dir", "/tmp/x"});
+  RunResult later = run(dir, {"--state", "rocksdb"});
   CHECK(later.code == 2);
-  CHECK(later.err == "error: --checkpoint-dir is not supported yet\n");
+  CHECK(later.err == "error: --state is not supported yet\n");
+  RunResult interval = run(dir, {"--checkpoint-interval", "1s"});
+  CHECK(interval.code == 2);
+  CHECK(interval.err == "error: --checkpoint-interval needs --checkpoint-dir\n");
+  RunResult bad_interval = run(dir, {"--checkpoint-dir", dir.file("cp"), "--checkpoint-interval", "soon"});
+  CHECK(bad_interval.code == 2);
+  CHECK(bad_interval.err == "error: --checkpoint-interval: expected a positive duration such as 1s or 500ms, found `soon`\n");
+  RunResult latest = run(dir, {"--restore", "latest"});
+  CHECK(latest.code == 2);
+  CHECK(latest.err == "error: --restore latest needs --checkpoint-dir\n");
   RunResult at_least_once = run(dir, {"--at-least-once"});
   CHECK(at_least_once.code == 2);
   CHECK(at_least_once.err == "error: --at-least-once is not supported yet\n");

@@ -1,0 +1,194 @@
+// Job checkpoints: what goes into each file, and the order a restore puts it back in.
+//   sources.state   per source: ended, position, bad-record counts
+//   time.state      the watermarks of sources and operators
+//   window-N.state, join-N.state, aggregate-N.state   each operator's state
+//   sinks.state     per sink: bytes written (the file is cut back to it on restore)
+#include "exec/job_checkpoints.h"
+
+#include <cstdio>
+#include <map>
+
+#include "checkpoint/byte_io.h"
+#include "checkpoint/state_snapshot.h"
+
+namespace flow {
+
+namespace {
+
+std::string numbered(const char* what, std::size_t i) { return std::string(what) + "-" + std::to_string(i) + ".state"; }
+
+std::optional<std::string> read_whole(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return std::nullopt;
+  std::string text;
+  char buffer[1 << 16];
+  for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, f)) > 0;) text.append(buffer, n);
+  std::fclose(f);
+  return text;
+}
+
+}  // namespace
+
+JobCheckpoints::JobCheckpoints(flow_ctx& ctx)
+    : ctx_(ctx), options_(ctx.options.checkpoint), store_(options_.dir), last_(std::chrono::steady_clock::now()) {}
+
+bool JobCheckpoints::restore(RestoredJob& out) {
+  if (options_.restore.empty()) return true;
+  std::optional<CheckpointInfo> chosen;
+  if (options_.restore == "latest") {
+    std::vector<std::string> skipped;
+    chosen = store_.latest_usable(skipped);
+    for (const std::string& why : skipped) std::fprintf(stderr, "warning: %s\n", why.c_str());
+    if (!chosen) {
+      std::fprintf(stderr, "note: no usable checkpoint in `%s`: starting from the beginning\n", options_.dir.c_str());
+      return true;
+    }
+  } else {
+    CheckpointInfo info = store_.inspect(options_.restore, true);
+    if (!info.usable()) {
+      ctx_.failure.record("cannot restore from `" + options_.restore + "`: " + info.problem);
+      return false;
+    }
+    chosen = info;
+  }
+  std::map<std::string, std::string> files;
+  for (const CheckpointFile& f : chosen->files) {
+    auto bytes = read_whole(f.shared ? store_.root() + "/shared/" + f.name : chosen->path + "/" + f.name);
+    if (!bytes) {
+      ctx_.failure.record("cannot read checkpoint file " + f.name + " of " + chosen->path);
+      return false;
+    }
+    files[f.name] = std::move(*bytes);
+  }
+  auto fail = [&](const std::string& why) {
+    ctx_.failure.record("cannot restore from " + chosen->path + ": " + why);
+    return false;
+  };
+  auto file = [&](const std::string& name) -> const std::string* {
+    auto it = files.find(name);
+    return it == files.end() ? nullptr : &it->second;
+  };
+  const JobSpec& spec = *ctx_.spec;
+  std::string error;
+  const std::string* time = file("time.state");
+  if (!time || !ctx_.time.restore_time(*time, error)) return fail(time ? error : "it has no watermarks");
+  for (std::size_t i = 0; i < ctx_.time.window_count(); ++i) {
+    const std::string* bytes = file(numbered("window", i));
+    if (!bytes || !ctx_.time.window(static_cast<int32_t>(i))->restore(*bytes, error))
+      return fail(bytes ? "window " + std::to_string(i) + ": " + error : "it is not of this job (window " + std::to_string(i) + ")");
+  }
+  for (std::size_t i = 0; i < ctx_.time.join_count(); ++i) {
+    const std::string* bytes = file(numbered("join", i));
+    if (!bytes || !ctx_.time.join(static_cast<int32_t>(i))->restore(*bytes, error))
+      return fail(bytes ? "join " + std::to_string(i) + ": " + error : "it is not of this job (join " + std::to_string(i) + ")");
+  }
+  for (std::size_t i = 0; i < ctx_.aggregates.size(); ++i) {
+    const std::string* bytes = file(numbered("aggregate", i));
+    if (!bytes || !restore_agg_table(*bytes, spec.aggregates[i].row_layout, *ctx_.aggregates[i], error))
+      return fail(bytes ? "aggregate " + std::to_string(i) + ": " + error : "it is not of this job (aggregate " + std::to_string(i) + ")");
+  }
+  const std::string* sources = file("sources.state");
+  const std::string* sinks = file("sinks.state");
+  if (!sources || !sinks) return fail("it lacks its sources or sinks");
+  ByteReader r(*sources);
+  uint64_t n = 0;
+  if (!r.number(n) || n != spec.sources.size()) return fail("it is not of this job (sources)");
+  out.sources.resize(n);
+  for (RestoredJob::Source& s : out.sources) {
+    uint8_t ended = 0;
+    if (!r.number(ended) || !r.number(s.position.offset) || !r.number(s.position.line) || !r.number(s.skipped) ||
+        !r.number(s.dead_lettered))
+      return fail("damaged source positions");
+    s.ended = ended != 0;
+  }
+  ByteReader k(*sinks);
+  if (!k.number(n) || n != spec.sinks.size()) return fail("it is not of this job (sinks)");
+  out.sink_bytes.resize(n);
+  for (int64_t& bytes : out.sink_bytes)
+    if (!k.number(bytes)) return fail("damaged sink lengths");
+  out.restored = true;
+  out.id = chosen->id;
+  next_id_ = store_.next_id();
+  std::fprintf(stderr, "note: restored from checkpoint %lld\n", static_cast<long long>(chosen->id));
+  return true;
+}
+
+bool JobCheckpoints::maybe_take(const std::vector<ActiveSource>& sources) {
+  if (!enabled()) return true;
+  auto now = std::chrono::steady_clock::now();
+  if (now - last_ < std::chrono::milliseconds(options_.interval_ms)) return true;
+  for (const ActiveSource& s : sources)
+    if (!s.ended && s.decoder && !s.decoder->resumable()) return true;  // a bad record is pending: next step
+  bool ok = take(sources);
+  last_ = std::chrono::steady_clock::now();
+  double pause = std::chrono::duration<double, std::milli>(last_ - now).count();
+  pause_total_ms_ += pause;
+  pause_max_ms_ = std::max(pause_max_ms_, pause);
+  return ok;
+}
+
+bool JobCheckpoints::take(const std::vector<ActiveSource>& sources) {
+  if (taken_ == 0 && next_id_ == 1) next_id_ = store_.next_id();
+  CheckpointWriter writer(options_.dir, next_id_);
+  std::string error;
+  auto write = [&](const std::string& name, const std::string& bytes) { return writer.write_file(name, bytes, error); };
+  std::string bytes;
+  ByteWriter w(bytes);
+  w.u64(sources.size());
+  for (const ActiveSource& s : sources) {
+    SourcePosition p = s.decoder ? s.decoder->position() : SourcePosition{};
+    w.u8(s.ended ? 1 : 0);
+    w.u64(p.offset);
+    w.i64(p.line);
+    w.i64(s.skipped);
+    w.i64(s.dead_lettered);
+  }
+  bool ok = write("sources.state", bytes);
+  bytes.clear();
+  ctx_.time.snapshot_time(bytes);
+  ok = ok && write("time.state", bytes);
+  for (std::size_t i = 0; ok && i < ctx_.time.window_count(); ++i) {
+    bytes.clear();
+    ctx_.time.window(static_cast<int32_t>(i))->snapshot(bytes);
+    ok = write(numbered("window", i), bytes);
+  }
+  for (std::size_t i = 0; ok && i < ctx_.time.join_count(); ++i) {
+    bytes.clear();
+    ctx_.time.join(static_cast<int32_t>(i))->snapshot(bytes);
+    ok = write(numbered("join", i), bytes);
+  }
+  for (std::size_t i = 0; ok && i < ctx_.aggregates.size(); ++i) {
+    bytes.clear();
+    snapshot_agg_table(*ctx_.aggregates[i], ctx_.spec->aggregates[i].row_layout, bytes);
+    ok = write(numbered("aggregate", i), bytes);
+  }
+  // What the sinks have written is made durable before the checkpoint that counts it.
+  bytes.clear();
+  ByteWriter sinks(bytes);
+  sinks.u64(ctx_.sinks.size());
+  for (auto& sink : ctx_.sinks) {
+    OutputBuffer* out = sink->buffer();
+    if (out && !out->sync()) {
+      ctx_.failure.record("cannot write a sink before checkpoint " + std::to_string(next_id_) + ": " + out->error());
+      return false;
+    }
+    sinks.i64(out ? static_cast<int64_t>(out->bytes_written()) : 0);
+  }
+  ok = ok && write("sinks.state", bytes) && writer.commit(error);
+  if (!ok) {
+    ctx_.failure.record("cannot write checkpoint " + std::to_string(next_id_) + ": " + error);
+    return false;
+  }
+  ++taken_;
+  ++next_id_;
+  store_.retain(options_.retained);
+  return true;
+}
+
+void JobCheckpoints::print_summary() const {
+  if (!enabled()) return;
+  std::fprintf(stderr, "note: %d checkpoint%s taken; pause %.1f ms on average, %.1f ms at most\n", taken_, taken_ == 1 ? "" : "s",
+               taken_ ? pause_total_ms_ / taken_ : 0.0, pause_max_ms_);
+}
+
+}  // namespace flow

@@ -1,0 +1,60 @@
+// Checkpoints of a running job (issue 5) and restores from them. The job runs on one thread,
+// so between two batches every operator is quiescent: a checkpoint taken there is consistent
+// without barriers to align (they come with parallel pipelines). It holds each source's read
+// position, the watermarks, every window's, join's and unwindowed aggregate's state, and how
+// many bytes each file sink had written; the files go through CheckpointStore (durable,
+// checksummed, retained). A restore loads that state before the sinks open, cuts each file
+// sink back to its checkpointed length, and resumes each source at its position, so the job's
+// final output equals that of a run never interrupted. Tables are read again in full.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "checkpoint/checkpoint_store.h"
+#include "exec/job_context.h"
+
+namespace flow {
+
+// What a restore hands to the driver.
+struct RestoredJob {
+  bool restored = false;
+  int64_t id = 0;
+  struct Source {
+    bool ended = false;
+    SourcePosition position;
+    int64_t skipped = 0;
+    int64_t dead_lettered = 0;
+  };
+  std::vector<Source> sources;    // per source
+  std::vector<int64_t> sink_bytes;  // per sink: where its file resumes
+};
+
+class JobCheckpoints {
+ public:
+  explicit JobCheckpoints(flow_ctx& ctx);
+  bool enabled() const { return !options_.dir.empty() && options_.interval_ms > 0; }
+  // Loads what --restore names into the job's operators (after they are built, before the
+  // sinks open). False, with the failure recorded, when it names nothing usable.
+  bool restore(RestoredJob& out);
+  // Between two steps: takes a checkpoint when one is due and every source can resume where
+  // it is. False, with the failure recorded, when writing it failed.
+  bool maybe_take(const std::vector<ActiveSource>& sources);
+  // One line on stderr: how many checkpoints were taken and how long the job paused for them.
+  void print_summary() const;
+
+ private:
+  bool take(const std::vector<ActiveSource>& sources);
+
+  flow_ctx& ctx_;
+  CheckpointOptions options_;
+  CheckpointStore store_;
+  std::chrono::steady_clock::time_point last_;
+  int64_t next_id_ = 1;
+  int taken_ = 0;
+  double pause_total_ms_ = 0, pause_max_ms_ = 0;
+};
+
+}  // namespace flow
