@@ -40,7 +40,9 @@ late_pairs | sink file("late.csv", format = csv)
 events | aggregate by k { total = sum(v) } | sink file("totals.csv", format = csv)
 FLOW
 "$flowc" build job.flow -o job
+start=$(date +%s%N)
 ./job
+run_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 outputs=(out.csv late.csv totals.csv)
 for f in "${outputs[@]}"; do mv "$f" "reference.$f"; done
 
@@ -58,7 +60,9 @@ run=(./job --checkpoint-dir cp --checkpoint-interval 20ms --restore latest)
 for _ in $(seq 1 "$kills"); do
   "${run[@]}" 2>> log.txt &
   pid=$!
-  sleep "0.0$((RANDOM % 9 + 1))"
+  # Somewhere in the first 90% of an uninterrupted run's time (slower builds wait longer).
+  delay_ms=$(( run_ms / 10 + RANDOM % (run_ms * 8 / 10 + 1) ))
+  sleep "$(printf '%d.%03d' $((delay_ms / 1000)) $((delay_ms % 1000)))"
   kill -9 "$pid" 2> /dev/null || true
   wait "$pid" 2> /dev/null || true
 done

@@ -23,6 +23,9 @@ constexpr int kExitOk = 0, kExitProgramErrors = 1, kExitBadCommandLine = 2;
 const char* const kRuntimeOptionsHelp =
     "Runtime options (after the job file; a built executable takes the same):\n"
     "  --param NAME=VALUE   set a param declared in the program (repeatable)\n"
+    "  --checkpoint-dir DIR --checkpoint-interval D   write a checkpoint every D (e.g. 1s)\n"
+    "  --checkpoints-retained N                       keep the newest N (default 3)\n"
+    "  --restore latest|PATH                          resume from a checkpoint\n"
     "  --help               list the runtime options\n";
 
 std::optional<std::string> read_file(const std::string& path) {
