@@ -19,9 +19,14 @@
 #include <string>
 #include <vector>
 
-#include "core/value_format.h"
+#include "differential_support.h"
 
 namespace {
+
+using differential::floor_div;
+using differential::read_file;
+using differential::timestamp;
+using differential::write_file;
 
 constexpr int64_t kBase = 1767225600000;  // 2026-01-01T00:00:00Z
 
@@ -40,13 +45,6 @@ struct Record {
   std::optional<int64_t> key;
   int64_t x, time;
 };
-
-std::string timestamp(int64_t ms) {
-  char buffer[64];
-  return std::string(buffer, flow::format_timestamp(buffer, ms));
-}
-
-int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
 // The starts of the windows holding t.
 std::vector<int64_t> window_starts(const Case& c, int64_t t) {
@@ -107,15 +105,6 @@ std::string program(const Case& c) {
          "| sink file(\"out.csv\", format = csv)\n";
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-void write_file(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
-
 std::vector<std::string> sorted_lines(const std::string& text) {
   std::vector<std::string> lines;
   std::istringstream in(text);
@@ -169,20 +158,12 @@ std::vector<Record> random_input(std::mt19937_64& random, const Case& c, int n, 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: %s FLOWC [CASES] [SEED]\n", argv[0]);
-    return 2;
-  }
-  std::string flowc = argv[1];
-  int cases = argc > 2 ? std::atoi(argv[2]) : 30;
-  uint64_t seed = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 20261202;
+  differential::Setup setup;
+  if (!differential::setup(argc, argv, 30, 20261202, "join", setup)) return 2;
+  const int cases = setup.cases;
+  const uint64_t seed = setup.seed;
+  const std::string& dir = setup.dir;
   std::mt19937_64 random(seed);
-  char dir_template[] = "/tmp/flow-join-diff-XXXXXX";
-  if (!mkdtemp(dir_template)) {
-    std::perror("mkdtemp");
-    return 2;
-  }
-  std::string dir = dir_template;
   int failures = 0;
   for (int i = 0; i < cases && failures == 0; ++i) {
     Case c = random_case(random);
@@ -194,8 +175,7 @@ int main(int argc, char** argv) {
     write_file(dir + "/right.csv", right_csv);
     write_file(dir + "/job.flow", program(c));
     std::remove((dir + "/out.csv").c_str());
-    std::string command = "cd " + dir + " && '" + flowc + "' run job.flow > stdout.txt 2> stderr.txt";
-    int status = std::system(command.c_str());
+    int status = differential::run_job(setup);
     std::string stderr_text = read_file(dir + "/stderr.txt");
     std::vector<std::string> got = sorted_lines(read_file(dir + "/out.csv"));
     if (status != 0 || got != expected || stderr_text.find("late record") != std::string::npos) {
@@ -210,7 +190,7 @@ int main(int argc, char** argv) {
   }
   if (failures == 0) {
     std::printf("%d random join programs agree with the nested-loop join\n", cases);
-    std::system(("rm -rf " + dir).c_str());
+    differential::remove_dir(setup);
   }
   return failures == 0 ? 0 : 1;
 }

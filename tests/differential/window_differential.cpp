@@ -19,9 +19,14 @@
 #include <string>
 #include <vector>
 
-#include "core/value_format.h"
+#include "differential_support.h"
 
 namespace {
+
+using differential::floor_div;
+using differential::read_file;
+using differential::timestamp;
+using differential::write_file;
 
 constexpr int64_t kBase = 1767225600000;  // 2026-01-01T00:00:00Z
 constexpr int64_t kInfinity = INT64_MAX;
@@ -43,13 +48,6 @@ struct Window {
   int64_t start, end;
   bool operator<(const Window& o) const { return end != o.end ? end < o.end : start < o.start; }
 };
-
-std::string timestamp(int64_t ms) {
-  char buffer[64];
-  return std::string(buffer, flow::format_timestamp(buffer, ms));
-}
-
-int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
 // Every window holding t, straight from the definitions.
 std::vector<Window> windows_of(const Case& c, int64_t t) {
@@ -201,15 +199,6 @@ std::string program(const Case& c) {
   return text;
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-void write_file(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
-
 Case random_case(std::mt19937_64& random) {
   Case c;
   c.kind = static_cast<Kind>(random() % 4);
@@ -234,20 +223,12 @@ Case random_case(std::mt19937_64& random) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: %s FLOWC [CASES] [SEED]\n", argv[0]);
-    return 2;
-  }
-  std::string flowc = argv[1];
-  int cases = argc > 2 ? std::atoi(argv[2]) : 40;
-  uint64_t seed = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 20261124;
+  differential::Setup setup;
+  if (!differential::setup(argc, argv, 40, 20261124, "window", setup)) return 2;
+  const int cases = setup.cases;
+  const uint64_t seed = setup.seed;
+  const std::string& dir = setup.dir;
   std::mt19937_64 random(seed);
-  char dir_template[] = "/tmp/flow-window-diff-XXXXXX";
-  if (!mkdtemp(dir_template)) {
-    std::perror("mkdtemp");
-    return 2;
-  }
-  std::string dir = dir_template;
   int failures = 0;
   for (int i = 0; i < cases && failures == 0; ++i) {
     Case c = random_case(random);
@@ -267,8 +248,7 @@ int main(int argc, char** argv) {
     write_file(dir + "/job.flow", program(c));
     std::remove((dir + "/out.csv").c_str());
     std::remove((dir + "/late.csv").c_str());
-    std::string command = "cd " + dir + " && '" + flowc + "' run job.flow > stdout.txt 2> stderr.txt";
-    int status = std::system(command.c_str());
+    int status = differential::run_job(setup);
     std::string stderr_text = read_file(dir + "/stderr.txt");
     std::string dropped_line = expected.dropped == 0 ? "" : std::to_string(expected.dropped) + " late record";
     bool ok = status == 0 && read_file(dir + "/out.csv") == expected.output &&
@@ -286,7 +266,7 @@ int main(int argc, char** argv) {
   }
   if (failures == 0) {
     std::printf("%d random window programs agree with the reference\n", cases);
-    std::system(("rm -rf " + dir).c_str());
+    differential::remove_dir(setup);
   }
   return failures == 0 ? 0 : 1;
 }
