@@ -50,6 +50,11 @@ class ByteReader {
     uint64_t n = 0;
     return number(n) && n <= in_.size() - at_ && view(static_cast<std::size_t>(n), v);
   }
+  // Reads the magic bytes a snapshot starts with: false unless they are `magic`.
+  bool expect(std::string_view magic) {
+    std::string_view seen;
+    return view(magic.size(), seen) && seen == magic;
+  }
   bool done() const { return at_ == in_.size(); }
 
  private:

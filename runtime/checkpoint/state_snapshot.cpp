@@ -32,10 +32,9 @@ void write_header(Writer& w, const char* magic, int64_t row_size, uint64_t entri
 }
 
 bool read_header(Reader& r, const char* magic, int64_t row_size, uint64_t& entries, std::string& error) {
-  char seen[8];
   uint32_t version = 0;
   uint64_t size = 0;
-  if (!r.raw(seen, 8) || std::memcmp(seen, magic, 8) != 0) return error = "not a state snapshot", false;
+  if (!r.expect(std::string_view(magic, 8))) return error = "not a state snapshot", false;
   if (!r.number(version) || version != kVersion) return error = "unknown state snapshot version", false;
   if (!r.number(size) || !r.number(entries)) return error = "truncated state snapshot", false;
   if (static_cast<int64_t>(size) != row_size)

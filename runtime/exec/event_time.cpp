@@ -76,9 +76,8 @@ void EventTimeGraph::snapshot_time(std::string& out) const {
 
 bool EventTimeGraph::restore_time(std::string_view in, std::string& error) {
   ByteReader r(in);
-  char magic[8];
   uint64_t n = 0;
-  if (!r.raw(magic, 8) || std::memcmp(magic, "FLOWTIM1", 8) != 0 || !r.number(n) || n != sources_.size())
+  if (!r.expect("FLOWTIM1") || !r.number(n) || n != sources_.size())
     return error = "the checkpoint's watermarks are not this job's", false;
   for (SourceTime& s : sources_)
     if (!r.number(s.watermark)) return error = "truncated watermarks", false;

@@ -67,7 +67,7 @@ void flow_job_aggregate(flow_job_builder* b, int32_t source_index, int64_t row_s
   if (!emit)
     b->spec.problems.push_back("aggregate " + std::to_string(b->spec.aggregates.size()) +
                                " has no emit function");
-  b->spec.aggregates.push_back(flow::AggregateSpec{source_index, row_size, emit});
+  b->spec.aggregates.push_back(flow::AggregateSpec{source_index, row_size, emit, {}});
 }
 
 void flow_job_source_time(flow_job_builder* b, int32_t kind, int64_t lag_ms, int64_t idle_ms) {
@@ -179,30 +179,26 @@ void flow_job_lookup(flow_job_builder* b, int32_t source_index, int64_t record_s
   if (source_index < 0 || static_cast<std::size_t>(source_index) >= b->spec.sources.size() || record_size < 0)
     b->spec.problems.push_back("lookup " + std::to_string(b->spec.lookups.size()) + " has table source " +
                                std::to_string(source_index) + " and record size " + std::to_string(record_size));
-  b->spec.lookups.push_back(flow::LookupSpec{source_index, record_size});
+  b->spec.lookups.push_back(flow::LookupSpec{source_index, record_size, {}});
 }
 
 void flow_job_state_slot(flow_job_builder* b, int32_t target, int32_t index, int32_t slot_kind, int64_t offset) {
   auto& spec = b->spec;
-  auto in = [&](const auto& list) { return index >= 0 && static_cast<std::size_t>(index) < list.size(); };
   flow::RowLayout* layout = nullptr;
   int64_t size = 0;
+  // The layout and row size of entry `index` of `list`, when it exists.
+  auto pick = [&](auto& list, auto layout_of, auto size_of) {
+    if (index < 0 || static_cast<std::size_t>(index) >= list.size()) return;
+    auto& entry = list[static_cast<std::size_t>(index)];
+    layout = &layout_of(entry);
+    size = size_of(entry);
+  };
   switch (target) {
-    case FLOW_STATE_AGGREGATE:
-      if (in(spec.aggregates)) layout = &spec.aggregates[static_cast<std::size_t>(index)].row_layout, size = spec.aggregates[static_cast<std::size_t>(index)].row_size;
-      break;
-    case FLOW_STATE_WINDOW:
-      if (in(spec.windows)) layout = &spec.windows[static_cast<std::size_t>(index)].row_layout, size = spec.windows[static_cast<std::size_t>(index)].row_size;
-      break;
-    case FLOW_STATE_JOIN_LEFT:
-      if (in(spec.joins)) layout = &spec.joins[static_cast<std::size_t>(index)].left_layout, size = spec.joins[static_cast<std::size_t>(index)].left_size;
-      break;
-    case FLOW_STATE_JOIN_RIGHT:
-      if (in(spec.joins)) layout = &spec.joins[static_cast<std::size_t>(index)].right_layout, size = spec.joins[static_cast<std::size_t>(index)].right_size;
-      break;
-    case FLOW_STATE_LOOKUP:
-      if (in(spec.lookups)) layout = &spec.lookups[static_cast<std::size_t>(index)].record_layout, size = spec.lookups[static_cast<std::size_t>(index)].record_size;
-      break;
+    case FLOW_STATE_AGGREGATE: pick(spec.aggregates, [](auto& a) -> auto& { return a.row_layout; }, [](auto& a) { return a.row_size; }); break;
+    case FLOW_STATE_WINDOW: pick(spec.windows, [](auto& w) -> auto& { return w.row_layout; }, [](auto& w) { return w.row_size; }); break;
+    case FLOW_STATE_JOIN_LEFT: pick(spec.joins, [](auto& j) -> auto& { return j.left_layout; }, [](auto& j) { return j.left_size; }); break;
+    case FLOW_STATE_JOIN_RIGHT: pick(spec.joins, [](auto& j) -> auto& { return j.right_layout; }, [](auto& j) { return j.right_size; }); break;
+    case FLOW_STATE_LOOKUP: pick(spec.lookups, [](auto& l) -> auto& { return l.record_layout; }, [](auto& l) { return l.record_size; }); break;
     default: break;
   }
   int64_t width = slot_kind == FLOW_SLOT_STRING ? static_cast<int64_t>(sizeof(flow_str)) : static_cast<int64_t>(sizeof(void*));

@@ -122,8 +122,7 @@ class IntervalJoin final : public flow_join {
 
   bool restore(std::string_view in, std::string& error) override {
     ByteReader r(in);
-    char magic[8];
-    if (!r.raw(magic, 8) || std::memcmp(magic, "FLOWIJN1", 8) != 0) return error = "not an interval join snapshot", false;
+    if (!r.expect("FLOWIJN1")) return error = "not an interval join snapshot", false;
     if (!r.number(watermark_) || !r.number(dropped_) || !r.number(seq_) || !read_set(r, left_buckets_) ||
         !read_set(r, right_buckets_))
       return error = "truncated join snapshot", false;
@@ -256,8 +255,7 @@ class WindowJoin final : public flow_join {
 
   bool restore(std::string_view in, std::string& error) override {
     ByteReader r(in);
-    char magic[8];
-    if (!r.raw(magic, 8) || std::memcmp(magic, "FLOWWJN1", 8) != 0) return error = "not a window join snapshot", false;
+    if (!r.expect("FLOWWJN1")) return error = "not a window join snapshot", false;
     if (!r.number(watermark_) || !r.number(dropped_) || !r.number(fired_through_) || !read_set(r, slices_))
       return error = "truncated join snapshot", false;
     if (!read_sides(r, left_, right_, spec_, error)) return false;

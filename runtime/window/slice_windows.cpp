@@ -294,9 +294,8 @@ void flow_window::snapshot(std::string& out) const {
 
 bool flow_window::restore(std::string_view in, std::string& error) {
   flow::ByteReader r(in);
-  char magic[8];
   std::string_view own, rows;
-  if (!r.raw(magic, 8) || std::memcmp(magic, "FLOWWIN1", 8) != 0) return error = "not a window snapshot", false;
+  if (!r.expect("FLOWWIN1")) return error = "not a window snapshot", false;
   if (!r.number(watermark_) || !r.number(dropped_) || !r.number(seq_) || !r.bytes(own) || !r.bytes(rows) || !r.done())
     return error = "truncated window snapshot", false;
   return restore_own(own, error) && flow::restore_rows(rows, spec_.row_layout, state_, error);
