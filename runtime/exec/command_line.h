@@ -1,5 +1,6 @@
 // The runtime command line of a job (language.md section 7): --param NAME=VALUE, --help, and
-// checkpoints (--checkpoint-dir, --checkpoint-interval, --checkpoints-retained, --restore);
+// checkpoints (--checkpoint-dir, --checkpoint-interval, --checkpoints-retained, --restore,
+// --savepoint-dir);
 // the state, parallelism and delivery options are recognised and refused as not supported yet.
 #pragma once
 
@@ -20,6 +21,7 @@ struct CommandLine {
   int64_t checkpoint_interval_ms = -1;
   int checkpoints_retained = 3;
   std::string restore;
+  std::string savepoint_dir;
 };
 
 // Returns -1 to go on with `out` filled, or the exit code to stop with: 0 after printing the

@@ -5,6 +5,7 @@
 //   sinks.state     per sink: bytes written (the file is cut back to it on restore)
 #include "exec/job_checkpoints.h"
 
+#include <csignal>
 #include <cstdio>
 #include <map>
 
@@ -14,6 +15,15 @@
 namespace flow {
 
 namespace {
+
+// Set by the signal handlers, read between steps.
+volatile std::sig_atomic_t g_savepoint_requested = 0;
+volatile std::sig_atomic_t g_stop_requested = 0;
+
+extern "C" void on_savepoint_signal(int signal) {
+  g_savepoint_requested = 1;
+  if (signal == SIGTERM) g_stop_requested = 1;
+}
 
 std::string numbered(const char* what, std::size_t i) { return std::string(what) + "-" + std::to_string(i) + ".state"; }
 
@@ -113,13 +123,28 @@ bool JobCheckpoints::restore(RestoredJob& out) {
   return true;
 }
 
-bool JobCheckpoints::maybe_take(const std::vector<ActiveSource>& sources) {
-  if (!enabled()) return true;
+void JobCheckpoints::listen_for_signals() {
+  if (options_.savepoint_dir.empty()) return;
+  g_savepoint_requested = 0;
+  g_stop_requested = 0;
+  std::signal(SIGUSR1, on_savepoint_signal);
+  std::signal(SIGTERM, on_savepoint_signal);
+}
+
+bool JobCheckpoints::maybe_take(const std::vector<ActiveSource>& sources, bool& stop) {
+  bool savepoint = g_savepoint_requested != 0;
   auto now = std::chrono::steady_clock::now();
-  if (now - last_ < std::chrono::milliseconds(options_.interval_ms)) return true;
+  bool checkpoint = enabled() && now - last_ >= std::chrono::milliseconds(options_.interval_ms);
+  if (!savepoint && !checkpoint) return true;
   for (const ActiveSource& s : sources)
     if (!s.ended && s.decoder && !s.decoder->resumable()) return true;  // a bad record is pending: next step
-  bool ok = take(sources);
+  if (savepoint) {
+    g_savepoint_requested = 0;
+    if (!take(sources, true)) return false;
+    stop = g_stop_requested != 0;
+    if (!checkpoint) return true;
+  }
+  bool ok = take(sources, false);
   last_ = std::chrono::steady_clock::now();
   double pause = std::chrono::duration<double, std::milli>(last_ - now).count();
   pause_total_ms_ += pause;
@@ -127,9 +152,12 @@ bool JobCheckpoints::maybe_take(const std::vector<ActiveSource>& sources) {
   return ok;
 }
 
-bool JobCheckpoints::take(const std::vector<ActiveSource>& sources) {
+bool JobCheckpoints::take(const std::vector<ActiveSource>& sources, bool savepoint) {
   if (taken_ == 0 && next_id_ == 1) next_id_ = store_.next_id();
-  CheckpointWriter writer(options_.dir, next_id_);
+  // A savepoint is a full checkpoint of its own directory, never retained away.
+  CheckpointStore savepoints(options_.savepoint_dir);
+  int64_t id = savepoint ? savepoints.next_id() : next_id_;
+  CheckpointWriter writer(savepoint ? options_.savepoint_dir : options_.dir, id, savepoint);
   std::string error;
   auto write = [&](const std::string& name, const std::string& bytes) { return writer.write_file(name, bytes, error); };
   std::string bytes;
@@ -169,15 +197,19 @@ bool JobCheckpoints::take(const std::vector<ActiveSource>& sources) {
   for (auto& sink : ctx_.sinks) {
     OutputBuffer* out = sink->buffer();
     if (out && !out->sync()) {
-      ctx_.failure.record("cannot write a sink before checkpoint " + std::to_string(next_id_) + ": " + out->error());
+      ctx_.failure.record("cannot write a sink before checkpoint " + std::to_string(id) + ": " + out->error());
       return false;
     }
     sinks.i64(out ? static_cast<int64_t>(out->bytes_written()) : 0);
   }
   ok = ok && write("sinks.state", bytes) && writer.commit(error);
   if (!ok) {
-    ctx_.failure.record("cannot write checkpoint " + std::to_string(next_id_) + ": " + error);
+    ctx_.failure.record(std::string("cannot write ") + (savepoint ? "savepoint " : "checkpoint ") + std::to_string(id) + ": " + error);
     return false;
+  }
+  if (savepoint) {
+    std::fprintf(stderr, "note: savepoint written to %s\n", writer.path().c_str());
+    return true;
   }
   ++taken_;
   ++next_id_;

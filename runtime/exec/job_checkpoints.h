@@ -39,14 +39,17 @@ class JobCheckpoints {
   // Loads what --restore names into the job's operators (after they are built, before the
   // sinks open). False, with the failure recorded, when it names nothing usable.
   bool restore(RestoredJob& out);
-  // Between two steps: takes a checkpoint when one is due and every source can resume where
-  // it is. False, with the failure recorded, when writing it failed.
-  bool maybe_take(const std::vector<ActiveSource>& sources);
+  // Between two steps: takes a checkpoint when one is due, and a savepoint when a signal asked
+  // for one, once every source can resume where it is. False, with the failure recorded, when
+  // writing failed. `stop` is set after the savepoint of SIGTERM: the job stops there.
+  bool maybe_take(const std::vector<ActiveSource>& sources, bool& stop);
+  // With --savepoint-dir: SIGUSR1 and SIGTERM ask for a savepoint from now on.
+  void listen_for_signals();
   // One line on stderr: how many checkpoints were taken and how long the job paused for them.
   void print_summary() const;
 
  private:
-  bool take(const std::vector<ActiveSource>& sources);
+  bool take(const std::vector<ActiveSource>& sources, bool savepoint);
 
   flow_ctx& ctx_;
   CheckpointOptions options_;

@@ -38,6 +38,7 @@ struct CheckpointOptions {
   int64_t interval_ms = -1;   // < 0: never
   int retained = 3;
   std::string restore;        // "", "latest", or a checkpoint directory
+  std::string savepoint_dir;  // --savepoint-dir: SIGUSR1 writes a savepoint, SIGTERM stops with one
 };
 
 struct RunOptions {

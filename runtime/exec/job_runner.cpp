@@ -197,7 +197,12 @@ bool run_sources(flow_ctx& ctx, std::vector<ActiveSource>& sources, JobCheckpoin
     if (!behind) break;
     if (!step_source(ctx, *behind)) return false;
     if (behind->ended && !emit_aggregates(ctx, behind->index)) return false;
-    if (!checkpoints.maybe_take(sources)) return false;
+    bool stop = false;
+    if (!checkpoints.maybe_take(sources, stop)) return false;
+    if (stop) {
+      std::fprintf(stderr, "note: stopped with a savepoint (SIGTERM)\n");
+      return true;  // no end-of-input: the job continues from the savepoint
+    }
   }
   return emit_aggregates(ctx, -1);
 }
@@ -273,6 +278,7 @@ int run_job(flow_ctx& ctx) {
   }
 
   JobCheckpoints checkpoints(ctx);
+  checkpoints.listen_for_signals();
   RestoredJob restored;
   bool ok = inputs_are_readable(ctx) && checkpoints.restore(restored) && open_sinks(ctx, restored) &&
             run_sources(ctx, sources, checkpoints, restored);

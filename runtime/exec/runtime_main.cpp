@@ -31,7 +31,8 @@ int run_main(int argc, char** argv, flow_job_setup_fn setup) {
   }
   if (command_line.test_clock) ctx.time.clock().use_test_clock(command_line.test_clock_start, command_line.test_clock_step);
   ctx.options.checkpoint = flow::CheckpointOptions{command_line.checkpoint_dir, command_line.checkpoint_interval_ms,
-                                                   command_line.checkpoints_retained, command_line.restore};
+                                                   command_line.checkpoints_retained, command_line.restore,
+                                                   command_line.savepoint_dir};
   return flow::run_job(ctx);
 }
 

@@ -86,4 +86,26 @@ same_as_reference "after restoring past a damaged checkpoint"
 rm out.csv
 if "${run[@]}" 2> gone.txt; then echo "FAIL: restored over a deleted output"; exit 1; fi
 grep -q "cannot write \`out.csv\`" gone.txt || { echo "FAIL: no message for a deleted output"; cat gone.txt; exit 1; }
-echo "ok: $kills kills, $restores restores, identical output; a damaged checkpoint was skipped"
+# Savepoints: SIGUSR1 writes one and the job goes on; SIGTERM writes one and stops the job
+# (exit 0); restoring from the last one finishes with the same output.
+savepoints_ok=0
+for attempt in 1 2 3; do
+  rm -rf sp
+  ./job --savepoint-dir sp 2> savepoint.txt &
+  pid=$!
+  sleep "$(printf '%d.%03d' $((run_ms / 5000)) $((run_ms / 5 % 1000)))"
+  kill -USR1 "$pid" 2> /dev/null || { wait "$pid"; continue; }
+  sleep "$(printf '%d.%03d' $((run_ms / 5000)) $((run_ms / 5 % 1000)))"
+  kill -TERM "$pid" 2> /dev/null || { wait "$pid"; continue; }
+  if ! wait "$pid"; then echo "FAIL: stopping with a savepoint did not exit 0"; cat savepoint.txt; exit 1; fi
+  grep -q "note: stopped with a savepoint" savepoint.txt || continue  # the job ended first: try again
+  [ "$(grep -c "note: savepoint written to" savepoint.txt)" = 2 ] || { echo "FAIL: expected two savepoints"; cat savepoint.txt; exit 1; }
+  last=$(ls -d sp/chk-* | sort | tail -1)
+  "$flowc" checkpoints sp | grep -q "^savepoint 2: valid" || { echo "FAIL: inspector on savepoints"; "$flowc" checkpoints sp; exit 1; }
+  ./job --restore "$last" 2> restored.txt
+  same_as_reference "after stopping with a savepoint and restoring it"
+  savepoints_ok=1
+  break
+done
+[ "$savepoints_ok" = 1 ] || { echo "FAIL: the job never stopped with a savepoint"; exit 1; }
+echo "ok: $kills kills, $restores restores, identical output; a damaged checkpoint was skipped; savepoint, stop, restore"

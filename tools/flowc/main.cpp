@@ -25,7 +25,8 @@ const char* const kRuntimeOptionsHelp =
     "  --param NAME=VALUE   set a param declared in the program (repeatable)\n"
     "  --checkpoint-dir DIR --checkpoint-interval D   write a checkpoint every D (e.g. 1s)\n"
     "  --checkpoints-retained N                       keep the newest N (default 3)\n"
-    "  --restore latest|PATH                          resume from a checkpoint\n"
+    "  --restore latest|PATH                          resume from a checkpoint or savepoint\n"
+    "  --savepoint-dir DIR                            SIGUSR1: write a savepoint; SIGTERM: write one and stop\n"
     "  --help               list the runtime options\n";
 
 std::optional<std::string> read_file(const std::string& path) {
