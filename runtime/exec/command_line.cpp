@@ -44,6 +44,10 @@ int parse_command_line(int argc, char** argv, const JobSpec& spec, CommandLine& 
   app.add_option("--checkpoints-retained", out.checkpoints_retained, "Complete checkpoints kept (default 3)")
       ->type_name("N")
       ->check(CLI::PositiveNumber);
+  app.add_option("--restart", out.restart,
+                 "After a failure run again: none, fixed-delay:ATTEMPTS:DELAY, failure-rate:MAX:INTERVAL:DELAY, "
+                 "exponential-delay[:INITIAL:MAX]")
+      ->type_name("STRATEGY");
   app.add_option("--savepoint-dir", out.savepoint_dir,
                  "On SIGUSR1 write a savepoint (a full, self-contained checkpoint) into DIR; on SIGTERM write one and stop")
       ->type_name("DIR");

@@ -22,6 +22,7 @@ struct CommandLine {
   int checkpoints_retained = 3;
   std::string restore;
   std::string savepoint_dir;
+  std::string restart = "none";  // --restart STRATEGY (exec/restart_policy.h)
 };
 
 // Returns -1 to go on with `out` filled, or the exit code to stop with: 0 after printing the

@@ -1,10 +1,13 @@
 // flow_runtime_main: the entry point shared by `flowc run` (after JIT compilation) and the
 // main() of a built executable: describe the job, read the command line, resolve params, run.
+#include <chrono>
 #include <cstdio>
 #include <exception>
+#include <thread>
 
 #include "exec/command_line.h"
 #include "exec/job_runner.h"
+#include "exec/restart_policy.h"
 
 namespace {
 
@@ -22,18 +25,41 @@ int run_main(int argc, char** argv, flow_job_setup_fn setup) {
     return 3;
   }
 
-  flow_ctx ctx;
-  ctx.spec = &spec;
   std::string error;
-  if (!flow::resolve_params(spec.params, command_line.params, ctx.params, error)) {
+  flow::RestartPolicy restarts;
+  if (!flow::RestartPolicy::parse(command_line.restart, restarts, error)) {
     std::fprintf(stderr, "error: %s\n", error.c_str());
     return 2;
   }
-  if (command_line.test_clock) ctx.time.clock().use_test_clock(command_line.test_clock_start, command_line.test_clock_step);
-  ctx.options.checkpoint = flow::CheckpointOptions{command_line.checkpoint_dir, command_line.checkpoint_interval_ms,
-                                                   command_line.checkpoints_retained, command_line.restore,
-                                                   command_line.savepoint_dir};
-  return flow::run_job(ctx);
+  std::vector<flow::ParamValue> params;
+  if (!flow::resolve_params(spec.params, command_line.params, params, error)) {
+    std::fprintf(stderr, "error: %s\n", error.c_str());
+    return 2;
+  }
+  std::string restore = command_line.restore;
+  for (;;) {
+    flow_ctx ctx;  // a fresh job instance for every run
+    ctx.spec = &spec;
+    ctx.params = params;
+    if (command_line.test_clock) ctx.time.clock().use_test_clock(command_line.test_clock_start, command_line.test_clock_step);
+    ctx.options.checkpoint = flow::CheckpointOptions{command_line.checkpoint_dir, command_line.checkpoint_interval_ms,
+                                                     command_line.checkpoints_retained, restore, command_line.savepoint_dir};
+    int code = flow::run_job(ctx);
+    if (code != 3) return code;
+    auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    int64_t delay_ms = 0;
+    if (!restarts.restart_after_failure(now, delay_ms)) {
+      if (restarts.enabled())
+        std::fprintf(stderr, "note: not restarting again (--restart %s, %d restart%s so far)\n", command_line.restart.c_str(),
+                     restarts.restarts(), restarts.restarts() == 1 ? "" : "s");
+      return code;
+    }
+    // A restart resumes from the newest usable checkpoint when the job checkpoints.
+    restore = command_line.checkpoint_dir.empty() ? "" : "latest";
+    std::fprintf(stderr, "note: restarting the job in %lld ms (restart %d, %s)\n", static_cast<long long>(delay_ms),
+                 restarts.restarts(), restore.empty() ? "from the beginning" : "from the latest checkpoint");
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+  }
 }
 
 }  // namespace

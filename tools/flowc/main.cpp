@@ -27,6 +27,7 @@ const char* const kRuntimeOptionsHelp =
     "  --checkpoints-retained N                       keep the newest N (default 3)\n"
     "  --restore latest|PATH                          resume from a checkpoint or savepoint\n"
     "  --savepoint-dir DIR                            SIGUSR1: write a savepoint; SIGTERM: write one and stop\n"
+    "  --restart STRATEGY   after a failure: none, fixed-delay:N:D, failure-rate:N:I:D, exponential-delay\n"
     "  --help               list the runtime options\n";
 
 std::optional<std::string> read_file(const std::string& path) {
