@@ -6,3 +6,9 @@ foreach(target bench_gen_bids bench_gen_events bench_gen_ysb bench_gen_join benc
   target_compile_options(${target} PRIVATE -O2)
   set_target_properties(${target} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/bench)
 endforeach()
+
+# Needs the runtime's state code: full against incremental checkpoint snapshots.
+add_executable(bench_incremental_checkpoint ${CMAKE_CURRENT_SOURCE_DIR}/incremental_checkpoint.cpp)
+target_link_libraries(bench_incremental_checkpoint PRIVATE flowrt)
+target_include_directories(bench_incremental_checkpoint PRIVATE ${PROJECT_SOURCE_DIR}/runtime)
+set_target_properties(bench_incremental_checkpoint PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/bench)

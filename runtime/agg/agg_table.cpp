@@ -54,6 +54,7 @@ uint8_t* flow_agg_table::upsert(const uint8_t* key, std::size_t key_len, int32_t
     if (same) {
       *is_new = 0;
       last_entry_ = entry;
+      if (tracking_) changed_[entry] = 1;
       return row_at(entry);
     }
   }
@@ -62,6 +63,7 @@ uint8_t* flow_agg_table::upsert(const uint8_t* key, std::size_t key_len, int32_t
   auto* stored_key =
       reinterpret_cast<const uint8_t*>(storage_.copy(reinterpret_cast<const char*>(key), key_len).data());
   entries_.push_back(Entry{hash, stored_key, key_len});
+  if (tracking_) changed_.resize(entries_.size(), 0), changed_.back() = 1;
   uint8_t* row = new_row();
   std::size_t i = hash & mask_;
   while (slots_[i].entry_plus_one != 0) i = (i + 1) & mask_;

@@ -3,6 +3,7 @@
 // whose layout the compiler chose; rows live in an arena so they never move.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string_view>
@@ -52,6 +53,25 @@ struct flow_agg_table {
     return std::string_view(reinterpret_cast<const char*>(e.key), e.key_len);
   }
 
+  // Incremental checkpoints: once tracking, every row upserted is marked changed until
+  // clear_changes(); for_each_changed visits those (key, row) in insertion order.
+  void track_changes() {
+    tracking_ = true;
+    changed_.assign(entries_.size(), 0);
+  }
+  template <typename Visit>
+  void for_each_changed(Visit&& visit) const {
+    for (std::size_t i = 0; i < changed_.size(); ++i)
+      if (changed_[i])
+        visit(std::string_view(reinterpret_cast<const char*>(entries_[i].key), entries_[i].key_len), row_at(i));
+  }
+  std::size_t changed() const {
+    std::size_t n = 0;
+    for (uint8_t c : changed_) n += c;
+    return n;
+  }
+  void clear_changes() { std::fill(changed_.begin(), changed_.end(), uint8_t{0}); }
+
   // Keys, copied strings and distinct-set strings: lives as long as the table.
   flow::Arena& storage() { return storage_; }
   flow_distinct_set* new_distinct_set();
@@ -94,6 +114,8 @@ struct flow_agg_table {
   static uint64_t hash_key(const uint8_t* key, std::size_t key_len, uint64_t& short_key);
 
   int64_t row_size_;
+  bool tracking_ = false;
+  std::vector<uint8_t> changed_;  // per entry, while tracking
   std::size_t last_entry_ = SIZE_MAX;  // of the last upsert: kept as an index so a hit touches no entry
   std::vector<KeyedRow> sorted_;  // entries_in_key_order(), valid while its size is entries_.size()
   std::vector<Entry> entries_;

@@ -93,8 +93,9 @@ void write_row(Writer& w, int64_t ns, std::string_view key, const uint8_t* row, 
 }
 
 // Reads one row into the table `rows_of(namespace)` gives.
+// `replace`: a delta, whose rows replace those already there.
 template <typename RowsOf>
-bool read_row(Reader& r, std::size_t row_size, const RowLayout& layout, RowsOf&& rows_of, std::string& error) {
+bool read_row(Reader& r, std::size_t row_size, const RowLayout& layout, RowsOf&& rows_of, bool replace, std::string& error) {
   int64_t ns = 0;
   uint32_t key_len = 0;
   std::string_view key, bytes;
@@ -103,7 +104,7 @@ bool read_row(Reader& r, std::size_t row_size, const RowLayout& layout, RowsOf&&
   flow_agg_table& rows = rows_of(ns);
   int32_t is_new = 0;
   uint8_t* row = rows.upsert(reinterpret_cast<const uint8_t*>(key.data()), key.size(), &is_new);
-  if (!is_new) return error = "a key appears twice in a state snapshot", false;
+  if (!is_new && !replace) return error = "a key appears twice in a state snapshot", false;
   std::memcpy(row, bytes.data(), row_size);
   bool ok = read_strings(r, row, layout, [&](std::string_view text) {
     std::string_view copy = rows.storage().copy(text.data(), text.size());
@@ -135,12 +136,12 @@ bool read_row(Reader& r, std::size_t row_size, const RowLayout& layout, RowsOf&&
 
 template <typename RowsOf>
 bool read_rows(std::string_view snapshot, const char* magic, int64_t row_size, const RowLayout& layout, RowsOf&& rows_of,
-               std::string& error) {
+               std::string& error, bool replace = false) {
   Reader r(snapshot);
   uint64_t entries = 0;
   if (!read_header(r, magic, row_size, entries, error) || !layout_fits(layout, row_size, error)) return false;
   for (uint64_t e = 0; e < entries; ++e)
-    if (!read_row(r, static_cast<std::size_t>(row_size), layout, rows_of, error)) return false;
+    if (!read_row(r, static_cast<std::size_t>(row_size), layout, rows_of, replace, error)) return false;
   if (!r.done()) return error = "trailing bytes after a state snapshot", false;
   return true;
 }
@@ -176,6 +177,18 @@ void snapshot_agg_table(const flow_agg_table& table, const RowLayout& layout, st
 
 bool restore_agg_table(std::string_view snapshot, const RowLayout& layout, flow_agg_table& table, std::string& error) {
   return read_rows(snapshot, "FLOWAGGS", table.row_size(), layout, [&](int64_t) -> flow_agg_table& { return table; }, error);
+}
+
+void snapshot_agg_changes(const flow_agg_table& table, const RowLayout& layout, std::string& out) {
+  Writer w(out);
+  write_header(w, "FLOWAGGD", table.row_size(), table.changed());
+  table.for_each_changed([&](std::string_view key, const uint8_t* row) {
+    write_row(w, 0, key, row, static_cast<std::size_t>(table.row_size()), layout);
+  });
+}
+
+bool apply_agg_changes(std::string_view delta, const RowLayout& layout, flow_agg_table& table, std::string& error) {
+  return read_rows(delta, "FLOWAGGD", table.row_size(), layout, [&](int64_t) -> flow_agg_table& { return table; }, error, true);
 }
 
 void snapshot_records(const ListStateTable& table, const RowLayout& layout, std::string& out) {

@@ -27,6 +27,12 @@ bool restore_rows(std::string_view snapshot, const RowLayout& layout, StateTable
 void snapshot_agg_table(const flow_agg_table& table, const RowLayout& layout, std::string& out);
 bool restore_agg_table(std::string_view snapshot, const RowLayout& layout, flow_agg_table& table, std::string& error);
 
+// Incremental: the rows upserted since the table's clear_changes() (flow_agg_table change
+// tracking), and applying such a delta on top of a restored table (its rows replace those
+// of the same keys).
+void snapshot_agg_changes(const flow_agg_table& table, const RowLayout& layout, std::string& out);
+bool apply_agg_changes(std::string_view delta, const RowLayout& layout, flow_agg_table& table, std::string& error);
+
 // The same for the records of a ListStateTable, kept in their order per key.
 void snapshot_records(const ListStateTable& table, const RowLayout& layout, std::string& out);
 bool restore_records(std::string_view snapshot, const RowLayout& layout, ListStateTable& table, std::string& error);

@@ -1,15 +1,20 @@
 // Job checkpoints: what goes into each file, and the order a restore puts it back in.
 //   sources.state   per source: ended, position, bad-record counts
 //   time.state      the watermarks of sources and operators
-//   window-N.state, join-N.state, aggregate-N.state   each operator's state
+//   window-N.state, join-N.state   each operator's state
+//   shared/aggregate-N.ID.full, shared/aggregate-N.ID.delta   an unwindowed aggregate, incremental:
+//                   the full snapshot of checkpoint ID and the changes of each later one
+//   aggregate-N.state   instead, in a savepoint (self-contained): the full snapshot
 //   sinks.state     per sink: bytes written (the file is cut back to it on restore)
 #include "exec/job_checkpoints.h"
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <map>
 
 #include "checkpoint/byte_io.h"
+#include "checkpoint/crc32c.h"
 #include "checkpoint/state_snapshot.h"
 
 namespace flow {
@@ -40,7 +45,54 @@ std::optional<std::string> read_whole(const std::string& path) {
 }  // namespace
 
 JobCheckpoints::JobCheckpoints(flow_ctx& ctx)
-    : ctx_(ctx), options_(ctx.options.checkpoint), store_(options_.dir), last_(std::chrono::steady_clock::now()) {}
+    : ctx_(ctx), options_(ctx.options.checkpoint), store_(options_.dir), last_(std::chrono::steady_clock::now()) {
+  chains_.resize(ctx.aggregates.size());
+}
+
+bool JobCheckpoints::write_aggregate(std::size_t i, bool savepoint, int64_t id, CheckpointWriter& writer, std::string& error) {
+  flow_agg_table& table = *ctx_.aggregates[i];
+  const RowLayout& layout = ctx_.spec->aggregates[i].row_layout;
+  std::string bytes;
+  if (savepoint) {
+    snapshot_agg_table(table, layout, bytes);
+    return writer.write_file(numbered("aggregate", i), bytes, error);
+  }
+  Chain& chain = chains_[i];
+  bool full = chain.files.size() % kFoldEvery == 0;  // the first, and every kFoldEvery-th
+  if (full) {
+    chain.files.clear();
+    snapshot_agg_table(table, layout, bytes);
+  } else {
+    snapshot_agg_changes(table, layout, bytes);
+  }
+  std::string name = "aggregate-" + std::to_string(i) + "." + std::to_string(id) + (full ? ".full" : ".delta");
+  for (const CheckpointFile& earlier : chain.files) writer.refer_shared(earlier);
+  if (!writer.write_shared(name, bytes, error)) return false;
+  chain.files.push_back(CheckpointFile{name, true, bytes.size(), crc32c(bytes.data(), bytes.size())});
+  if (full) table.track_changes();  // from here on, the changed rows make the next delta
+  else table.clear_changes();
+  return true;
+}
+
+bool JobCheckpoints::restore_aggregate(std::size_t i, const CheckpointInfo& from, const std::map<std::string, std::string>& files,
+                                       std::string& error) {
+  flow_agg_table& table = *ctx_.aggregates[i];
+  const RowLayout& layout = ctx_.spec->aggregates[i].row_layout;
+  if (auto own = files.find(numbered("aggregate", i)); own != files.end()) return restore_agg_table(own->second, layout, table, error);
+  // The chain: the full snapshot, then the deltas, in checkpoint order.
+  std::string prefix = "aggregate-" + std::to_string(i) + ".";
+  std::vector<std::pair<int64_t, const CheckpointFile*>> chain;
+  for (const CheckpointFile& f : from.files)
+    if (f.shared && f.name.compare(0, prefix.size(), prefix) == 0)
+      chain.emplace_back(std::strtoll(f.name.c_str() + prefix.size(), nullptr, 10), &f);
+  std::sort(chain.begin(), chain.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  if (chain.empty() || chain[0].second->name.size() < 5 || chain[0].second->name.compare(chain[0].second->name.size() - 5, 5, ".full") != 0)
+    return error = "aggregate " + std::to_string(i) + " has no full snapshot", false;
+  if (!restore_agg_table(files.at(chain[0].second->name), layout, table, error)) return false;
+  for (std::size_t k = 1; k < chain.size(); ++k)
+    if (!apply_agg_changes(files.at(chain[k].second->name), layout, table, error)) return false;
+  return true;
+}
 
 bool JobCheckpoints::restore(RestoredJob& out) {
   if (options_.restore.empty()) return true;
@@ -92,11 +144,8 @@ bool JobCheckpoints::restore(RestoredJob& out) {
     if (!bytes || !ctx_.time.join(static_cast<int32_t>(i))->restore(*bytes, error))
       return fail(bytes ? "join " + std::to_string(i) + ": " + error : "it is not of this job (join " + std::to_string(i) + ")");
   }
-  for (std::size_t i = 0; i < ctx_.aggregates.size(); ++i) {
-    const std::string* bytes = file(numbered("aggregate", i));
-    if (!bytes || !restore_agg_table(*bytes, spec.aggregates[i].row_layout, *ctx_.aggregates[i], error))
-      return fail(bytes ? "aggregate " + std::to_string(i) + ": " + error : "it is not of this job (aggregate " + std::to_string(i) + ")");
-  }
+  for (std::size_t i = 0; i < ctx_.aggregates.size(); ++i)
+    if (!restore_aggregate(i, *chosen, files, error)) return fail(error);
   const std::string* sources = file("sources.state");
   const std::string* sinks = file("sinks.state");
   if (!sources || !sinks) return fail("it lacks its sources or sinks");
@@ -185,11 +234,7 @@ bool JobCheckpoints::take(const std::vector<ActiveSource>& sources, bool savepoi
     ctx_.time.join(static_cast<int32_t>(i))->snapshot(bytes);
     ok = write(numbered("join", i), bytes);
   }
-  for (std::size_t i = 0; ok && i < ctx_.aggregates.size(); ++i) {
-    bytes.clear();
-    snapshot_agg_table(*ctx_.aggregates[i], ctx_.spec->aggregates[i].row_layout, bytes);
-    ok = write(numbered("aggregate", i), bytes);
-  }
+  for (std::size_t i = 0; ok && i < ctx_.aggregates.size(); ++i) ok = write_aggregate(i, savepoint, id, writer, error);
   // What the sinks have written is made durable before the checkpoint that counts it.
   bytes.clear();
   ByteWriter sinks(bytes);

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,17 @@ class JobCheckpoints {
 
  private:
   bool take(const std::vector<ActiveSource>& sources, bool savepoint);
+  bool write_aggregate(std::size_t i, bool savepoint, int64_t id, CheckpointWriter& writer, std::string& error);
+  bool restore_aggregate(std::size_t i, const CheckpointInfo& from, const std::map<std::string, std::string>& files,
+                         std::string& error);
+
+  // Unwindowed aggregates are checkpointed incrementally: a full snapshot, then the rows that
+  // changed since the previous checkpoint, as shared files; every kFoldEvery-th is full again.
+  static constexpr int kFoldEvery = 10;
+  struct Chain {
+    std::vector<CheckpointFile> files;  // the full snapshot, then the deltas
+  };
+  std::vector<Chain> chains_;
 
   flow_ctx& ctx_;
   CheckpointOptions options_;

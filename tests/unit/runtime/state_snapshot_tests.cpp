@@ -129,3 +129,46 @@ TEST_CASE("state snapshot: join records keep their order per key and their strin
     CHECK_FALSE(flow::restore_records(std::string_view(snapshot).substr(0, cut), layout, scratch->list_table("x", 24), e));
   }
 }
+
+TEST_CASE("state snapshot: a full snapshot plus the deltas of the rows changed since restore the table") {
+  flow_agg_table table(16);  // { i64 count, i64 sum }
+  auto put = [&](const std::string& key, int64_t add) {
+    int32_t is_new = 0;
+    uint8_t* row = table.upsert(reinterpret_cast<const uint8_t*>(key.data()), key.size(), &is_new);
+    int64_t v[2];
+    std::memcpy(v, row, 16);
+    v[0] += 1;
+    v[1] += add;
+    std::memcpy(row, v, 16);
+  };
+  for (int i = 0; i < 1000; ++i) put("key" + std::to_string(i), i);
+  flow::RowLayout layout;
+  std::string full, delta1, delta2;
+  flow::snapshot_agg_table(table, layout, full);
+  table.track_changes();
+  CHECK(table.changed() == 0);
+  put("key7", 1);
+  put("key7", 1);
+  put("new-a", 5);
+  flow::snapshot_agg_changes(table, layout, delta1);
+  CHECK(table.changed() == 2);
+  table.clear_changes();
+  put("key999", 3);
+  put("new-a", 1);
+  flow::snapshot_agg_changes(table, layout, delta2);
+  CHECK(delta1.size() < full.size() / 100);
+
+  flow_agg_table restored(16);
+  std::string error;
+  REQUIRE(flow::restore_agg_table(full, layout, restored, error));
+  REQUIRE(flow::apply_agg_changes(delta1, layout, restored, error));
+  REQUIRE(flow::apply_agg_changes(delta2, layout, restored, error));
+  auto rows = [](const flow_agg_table& t) {
+    std::map<std::string, std::string> out;
+    t.for_each_entry([&](std::string_view key, const uint8_t* row) { out[std::string(key)] = std::string(reinterpret_cast<const char*>(row), 16); });
+    return out;
+  };
+  CHECK(rows(restored) == rows(table));
+  CHECK_FALSE(flow::apply_agg_changes(full, layout, restored, error));  // a full snapshot is not a delta
+  CHECK(error == "not a state snapshot");
+}
