@@ -23,6 +23,7 @@ int32_t handle_bad_record(flow_ctx* ctx, ActiveSource& source, int64_t line, int
       ++source.skipped;
       return 0;
     case FLOW_ON_ERROR_DEAD_LETTER: {
+      if (source.replaying) return 0;
       if (!source.spec->dead_letter) {
         ++source.skipped;
         return 0;

@@ -97,6 +97,16 @@ bool JobCheckpoints::restore_aggregate(std::size_t i, const CheckpointInfo& from
 bool JobCheckpoints::restore(RestoredJob& out) {
   if (options_.restore.empty()) return true;
   std::optional<CheckpointInfo> chosen;
+  // The store the checkpoint is in: --checkpoint-dir, or the directory holding --restore PATH
+  // (its shared files are there).
+  std::string root = options_.dir;
+  if (options_.restore != "latest") {
+    std::string path = options_.restore;
+    while (path.size() > 1 && path.back() == '/') path.pop_back();
+    std::size_t slash = path.rfind('/');
+    root = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  }
+  CheckpointStore from(root);
   if (options_.restore == "latest") {
     std::vector<std::string> skipped;
     chosen = store_.latest_usable(skipped);
@@ -106,7 +116,7 @@ bool JobCheckpoints::restore(RestoredJob& out) {
       return true;
     }
   } else {
-    CheckpointInfo info = store_.inspect(options_.restore, true);
+    CheckpointInfo info = from.inspect(options_.restore, true);
     if (!info.usable()) {
       ctx_.failure.record("cannot restore from `" + options_.restore + "`: " + info.problem);
       return false;
@@ -115,7 +125,7 @@ bool JobCheckpoints::restore(RestoredJob& out) {
   }
   std::map<std::string, std::string> files;
   for (const CheckpointFile& f : chosen->files) {
-    auto bytes = read_whole(f.shared ? store_.root() + "/shared/" + f.name : chosen->path + "/" + f.name);
+    auto bytes = read_whole(f.shared ? from.root() + "/shared/" + f.name : chosen->path + "/" + f.name);
     if (!bytes) {
       ctx_.failure.record("cannot read checkpoint file " + f.name + " of " + chosen->path);
       return false;

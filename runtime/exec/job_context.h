@@ -29,6 +29,9 @@ struct ActiveSource {
   bool ended = false;
   int64_t skipped = 0;        // bad records dropped (on error skip, or no dead-letter function)
   int64_t dead_lettered = 0;  // bad records sent to the dead-letter stream
+  // A table read again after a restore: its dead letters went downstream before the
+  // checkpoint, so they are not sent again.
+  bool replaying = false;
 };
 
 // Tuning knobs, changed only by tests.

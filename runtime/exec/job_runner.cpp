@@ -181,9 +181,15 @@ bool run_sources(flow_ctx& ctx, std::vector<ActiveSource>& sources, JobCheckpoin
     if (!open_source(ctx, source)) return false;
   for (ActiveSource& source : sources) {
     if (!is_table(ctx, source.index)) continue;
+    source.replaying = restored.restored;
     while (!source.ended)
       if (!step_source(ctx, source)) return false;
-    if (!restored.restored && !emit_aggregates(ctx, source.index)) return false;  // of its dead letters, say
+    if (restored.restored) {  // its counts are those of the first reading
+      source.skipped = restored.sources[static_cast<std::size_t>(source.index)].skipped;
+      source.dead_lettered = restored.sources[static_cast<std::size_t>(source.index)].dead_lettered;
+    } else if (!emit_aggregates(ctx, source.index)) {  // of its dead letters, say
+      return false;
+    }
   }
   if (restored.restored)
     for (ActiveSource& source : sources)
