@@ -97,7 +97,11 @@ for attempt in 1 2 3; do
   kill -USR1 "$pid" 2> /dev/null || { wait "$pid"; continue; }
   sleep "$(printf '%d.%03d' $((run_ms / 5000)) $((run_ms / 5 % 1000)))"
   kill -TERM "$pid" 2> /dev/null || { wait "$pid"; continue; }
-  if ! wait "$pid"; then echo "FAIL: stopping with a savepoint did not exit 0"; cat savepoint.txt; exit 1; fi
+  status=0
+  wait "$pid" || status=$?
+  # 138: SIGUSR1 came before the job had set up its handler (a very slow start): try again.
+  if [ "$status" = 138 ]; then continue; fi
+  if [ "$status" != 0 ]; then echo "FAIL: stopping with a savepoint exited $status"; cat savepoint.txt; exit 1; fi
   grep -q "note: stopped with a savepoint" savepoint.txt || continue  # the job ended first: try again
   [ "$(grep -c "note: savepoint written to" savepoint.txt)" = 2 ] || { echo "FAIL: expected two savepoints"; cat savepoint.txt; exit 1; }
   last=$(ls -d sp/chk-* | sort | tail -1)
