@@ -9,6 +9,7 @@
 set -euo pipefail
 flowc=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 kills=${2:-12}
+source "$(dirname "$0")/kill_support.sh"
 work=$(mktemp -d /tmp/flow-crash-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
@@ -40,9 +41,7 @@ late_pairs | sink file("late.csv", format = csv)
 events | aggregate by k { total = sum(v) } | sink file("totals.csv", format = csv)
 FLOW
 "$flowc" build job.flow -o job
-start=$(date +%s%N)
-./job
-run_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+run_ms=$(time_ms ./job)
 outputs=(out.csv late.csv totals.csv)
 for f in "${outputs[@]}"; do mv "$f" "reference.$f"; done
 
@@ -57,16 +56,7 @@ same_as_reference() {
 }
 
 run=(./job --checkpoint-dir cp --checkpoint-interval 20ms --restore latest)
-for _ in $(seq 1 "$kills"); do
-  "${run[@]}" 2>> log.txt &
-  pid=$!
-  # Somewhere in the first 90% of an uninterrupted run's time (slower builds wait longer).
-  delay_ms=$(( run_ms / 10 + RANDOM % (run_ms * 8 / 10 + 1) ))
-  sleep "$(printf '%d.%03d' $((delay_ms / 1000)) $((delay_ms % 1000)))"
-  kill -9 "$pid" 2> /dev/null || true
-  wait "$pid" 2> /dev/null || true
-done
-"${run[@]}" 2>> log.txt
+kill_repeatedly "$kills" "$run_ms" log.txt "${run[@]}"
 same_as_reference "after $kills kills"
 restores=$(grep -c "note: restored from checkpoint" log.txt || true)
 if [ "$restores" -lt 3 ]; then
@@ -93,9 +83,9 @@ for attempt in 1 2 3; do
   rm -rf sp
   ./job --savepoint-dir sp 2> savepoint.txt &
   pid=$!
-  sleep "$(printf '%d.%03d' $((run_ms / 5000)) $((run_ms / 5 % 1000)))"
+  sleep_ms $((run_ms / 5))
   kill -USR1 "$pid" 2> /dev/null || { wait "$pid"; continue; }
-  sleep "$(printf '%d.%03d' $((run_ms / 5000)) $((run_ms / 5 % 1000)))"
+  sleep_ms $((run_ms / 5))
   kill -TERM "$pid" 2> /dev/null || { wait "$pid"; continue; }
   status=0
   wait "$pid" || status=$?

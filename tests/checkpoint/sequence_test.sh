@@ -7,6 +7,7 @@
 set -euo pipefail
 flowc=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 kills=${2:-10}
+source "$(dirname "$0")/kill_support.sh"
 work=$(mktemp -d /tmp/flow-sequence-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
@@ -19,19 +20,9 @@ source s: S = file("seq.csv", format = csv)
 s | filter n > 0 | map { k, n, tag = "k" + string(k) } | sink file("out.csv", format = csv)
 FLOW
 "$flowc" build job.flow -o job
-start=$(date +%s%N)
-./job
-run_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+run_ms=$(time_ms ./job)
 rm -rf out.csv cp
-for _ in $(seq 1 "$kills"); do
-  ./job --checkpoint-dir cp --checkpoint-interval 10ms --restore latest 2>> log.txt &
-  pid=$!
-  delay_ms=$(( run_ms / 10 + RANDOM % (run_ms * 8 / 10 + 1) ))
-  sleep "$(printf '%d.%03d' $((delay_ms / 1000)) $((delay_ms % 1000)))"
-  kill -9 "$pid" 2> /dev/null || true
-  wait "$pid" 2> /dev/null || true
-done
-./job --checkpoint-dir cp --checkpoint-interval 10ms --restore latest 2>> log.txt
+kill_repeatedly "$kills" "$run_ms" log.txt ./job --checkpoint-dir cp --checkpoint-interval 10ms --restore latest
 # Every key: values 1, 2, 3, ... per_key, in order.
 awk -F, -v keys=$keys -v n=$per_key 'NR == 1 { next }
   { if ($2 != last[$1] + 1) { printf "key %s: %s after %s\n", $1, $2, last[$1] + 0; bad = 1; exit 1 } last[$1] = $2 }
