@@ -21,64 +21,47 @@ namespace {
 constexpr int64_t kSize = 10000;  // 10 s
 constexpr int64_t kLag = 1000;    // watermark lag 1 s
 
-using Table = bench::CountSumTable;
-using Slot = Table::Slot;
-
-struct Window {
-  int64_t end;
-  Table table;
-};
-
 class Job {
  public:
   explicit Job(std::FILE* out) : out_(out) { out_.text("key,window_start,window_end,n,total\n"); }
 
   void record(int64_t key, int64_t value, int64_t ts) {
-    int64_t end = bench::floor_div(ts, kSize) * kSize + kSize;
+    int64_t end = windows_.end_of(ts);
     if (end > watermark_) {  // lateness 0: a fired window ignores its records
-      Slot& slot = window(end).find(key);
+      bench::CountSumTable::Slot& slot = windows_.at(end).find(key);
       slot.count += 1;
       slot.total += value;
     }
     if (ts - kLag > watermark_) {
       watermark_ = ts - kLag;
-      while (!windows_.empty() && windows_.front().end <= watermark_) fire_first();
+      fire_until(watermark_);
     }
   }
   // Fires the rest; false on a write error.
   bool finish() {
-    while (!windows_.empty()) fire_first();
+    fire_until(INT64_MAX);
     return out_.finish();
   }
 
  private:
-  // Open windows, ordered by end; there are only ever a few.
-  Table& window(int64_t end) {
-    auto it = windows_.begin();
-    while (it != windows_.end() && it->end < end) ++it;
-    if (it == windows_.end() || it->end != end) it = windows_.insert(it, Window{end, Table(1 << 11)});
-    return it->table;
-  }
-  void fire_first() {
-    const Window& w = windows_.front();
-    for (const Slot& s : w.table.sorted()) {
+  void fire_until(int64_t watermark) {
+    windows_.fire_until(watermark, [&](const bench::CountSumTable::Slot& s, int64_t start, int64_t end) {
       out_.i64(s.key);
       out_.put(',');
-      bench::append_time(out_.buffer(), w.end - kSize);
+      bench::append_time(out_.buffer(), start);
       out_.put(',');
-      bench::append_time(out_.buffer(), w.end);
+      bench::append_time(out_.buffer(), end);
       out_.put(',');
       out_.i64(s.count);
       out_.put(',');
       out_.i64(s.total);
       out_.put('\n');
       out_.line_done();
-    }
-    windows_.erase(windows_.begin());
+    });
   }
 
   bench::TextWriter out_;
-  std::vector<Window> windows_;
+  bench::TumblingWindows windows_{kSize, 1 << 11};
   int64_t watermark_ = INT64_MIN;
 };
 

@@ -16,56 +16,41 @@ namespace {
 
 constexpr int64_t kSize = 10000;  // 10 s
 
-using Table = bench::CountSumTable;
-
-struct Window {
-  int64_t end;
-  Table table;
-};
-
 class Job {
  public:
   explicit Job(std::FILE* out) : out_(out) { out_.text("campaign,window_start,window_end,views\n"); }
 
   void view(int64_t campaign, int64_t ts) {
-    int64_t end = bench::floor_div(ts, kSize) * kSize + kSize;
-    if (end > watermark_) window(end).find(campaign).count += 1;
+    int64_t end = windows_.end_of(ts);
+    if (end > watermark_) windows_.at(end).find(campaign).count += 1;
   }
   void advance(int64_t ts) {
     if (ts <= watermark_) return;
     watermark_ = ts;
-    while (!windows_.empty() && windows_.front().end <= watermark_) fire_first();
+    fire_until(watermark_);
   }
   bool finish() {
-    while (!windows_.empty()) fire_first();
+    fire_until(INT64_MAX);
     return out_.finish();
   }
 
  private:
-  Table& window(int64_t end) {
-    auto it = windows_.begin();
-    while (it != windows_.end() && it->end < end) ++it;
-    if (it == windows_.end() || it->end != end) it = windows_.insert(it, Window{end, Table(1 << 8)});
-    return it->table;
-  }
-  void fire_first() {
-    const Window& w = windows_.front();
-    for (const Table::Slot& s : w.table.sorted()) {
+  void fire_until(int64_t watermark) {
+    windows_.fire_until(watermark, [&](const bench::CountSumTable::Slot& s, int64_t start, int64_t end) {
       out_.i64(s.key);
       out_.put(',');
-      bench::append_time(out_.buffer(), w.end - kSize);
+      bench::append_time(out_.buffer(), start);
       out_.put(',');
-      bench::append_time(out_.buffer(), w.end);
+      bench::append_time(out_.buffer(), end);
       out_.put(',');
       out_.i64(s.count);
       out_.put('\n');
       out_.line_done();
-    }
-    windows_.erase(windows_.begin());
+    });
   }
 
   bench::TextWriter out_;
-  std::vector<Window> windows_;
+  bench::TumblingWindows windows_{kSize, 1 << 8};
   int64_t watermark_ = INT64_MIN;
 };
 

@@ -133,6 +133,38 @@ inline void append_time(std::string& out, int64_t ms) {
   out.append(text, n);
 }
 
+// The open tumbling windows of a baseline, ordered by end (there are only ever a few), each
+// with its counting table; fire() hands the oldest one's rows, in key order, to a writer.
+class TumblingWindows {
+ public:
+  TumblingWindows(int64_t size, size_t initial_slots) : size_(size), initial_slots_(initial_slots) {}
+  int64_t end_of(int64_t ts) const { return floor_div(ts, size_) * size_ + size_; }
+  CountSumTable& at(int64_t end) {
+    auto it = windows_.begin();
+    while (it != windows_.end() && it->end < end) ++it;
+    if (it == windows_.end() || it->end != end) it = windows_.insert(it, Window{end, CountSumTable(initial_slots_)});
+    return it->table;
+  }
+  // Fires (write(slot, start, end) per key) every window ending at or before `watermark`.
+  template <typename Write>
+  void fire_until(int64_t watermark, Write&& write) {
+    while (!windows_.empty() && windows_.front().end <= watermark) {
+      const Window& w = windows_.front();
+      for (const CountSumTable::Slot& s : w.table.sorted()) write(s, w.end - size_, w.end);
+      windows_.erase(windows_.begin());
+    }
+  }
+
+ private:
+  struct Window {
+    int64_t end;
+    CountSumTable table;
+  };
+  int64_t size_;
+  size_t initial_slots_;
+  std::vector<Window> windows_;
+};
+
 // Text built in a 1 MB buffer and written out whenever it fills.
 class TextWriter {
  public:
