@@ -37,12 +37,7 @@ class Job {
  private:
   void fire_until(int64_t watermark) {
     windows_.fire_until(watermark, [&](const bench::CountSumTable::Slot& s, int64_t start, int64_t end) {
-      out_.i64(s.key);
-      out_.put(',');
-      bench::append_time(out_.buffer(), start);
-      out_.put(',');
-      bench::append_time(out_.buffer(), end);
-      out_.put(',');
+      bench::window_row_prefix(out_, s.key, start, end);
       out_.i64(s.count);
       out_.put('\n');
       out_.line_done();

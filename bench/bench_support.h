@@ -165,6 +165,17 @@ class TumblingWindows {
   std::vector<Window> windows_;
 };
 
+// The first columns of a window result row: `key,window_start,window_end,`.
+template <typename Writer>
+void window_row_prefix(Writer& out, int64_t key, int64_t start, int64_t end) {
+  out.i64(key);
+  out.put(',');
+  append_time(out.buffer(), start);
+  out.put(',');
+  append_time(out.buffer(), end);
+  out.put(',');
+}
+
 // Text built in a 1 MB buffer and written out whenever it fills.
 class TextWriter {
  public:

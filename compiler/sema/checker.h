@@ -157,7 +157,6 @@ class Checker {
   std::map<const ast::FlowOrigin*, int> merge_streams_;  // each merge(...) written
   std::vector<int> streams_checked_;                     // per stream: flows feeding it done
   std::vector<FlowJob> jobs_;
-  std::set<std::string> joined_streams_;
   std::set<std::string> joined_tables_;
   std::vector<const ast::JoinStage*> stream_joins_;           // every non-table join, in program order
   std::map<const ast::JoinStage*, int> join_inputs_;          // its right input: a stream fed by one job

@@ -42,6 +42,17 @@ int64_t align_down(int64_t t, int64_t width) {
   return saturate(r < 0 ? __int128{t} - r - width : __int128{t} - r);
 }
 
+// Appends a record of time t under (name_space, key) and points `holder` (handed out as
+// *owner) at where its strings go; returns the payload, after the header.
+uint8_t* store_record(ListStateTable& table, int64_t name_space, const uint8_t* key, std::size_t len, int64_t t,
+                      flow_state_owner& holder, flow_state_owner** owner) {
+  uint8_t* payload = table.append(name_space, std::string_view(reinterpret_cast<const char*>(key), len)) + kHeader;
+  header_of(payload)->time = t;
+  holder = flow_state_owner{&table, name_space};
+  *owner = &holder;
+  return payload;
+}
+
 // Calls visit(payload) for each record of a chain.
 void write_set(ByteWriter& w, const std::set<int64_t>& values) {
   w.u64(values.size());
@@ -95,13 +106,9 @@ class IntervalJoin final : public flow_join {
       return nullptr;
     }
     int64_t b = align_down(t, bucket_);
-    ListStateTable& table = side == 0 ? left_ : right_;
     (side == 0 ? left_buckets_ : right_buckets_).insert(b);
-    uint8_t* payload = table.append(b, std::string_view(reinterpret_cast<const char*>(key), len)) + kHeader;
-    header_of(payload)->time = t;
+    uint8_t* payload = store_record(side == 0 ? left_ : right_, b, key, len, t, owner_, owner);
     header_of(payload)->seq = seq_++;
-    owner_ = flow_state_owner{&table, b};
-    *owner = &owner_;
     last_side_ = side;
     last_ = payload;
     last_key_.assign(reinterpret_cast<const char*>(key), len);
@@ -234,13 +241,8 @@ class WindowJoin final : public flow_join {
       ++dropped_;
       return nullptr;
     }
-    ListStateTable& table = side == 0 ? left_ : right_;
     slices_.insert(slice);
-    uint8_t* payload = table.append(slice, std::string_view(reinterpret_cast<const char*>(key), len)) + kHeader;
-    header_of(payload)->time = t;
-    owner_ = flow_state_owner{&table, slice};
-    *owner = &owner_;
-    return payload;
+    return store_record(side == 0 ? left_ : right_, slice, key, len, t, owner_, owner);
   }
 
   void snapshot(std::string& out) const override {
