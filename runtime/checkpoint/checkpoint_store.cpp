@@ -57,17 +57,6 @@ bool write_durably(const std::string& path, std::string_view bytes, std::string&
   return ok;
 }
 
-bool fsync_directory(const std::string& path, std::string& error) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0 || ::fsync(fd) != 0) {
-    error = "cannot fsync directory " + path + ": " + errno_text();
-    if (fd >= 0) ::close(fd);
-    return false;
-  }
-  ::close(fd);
-  return true;
-}
-
 bool make_directory(const std::string& path, std::string& error) {
   std::error_code ec;
   fs::create_directories(path, ec);
@@ -172,6 +161,17 @@ bool parse_metadata(const std::string& text, CheckpointInfo& info) {
 }
 
 }  // namespace
+
+bool fsync_directory(const std::string& path, std::string& error) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 || ::fsync(fd) != 0) {
+    error = "cannot fsync directory " + path + ": " + std::string(std::strerror(errno));
+    if (fd >= 0) ::close(fd);
+    return false;
+  }
+  ::close(fd);
+  return true;
+}
 
 std::string checkpoint_dir_name(int64_t id) {
   char text[32];

@@ -45,6 +45,9 @@ struct CheckpointInfo {
 };
 
 // Writes one checkpoint. Nothing it writes counts until commit() succeeds.
+// Makes a directory's entries (a rename, a new file) durable. False, with `error`, on failure.
+bool fsync_directory(const std::string& path, std::string& error);
+
 class CheckpointWriter {
  public:
   CheckpointWriter(std::string root, int64_t id, bool savepoint = false);

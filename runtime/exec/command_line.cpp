@@ -55,13 +55,15 @@ int parse_command_line(int argc, char** argv, const JobSpec& spec, CommandLine& 
                  "Resume from `latest` (the newest usable checkpoint in --checkpoint-dir, else from the beginning) or a checkpoint directory")
       ->type_name("latest|PATH");
 
+  app.add_flag("--at-least-once", out.at_least_once,
+               "Write file sinks directly, not by two-phase commit: output appears sooner; after a restore, what "
+               "came after the checkpoint is written again");
+
   // Options of language.md section 7 that this runtime does not implement yet.
   std::string ignored_text;
-  bool ignored_flag = false;
   std::vector<CLI::Option*> unsupported = {
       app.add_option("--state", ignored_text, "(not supported yet)"),
       app.add_option("--parallelism", ignored_text, "(not supported yet)"),
-      app.add_flag("--at-least-once", ignored_flag, "(not supported yet)"),
   };
 
   try {
@@ -97,6 +99,10 @@ int parse_command_line(int argc, char** argv, const JobSpec& spec, CommandLine& 
       std::fprintf(stderr, "error: --checkpoint-interval needs --checkpoint-dir\n");
       return 2;
     }
+  }
+  if (out.at_least_once && out.checkpoint_dir.empty()) {
+    std::fprintf(stderr, "error: --at-least-once needs --checkpoint-dir\n");
+    return 2;
   }
   if (out.restore == "latest" && out.checkpoint_dir.empty()) {
     std::fprintf(stderr, "error: --restore latest needs --checkpoint-dir\n");

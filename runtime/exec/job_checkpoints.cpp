@@ -5,7 +5,8 @@
 //   shared/aggregate-N.ID.full, shared/aggregate-N.ID.delta   an unwindowed aggregate, incremental:
 //                   the full snapshot of checkpoint ID and the changes of each later one
 //   aggregate-N.state   instead, in a savepoint (self-contained): the full snapshot
-//   sinks.state     per sink: bytes written (the file is cut back to it on restore)
+//   sinks.state     per sink: committed length, then the pre-commit: its file, length and checksum
+//                   (with --at-least-once: the length written, no pre-commit)
 #include "exec/job_checkpoints.h"
 
 #include <algorithm>
@@ -172,9 +173,13 @@ bool JobCheckpoints::restore(RestoredJob& out) {
   }
   ByteReader k(*sinks);
   if (!k.number(n) || n != spec.sinks.size()) return fail("it is not of this job (sinks)");
-  out.sink_bytes.resize(n);
-  for (int64_t& bytes : out.sink_bytes)
-    if (!k.number(bytes)) return fail("damaged sink lengths");
+  out.sinks.resize(n);
+  for (SinkPrecommit& sink : out.sinks) {
+    std::string_view pending;
+    if (!k.number(sink.committed) || !k.bytes(pending) || !k.number(sink.length) || !k.number(sink.crc))
+      return fail("damaged sink pre-commits");
+    sink.pending = std::string(pending);
+  }
   out.restored = true;
   out.id = chosen->id;
   next_id_ = store_.next_id();
@@ -245,22 +250,29 @@ bool JobCheckpoints::take(const std::vector<ActiveSource>& sources, bool savepoi
     ok = write(numbered("join", i), bytes);
   }
   for (std::size_t i = 0; ok && i < ctx_.aggregates.size(); ++i) ok = write_aggregate(i, savepoint, id, writer, error);
-  // What the sinks have written is made durable before the checkpoint that counts it.
+  std::vector<SinkPrecommit> precommits;
+  ok = ok && precommit_sinks(savepoint, id, precommits);
   bytes.clear();
   ByteWriter sinks(bytes);
-  sinks.u64(ctx_.sinks.size());
-  for (auto& sink : ctx_.sinks) {
-    OutputBuffer* out = sink->buffer();
-    if (out && !out->sync()) {
-      ctx_.failure.record("cannot write a sink before checkpoint " + std::to_string(id) + ": " + out->error());
-      return false;
-    }
-    sinks.i64(out ? static_cast<int64_t>(out->bytes_written()) : 0);
+  sinks.u64(precommits.size());
+  for (const SinkPrecommit& p : precommits) {
+    sinks.u64(p.committed);
+    sinks.bytes(p.pending);
+    sinks.u64(p.length);
+    sinks.u32(p.crc);
   }
   ok = ok && write("sinks.state", bytes) && writer.commit(error);
   if (!ok) {
     ctx_.failure.record(std::string("cannot write ") + (savepoint ? "savepoint " : "checkpoint ") + std::to_string(id) + ": " + error);
     return false;
+  }
+  // Complete: what it pre-committed is the sinks' output now.
+  for (std::size_t i = 0; i < precommits.size(); ++i) {
+    FileTransaction* transaction = ctx_.sink_transactions[i].get();
+    if (transaction && !transaction->commit(precommits[i], error)) {
+      ctx_.failure.record("cannot commit the output of checkpoint " + std::to_string(id) + " to `" + transaction->path() + "`: " + error);
+      return false;
+    }
   }
   if (savepoint) {
     std::fprintf(stderr, "note: savepoint written to %s\n", writer.path().c_str());
@@ -269,6 +281,27 @@ bool JobCheckpoints::take(const std::vector<ActiveSource>& sources, bool savepoi
   ++taken_;
   ++next_id_;
   store_.retain(options_.retained);
+  return true;
+}
+
+bool JobCheckpoints::precommit_sinks(bool savepoint, int64_t id, std::vector<SinkPrecommit>& out) {
+  std::string tag = (savepoint ? "savepoint-" : "chk-") + std::to_string(id);
+  out.resize(ctx_.sinks.size());
+  for (std::size_t i = 0; i < ctx_.sinks.size(); ++i) {
+    OutputBuffer* buffer = ctx_.sinks[i]->buffer();
+    FileTransaction* transaction = ctx_.sink_transactions[i].get();
+    std::string error;
+    if (transaction) {
+      if (transaction->precommit(*buffer, tag, out[i], error)) continue;
+    } else if (!buffer || buffer->sync()) {  // written directly: durable before the checkpoint counts it
+      out[i].committed = buffer ? buffer->bytes_written() : 0;
+      continue;
+    } else {
+      error = buffer->error();
+    }
+    ctx_.failure.record("cannot write sink " + std::to_string(i) + " before checkpoint " + std::to_string(id) + ": " + error);
+    return false;
+  }
   return true;
 }
 

@@ -2,10 +2,12 @@
 // so between two batches every operator is quiescent: a checkpoint taken there is consistent
 // without barriers to align (they come with parallel pipelines). It holds each source's read
 // position, the watermarks, every window's, join's and unwindowed aggregate's state, and how
-// many bytes each file sink had written; the files go through CheckpointStore (durable,
-// checksummed, retained). A restore loads that state before the sinks open, cuts each file
-// sink back to its checkpointed length, and resumes each source at its position, so the job's
-// final output equals that of a run never interrupted. Tables are read again in full.
+// each file sink's pre-commit (io/file_transaction.h; with --at-least-once, how many bytes it
+// had written); the files go through CheckpointStore (durable, checksummed, retained). Once a
+// checkpoint is complete the sinks commit what it pre-committed. A restore loads that state
+// before the sinks open, commits each sink's pre-commit again (or cuts the file back to its
+// checkpointed length), and resumes each source at its position, so the job's final output
+// equals that of a run never interrupted. Tables are read again in full.
 #pragma once
 
 #include <chrono>
@@ -30,7 +32,7 @@ struct RestoredJob {
     int64_t dead_lettered = 0;
   };
   std::vector<Source> sources;    // per source
-  std::vector<int64_t> sink_bytes;  // per sink: where its file resumes
+  std::vector<SinkPrecommit> sinks;  // per sink: its committed length and last pre-commit
 };
 
 class JobCheckpoints {
@@ -51,6 +53,7 @@ class JobCheckpoints {
 
  private:
   bool take(const std::vector<ActiveSource>& sources, bool savepoint);
+  bool precommit_sinks(bool savepoint, int64_t id, std::vector<SinkPrecommit>& out);
   bool write_aggregate(std::size_t i, bool savepoint, int64_t id, CheckpointWriter& writer, std::string& error);
   bool restore_aggregate(std::size_t i, const CheckpointInfo& from, const std::map<std::string, std::string>& files,
                          std::string& error);

@@ -14,6 +14,7 @@
 #include "exec/event_time.h"
 #include "exec/job_spec.h"
 #include "exec/params.h"
+#include "io/file_transaction.h"
 #include "io/record_decoder.h"
 #include "io/sink.h"
 #include "state/state_backend.h"
@@ -42,6 +43,14 @@ struct CheckpointOptions {
   int retained = 3;
   std::string restore;        // "", "latest", or a checkpoint directory
   std::string savepoint_dir;  // --savepoint-dir: SIGUSR1 writes a savepoint, SIGTERM stops with one
+  // --at-least-once: file sinks write their files directly instead of by two-phase commit.
+  bool at_least_once = false;
+
+  // Whether file sinks write through a FileTransaction: whenever a checkpoint, savepoint or
+  // restore is in play, unless at-least-once output was asked for.
+  bool exactly_once_sinks() const {
+    return !at_least_once && ((!dir.empty() && interval_ms > 0) || !savepoint_dir.empty() || !restore.empty());
+  }
 };
 
 struct RunOptions {
@@ -59,6 +68,8 @@ struct flow_ctx {
   flow::Arena call_arena{256 * 1024};
   flow_key_buf key_buf;
   std::vector<std::unique_ptr<flow_sink>> sinks;
+  // Per sink: the two-phase commit of its file (exactly-once output), or nullptr.
+  std::vector<std::unique_ptr<flow::FileTransaction>> sink_transactions;
   std::vector<std::unique_ptr<flow_agg_table>> aggregates;
   // Keyed state of the window operators; declared before `time`, whose operators use it.
   std::unique_ptr<flow::StateBackend> state;

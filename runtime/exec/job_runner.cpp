@@ -57,13 +57,26 @@ bool open_sinks(flow_ctx& ctx, const RestoredJob& restored) {
         !evaluate_path(ctx, spec.path, "sink " + std::to_string(i), target.path))
       return false;
     std::string error;
-    int64_t resume_at = restored.restored ? restored.sink_bytes[i] : -1;
-    auto sink = open_sink(target, ctx.failure, error, ctx.options.output_buffer, resume_at);
+    std::unique_ptr<FileTransaction> transaction;
+    if (spec.kind == FLOW_SINK_FILE && (restored.restored || ctx.options.checkpoint.exactly_once_sinks()))
+      transaction = std::make_unique<FileTransaction>(target.path);
+    int64_t resume_at = -1;
+    if (restored.restored) {
+      // The checkpoint's pre-commit is committed again, whichever way the sink writes now.
+      if (transaction && !transaction->recover(restored.sinks[i], error)) {
+        ctx.failure.record("cannot write `" + target.path + "`: " + error);
+        return false;
+      }
+      resume_at = transaction ? static_cast<int64_t>(transaction->committed()) : static_cast<int64_t>(restored.sinks[i].committed);
+      if (!ctx.options.checkpoint.exactly_once_sinks()) transaction.reset();
+    }
+    auto sink = open_sink(target, ctx.failure, error, ctx.options.output_buffer, resume_at, transaction.get());
     if (!sink) {
       ctx.failure.record(error);
       return false;
     }
     ctx.sinks.push_back(std::move(sink));
+    ctx.sink_transactions.push_back(std::move(transaction));
   }
   return true;
 }
@@ -289,7 +302,17 @@ int run_job(flow_ctx& ctx) {
   bool ok = inputs_are_readable(ctx) && checkpoints.restore(restored) && open_sinks(ctx, restored) &&
             run_sources(ctx, sources, checkpoints, restored);
   ctx.source = nullptr;
-  // Whatever was written is flushed even after a failure, so the output shows how far it got.
+  // A job that succeeded commits what its exactly-once sinks staged since the last checkpoint;
+  // after a failure that stays uncommitted (a restore discards it). Direct output is flushed
+  // even after a failure, so it shows how far the job got.
+  for (std::size_t i = 0; i < ctx.sink_transactions.size(); ++i) {
+    FileTransaction* transaction = ctx.sink_transactions[i].get();
+    std::string error;
+    if (transaction && ok && !ctx.failure.failed && !transaction->finish(*ctx.sinks[i]->buffer(), error)) {
+      ctx.failure.record("cannot commit the output to `" + transaction->path() + "`: " + error);
+      ok = false;
+    }
+  }
   for (auto& sink : ctx.sinks) ok = sink->finish() && ok;
   std::fflush(stdout);
   print_bad_record_counts(sources);

@@ -43,7 +43,8 @@ int run_main(int argc, char** argv, flow_job_setup_fn setup) {
     ctx.params = params;
     if (command_line.test_clock) ctx.time.clock().use_test_clock(command_line.test_clock_start, command_line.test_clock_step);
     ctx.options.checkpoint = flow::CheckpointOptions{command_line.checkpoint_dir, command_line.checkpoint_interval_ms,
-                                                     command_line.checkpoints_retained, restore, command_line.savepoint_dir};
+                                                     command_line.checkpoints_retained, restore, command_line.savepoint_dir,
+                                                     command_line.at_least_once};
     int code = flow::run_job(ctx);
     if (code != 3) return code;
     auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();

@@ -7,6 +7,8 @@
 
 #include <cerrno>
 
+#include "checkpoint/crc32c.h"
+
 namespace flow {
 
 OutputBuffer::OutputBuffer(std::size_t capacity)
@@ -15,6 +17,12 @@ OutputBuffer::OutputBuffer(std::size_t capacity)
 OutputBuffer::~OutputBuffer() { close(); }
 
 bool OutputBuffer::open_file(const std::string& path, std::string& error) {
+  if (!close()) {
+    error = error_;
+    return false;
+  }
+  written_ = 0;
+  checksum_ = 0;
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
     error = std::strerror(errno);
@@ -78,6 +86,7 @@ bool OutputBuffer::write_all(const char* p, std::size_t n) {
       error_ = std::strerror(errno);
       return false;
     }
+    if (tracking_checksum_) checksum_ = crc32c_extend(checksum_, p, static_cast<std::size_t>(written));
     p += written;
     n -= static_cast<std::size_t>(written);
     written_ += static_cast<uint64_t>(written);

@@ -19,7 +19,8 @@ class OutputBuffer {
   OutputBuffer(const OutputBuffer&) = delete;
   OutputBuffer& operator=(const OutputBuffer&) = delete;
 
-  // Creates or truncates `path`; false with `error` set (strerror text) on failure.
+  // Creates or truncates `path`; false with `error` set (strerror text) on failure. Closes
+  // the file written before, if any, and counts bytes (and the checksum) from zero again.
   bool open_file(const std::string& path, std::string& error);
   // Writes to an already open descriptor (1 for stdout), which close() leaves open.
   void use_fd(int fd);
@@ -29,6 +30,10 @@ class OutputBuffer {
   bool resume_file(const std::string& path, uint64_t length, std::string& error);
   // Bytes handed to the file so far (its length, for a file this buffer created or resumed).
   uint64_t bytes_written() const { return written_; }
+  // With checksum tracking on, the CRC-32C of the bytes counted by bytes_written(): a staged
+  // sink file is verified with it before it is committed (io/file_transaction.h).
+  void track_checksum() { tracking_checksum_ = true; }
+  uint32_t checksum() const { return checksum_; }
   // Flushes, then makes what was written durable (a file; nothing for stdout). False on error.
   bool sync();
 
@@ -63,6 +68,8 @@ class OutputBuffer {
   int fd_ = -1;
   bool owns_fd_ = false;
   uint64_t written_ = 0;
+  bool tracking_checksum_ = false;
+  uint32_t checksum_ = 0;
   std::string error_;
 };
 

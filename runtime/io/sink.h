@@ -40,6 +40,8 @@ struct flow_sink {
 
 namespace flow {
 
+class FileTransaction;
+
 struct SinkTarget {
   int32_t kind;      // FLOW_SINK_*
   int32_t format;    // FLOW_FORMAT_CSV or FLOW_FORMAT_JSONL
@@ -50,8 +52,10 @@ struct SinkTarget {
 // Opens the output (creating or truncating a file) and writes the CSV header. On failure
 // returns nullptr and sets `error` to the whole message (`cannot write `PATH`: reason`).
 // `resume_at` >= 0: a restore; a file sink keeps its first resume_at bytes (header included)
-// and writes after them.
+// and writes after them. With `staged`, a file sink writes through that transaction (exactly-
+// once output, io/file_transaction.h), which a restore has recovered already.
 std::unique_ptr<flow_sink> open_sink(const SinkTarget& target, JobFailure& failure, std::string& error,
-                                     std::size_t buffer_size = OutputBuffer::kDefaultCapacity, int64_t resume_at = -1);
+                                     std::size_t buffer_size = OutputBuffer::kDefaultCapacity, int64_t resume_at = -1,
+                                     FileTransaction* staged = nullptr);
 
 }  // namespace flow

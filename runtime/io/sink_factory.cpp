@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include "io/csv_sink.h"
+#include "io/file_transaction.h"
 #include "io/jsonl_sink.h"
 #include "io/sink.h"
 
@@ -28,7 +29,7 @@ class NullSink final : public flow_sink {
 }  // namespace
 
 std::unique_ptr<flow_sink> open_sink(const SinkTarget& target, JobFailure& failure, std::string& error,
-                                     std::size_t buffer_size, int64_t resume_at) {
+                                     std::size_t buffer_size, int64_t resume_at, FileTransaction* staged) {
   if (target.kind == FLOW_SINK_NULL) return std::make_unique<NullSink>();
   std::string destination =
       target.kind == FLOW_SINK_STDOUT ? std::string("to stdout") : "`" + target.path + "`";
@@ -43,8 +44,10 @@ std::unique_ptr<flow_sink> open_sink(const SinkTarget& target, JobFailure& failu
   }
   if (target.kind == FLOW_SINK_FILE) {
     std::string reason;
-    bool opened = resume_at >= 0 ? sink->output().resume_file(target.path, static_cast<uint64_t>(resume_at), reason)
-                                 : sink->output().open_file(target.path, reason);
+    OutputBuffer& out = sink->output();
+    bool opened = staged ? (resume_at >= 0 ? staged->stage(out, reason) : staged->begin(out, reason))
+                  : resume_at >= 0 ? out.resume_file(target.path, static_cast<uint64_t>(resume_at), reason)
+                                   : out.open_file(target.path, reason);
     if (!opened) {
       error = "cannot write `" + target.path + "`: " + reason;
       return nullptr;

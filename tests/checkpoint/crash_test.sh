@@ -2,8 +2,10 @@
 # Crash test (issue 5): a job with an interval join, a window with a late stream and an
 # unwindowed aggregate over ~1.8M records, checkpointing every 20 ms, is killed with SIGKILL
 # at random instants again and again and restored each time (--restore latest); then it runs
-# to the end. Its output files must be byte-identical to those of a run never interrupted.
-# Then the newest checkpoint is damaged: the restore must say so, use the one before, and
+# to the end. Its output files must be byte-identical to those of a run never interrupted, and
+# after every kill each must hold only committed output: a prefix of that run's, ending at a
+# line's end (two-phase commit). Then the newest checkpoint is damaged three ways (a flipped
+# bit, a truncated file, a deleted file): each restore must say so, use the one before, and
 # still produce the same output.
 #   crash_test.sh FLOWC [KILLS]
 set -euo pipefail
@@ -55,6 +57,18 @@ same_as_reference() {
   done
 }
 
+# Only committed output, at every instant a kill can catch.
+after_each_kill() {
+  for f in "${outputs[@]}"; do
+    [ -e "$f" ] || continue
+    local size
+    size=$(stat -c %s "$f")
+    if ! cmp -s -n "$size" "$f" "reference.$f" || { [ "$size" -gt 0 ] && [ "$(tail -c 1 "$f" | od -An -c | tr -d ' ')" != '\n' ]; }; then
+      echo "FAIL: after a kill $f ($size bytes) is not a prefix of the uninterrupted output ending at a line's end"
+      exit 1
+    fi
+  done
+}
 run=(./job --checkpoint-dir cp --checkpoint-interval 20ms --restore latest)
 kill_repeatedly "$kills" "$run_ms" log.txt "${run[@]}"
 same_as_reference "after $kills kills"
@@ -63,15 +77,21 @@ if [ "$restores" -lt 3 ]; then
   echo "FAIL: only $restores of the runs restored from a checkpoint"; cat log.txt; exit 1
 fi
 
-# A damaged newest checkpoint is reported and skipped.
-newest=$(ls -d cp/chk-* | sort | tail -1)
-state=$(ls "$newest"/window-0.state)
-printf 'X' | dd of="$state" bs=1 seek=20 conv=notrunc status=none
-"${run[@]}" 2> damaged.txt
-grep -q "cannot be used: file window-0.state has checksum" damaged.txt || { echo "FAIL: damage not reported"; cat damaged.txt; exit 1; }
-grep -q "note: restored from checkpoint" damaged.txt || { echo "FAIL: no fallback"; cat damaged.txt; exit 1; }
-same_as_reference "after restoring past a damaged checkpoint"
-"$flowc" checkpoints cp | grep -q "NOT USABLE: file window-0.state has checksum" || { echo "FAIL: inspector"; exit 1; }
+# A damaged newest checkpoint is reported and skipped: DAMAGE is a command run in the
+# directory of the newest usable checkpoint, REPORT what the restore must say about it.
+restore_past_damage() {
+  local damage=$1 report=$2 newest
+  newest=cp/chk-$(printf '%08d' "$("$flowc" checkpoints cp | sed -n 's/^checkpoint \([0-9]*\): valid.*/\1/p' | head -1)")
+  (cd "$newest" && eval "$damage")
+  "$flowc" checkpoints cp | grep -q "NOT USABLE: $report" || { echo "FAIL: inspector after: $damage"; "$flowc" checkpoints cp; exit 1; }
+  "${run[@]}" 2> damaged.txt
+  grep -q "cannot be used: $report" damaged.txt || { echo "FAIL: damage not reported: $damage"; cat damaged.txt; exit 1; }
+  grep -q "note: restored from checkpoint" damaged.txt || { echo "FAIL: no fallback after: $damage"; cat damaged.txt; exit 1; }
+  same_as_reference "after restoring past a damaged checkpoint ($damage)"
+}
+restore_past_damage "printf X | dd of=window-0.state bs=1 seek=20 conv=notrunc status=none" "file window-0.state has checksum"
+restore_past_damage "truncate -s -3 join-0.state" "file join-0.state has [0-9]* bytes, expected"
+restore_past_damage "rm sources.state" "file sources.state is missing"
 # Output that a checkpoint counted and that is gone cannot be restored: exit 3, saying why.
 rm out.csv
 if "${run[@]}" 2> gone.txt; then echo "FAIL: restored over a deleted output"; exit 1; fi
@@ -102,4 +122,4 @@ for attempt in 1 2 3; do
   break
 done
 [ "$savepoints_ok" = 1 ] || { echo "FAIL: the job never stopped with a savepoint"; exit 1; }
-echo "ok: $kills kills, $restores restores, identical output; a damaged checkpoint was skipped; savepoint, stop, restore"
+echo "ok: $kills kills, $restores restores, identical output, only committed output after each kill; damaged checkpoints (bit flip, truncation, deletion) were skipped; savepoint, stop, restore"

@@ -13,7 +13,8 @@ sleep_ms() { sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"; }
 
 # kill_repeatedly KILLS RUN_MS LOG CMD...: starts CMD (stderr appended to LOG) KILLS times,
 # each time killing it with SIGKILL somewhere in the first 90% of RUN_MS (the time an
-# uninterrupted run takes, so slower builds wait longer), then runs it to its end.
+# uninterrupted run takes, so slower builds wait longer), then runs it to its end. A test that
+# defines the function after_each_kill has it called after every kill.
 kill_repeatedly() {
   local kills=$1 run_ms=$2 log=$3 pid delay_ms
   shift 3
@@ -24,6 +25,7 @@ kill_repeatedly() {
     sleep_ms "$delay_ms"
     kill -9 "$pid" 2> /dev/null || true
     wait "$pid" 2> /dev/null || true
+    if declare -F after_each_kill > /dev/null; then after_each_kill; fi
   done
   "$@" 2>> "$log"
 }

@@ -288,7 +288,7 @@ TEST_CASE("runtime main: command-line errors exit with 2") {
   CHECK(latest.err == "error: --restore latest needs --checkpoint-dir\n");
   RunResult at_least_once = run(dir, {"--at-least-once"});
   CHECK(at_least_once.code == 2);
-  CHECK(at_least_once.err == "error: --at-least-once is not supported yet\n");
+  CHECK(at_least_once.err == "error: --at-least-once needs --checkpoint-dir\n");
 }
 
 TEST_CASE("runtime main: --help lists the params and exits with 0") {

@@ -1,0 +1,146 @@
+// FileTransaction: staging, pre-commit and commit of a file sink's output.
+#include "io/file_transaction.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+
+#include "checkpoint/checkpoint_store.h"
+#include "checkpoint/crc32c.h"
+
+namespace flow {
+
+namespace {
+
+std::string errno_text() { return std::strerror(errno); }
+
+// Closes a descriptor when it goes out of scope.
+struct Descriptor {
+  int fd;
+  ~Descriptor() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+// Copies `length` bytes of `from` (from its start) into `to` at `offset`, checking that they
+// have checksum `crc`. False, with `error`, when reading or writing fails or the bytes differ.
+bool copy_checked(int from, int to, uint64_t offset, uint64_t length, uint32_t crc, std::string& error) {
+  constexpr std::size_t kChunk = 1 << 20;
+  std::unique_ptr<char[]> chunk(new char[kChunk]);
+  uint32_t seen = 0;
+  for (uint64_t done = 0; done < length;) {
+    ssize_t n = ::pread(from, chunk.get(), std::min<uint64_t>(kChunk, length - done), static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return error = n < 0 ? errno_text() : "its pre-committed output ends early", false;
+    seen = crc32c_extend(seen, chunk.get(), static_cast<std::size_t>(n));
+    for (ssize_t put = 0; put < n;) {
+      ssize_t w = ::pwrite(to, chunk.get() + put, static_cast<std::size_t>(n - put), static_cast<off_t>(offset + done + put));
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) return error = errno_text(), false;
+      put += w;
+    }
+    done += static_cast<uint64_t>(n);
+  }
+  if (seen != crc) return error = "its pre-committed output is damaged (checksum differs)", false;
+  return true;
+}
+
+}  // namespace
+
+FileTransaction::FileTransaction(std::string path) : path_(std::move(path)) {
+  std::size_t slash = path_.rfind('/');
+  directory_ = slash == std::string::npos ? "." : slash == 0 ? "/" : path_.substr(0, slash);
+  name_ = slash == std::string::npos ? path_ : path_.substr(slash + 1);
+}
+
+std::string FileTransaction::beside(const std::string& suffix) const { return directory_ + "/." + name_ + ".flowc-" + suffix; }
+
+bool FileTransaction::remove_staged(std::string& error) const {
+  namespace fs = std::filesystem;
+  std::string prefix = "." + name_ + ".flowc-";
+  std::error_code ec;
+  for (fs::directory_iterator it(directory_, ec), end; !ec && it != end; it.increment(ec)) {
+    std::string entry = it->path().filename().string();
+    if (entry.compare(0, prefix.size(), prefix) == 0 && !fs::remove(it->path(), ec)) break;
+  }
+  if (ec) return error = "cannot remove what an earlier run staged beside it: " + ec.message(), false;
+  return true;
+}
+
+bool FileTransaction::stage(OutputBuffer& out, std::string& error) {
+  out.track_checksum();
+  return out.open_file(beside("staging"), error);
+}
+
+bool FileTransaction::begin(OutputBuffer& out, std::string& error) {
+  Descriptor file{::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)};
+  if (file.fd < 0 || ::fsync(file.fd) != 0) return error = errno_text(), false;
+  committed_ = 0;
+  return remove_staged(error) && stage(out, error);
+}
+
+bool FileTransaction::recover(const SinkPrecommit& last, std::string& error) {
+  uint64_t end = last.committed + last.length;
+  Descriptor file{::open(path_.c_str(), O_WRONLY | O_CLOEXEC | (end == 0 ? O_CREAT : 0), 0644)};
+  if (file.fd < 0) {
+    if (errno == ENOENT) return error = "it is gone, yet the checkpoint counted " + std::to_string(end) + " bytes of it", false;
+    return error = errno_text(), false;
+  }
+  struct stat st;
+  if (::fstat(file.fd, &st) != 0) return error = errno_text(), false;
+  uint64_t size = static_cast<uint64_t>(st.st_size);
+  Descriptor pending{last.pending.empty() ? -1 : ::open(beside(last.pending).c_str(), O_RDONLY | O_CLOEXEC)};
+  // Without its pre-commit file the commit had happened: the file holds those bytes already.
+  uint64_t needed = pending.fd >= 0 ? last.committed : end;
+  if (size < needed)
+    return error = "it has " + std::to_string(size) + " bytes, fewer than the " + std::to_string(needed) +
+                   " the checkpoint counted: it was changed since",
+           false;
+  if (pending.fd >= 0 && !copy_checked(pending.fd, file.fd, last.committed, last.length, last.crc, error)) {
+    if (::ftruncate(file.fd, static_cast<off_t>(last.committed)) != 0) error += "; " + errno_text();
+    return false;
+  }
+  if (::ftruncate(file.fd, static_cast<off_t>(end)) != 0 || ::fsync(file.fd) != 0) return error = errno_text(), false;
+  committed_ = end;
+  return remove_staged(error);
+}
+
+bool FileTransaction::precommit(OutputBuffer& out, const std::string& tag, SinkPrecommit& pending, std::string& error) {
+  if (!out.sync()) return error = out.error(), false;
+  pending = SinkPrecommit{committed_, "", out.bytes_written(), out.checksum()};
+  if (pending.length == 0) return true;  // nothing staged: the staging file goes on
+  pending.pending = "pending-" + tag;
+  if (::rename(beside("staging").c_str(), beside(pending.pending).c_str()) != 0)
+    return error = "cannot pre-commit: " + errno_text(), false;
+  return fsync_directory(directory_, error) && stage(out, error);
+}
+
+bool FileTransaction::commit(const SinkPrecommit& pending, std::string& error) {
+  if (pending.pending.empty()) return true;
+  Descriptor from{::open(beside(pending.pending).c_str(), O_RDONLY | O_CLOEXEC)};
+  Descriptor file{::open(path_.c_str(), O_WRONLY | O_CLOEXEC)};
+  if (from.fd < 0 || file.fd < 0) return error = errno_text(), false;
+  uint64_t end = pending.committed + pending.length;
+  if (!copy_checked(from.fd, file.fd, pending.committed, pending.length, pending.crc, error)) return false;
+  if (::ftruncate(file.fd, static_cast<off_t>(end)) != 0 || ::fsync(file.fd) != 0) return error = errno_text(), false;
+  committed_ = end;
+  // Once committed it is not needed; should the unlink be lost in a crash, a restore
+  // commits it again (the same bytes at the same place) or discards it.
+  ::unlink(beside(pending.pending).c_str());
+  return true;
+}
+
+bool FileTransaction::finish(OutputBuffer& out, std::string& error) {
+  SinkPrecommit last;
+  if (!precommit(out, "final", last, error) || !commit(last, error)) return false;
+  if (!out.close()) return error = out.error(), false;
+  ::unlink(beside("staging").c_str());
+  return true;
+}
+
+}  // namespace flow

@@ -1,0 +1,66 @@
+// Exactly-once output of a file sink by two-phase commit (issue 5, architecture.md "State,
+// time and checkpoints"). While a job checkpoints, its file sink does not write the file at
+// its path: it writes a staging file beside it. At a checkpoint barrier the staged bytes are
+// made durable under a name of their own (pre-commit) and the checkpoint records that name,
+// its length and checksum, and the file's committed length. Once the checkpoint is complete
+// they are appended to the file at that length and made durable (commit). So the file holds
+// only output that a complete checkpoint counted, and never a partial line.
+//
+// After a crash, the restore commits the last complete checkpoint's pre-commit again: the
+// same bytes written at the same offset and the file cut to their end, which is idempotent,
+// whether or not the first commit had happened. Anything staged later is discarded, and the
+// replay writes it again.
+//
+// Files beside PATH (hidden, removed once committed or discarded):
+//   .NAME.flowc-staging      what the sink writes now
+//   .NAME.flowc-pending-TAG  what checkpoint TAG pre-committed, until it is committed
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "io/output_buffer.h"
+
+namespace flow {
+
+// One pre-commit, as a checkpoint records it.
+struct SinkPrecommit {
+  uint64_t committed = 0;  // the file's length before this commit
+  std::string pending;     // the pre-committed file's name (beside the sink's file); "" if nothing was staged
+  uint64_t length = 0;     // its length and checksum
+  uint32_t crc = 0;
+};
+
+class FileTransaction {
+ public:
+  explicit FileTransaction(std::string path);
+
+  // A fresh run: empties the file, removes whatever earlier runs staged, and stages into `out`.
+  bool begin(OutputBuffer& out, std::string& error);
+  // A restore: commits `last` again and discards anything staged after it. Fails when the
+  // file lost output that was committed (it was changed since), or the pre-commit is damaged.
+  bool recover(const SinkPrecommit& last, std::string& error);
+  // Stages what the sink writes from now on into `out` (after recover).
+  bool stage(OutputBuffer& out, std::string& error);
+  // At a checkpoint barrier: makes what was staged durable as the pre-commit of checkpoint
+  // `tag` and stages what follows into a new file.
+  bool precommit(OutputBuffer& out, const std::string& tag, SinkPrecommit& pending, std::string& error);
+  // Once the checkpoint holding `pending` is complete: appends it to the file, durably.
+  bool commit(const SinkPrecommit& pending, std::string& error);
+  // At the end of a job that succeeded: pre-commits and commits what is left.
+  bool finish(OutputBuffer& out, std::string& error);
+
+  const std::string& path() const { return path_; }
+  uint64_t committed() const { return committed_; }
+
+ private:
+  std::string beside(const std::string& suffix) const;
+  bool remove_staged(std::string& error) const;
+
+  std::string path_;
+  std::string directory_;  // of path_, "." when it has none
+  std::string name_;       // path_'s last component
+  uint64_t committed_ = 0;
+};
+
+}  // namespace flow
