@@ -6,6 +6,18 @@ find_package(CLI11 REQUIRED CONFIG)
 find_package(simdjson REQUIRED CONFIG)
 find_package(doctest REQUIRED CONFIG)
 include(doctest)
+# RocksDB's CMake config asks for zstd::zstd, which LLVM's Findzstd (earlier on the module
+# path) names zstd::libzstd_shared: a shim target (toolchain.md, pitfall 2).
+if(NOT TARGET zstd::zstd)
+  find_package(zstd QUIET)
+  add_library(zstd::zstd INTERFACE IMPORTED)
+  if(TARGET zstd::libzstd_shared)
+    target_link_libraries(zstd::zstd INTERFACE zstd::libzstd_shared)
+  else()
+    target_link_libraries(zstd::zstd INTERFACE zstd)
+  endif()
+endif()
+find_package(RocksDB REQUIRED CONFIG)  # RocksDB::rocksdb: librocksdb.a with snappy, z, bz2, lz4, zstd
 
 find_library(XXHASH_LIBRARY NAMES libxxhash.a xxhash REQUIRED)
 find_path(XXHASH_INCLUDE_DIR xxhash.h REQUIRED)

@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 # xxHash, RocksDB (state backends, later issues) and the build tools. `fuzz` adds clang 14.
 PACKAGES=(build-essential cmake ninja-build ccache pkg-config llvm-19-dev libboost-dev libfmt-dev
           doctest-dev libcli11-dev libsimdjson-dev libfast-float-dev libxxhash-dev librocksdb-dev
-          zlib1g-dev libzstd-dev python3)
+          zlib1g-dev libzstd-dev libsnappy-dev liblz4-dev libbz2-dev python3)
 
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi

@@ -233,6 +233,24 @@ bool CheckpointWriter::write_shared(const std::string& name, std::string_view by
   return true;
 }
 
+bool CheckpointWriter::link_shared(const std::string& name, const std::string& source, uint64_t size, uint32_t crc,
+                                   std::string& error) {
+  std::string dir = root_ + "/" + kShared;
+  std::string path = dir + "/" + name;
+  if (!plain_name(name)) return error = "bad checkpoint file name `" + name + "`", false;
+  if (!fs::exists(path)) {
+    if (!make_directory(dir, error)) return false;
+    if (::link(source.c_str(), path.c_str()) != 0) {  // another file system: a copy
+      std::optional<std::string> bytes = read_whole(source);
+      if (!bytes) return error = "cannot read " + source + ": " + errno_text(), false;
+      return write_shared(name, *bytes, error);
+    }
+    if (!fsync_directory(dir, error)) return false;
+  }
+  files_.push_back(CheckpointFile{name, true, size, crc});
+  return true;
+}
+
 void CheckpointWriter::refer_shared(const CheckpointFile& file) {
   CheckpointFile f = file;
   f.shared = true;

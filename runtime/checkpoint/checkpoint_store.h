@@ -56,6 +56,10 @@ class CheckpointWriter {
   // A file in DIR/shared: written (and fsynced) unless a file of that name is already there,
   // which is then taken as is (shared files never change once written).
   bool write_shared(const std::string& name, std::string_view bytes, std::string& error);
+  // The file at `source` (of `size` bytes and checksum `crc`) as a shared file `name`: hard-
+  // linked into DIR/shared (copied where links fail) unless a file of that name is there
+  // already. For files that never change once written, such as RocksDB's SST files.
+  bool link_shared(const std::string& name, const std::string& source, uint64_t size, uint32_t crc, std::string& error);
   // Lists an existing shared file, as an earlier checkpoint described it.
   void refer_shared(const CheckpointFile& file);
   // Makes the checkpoint complete: writes its metadata atomically and durably.

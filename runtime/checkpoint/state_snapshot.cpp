@@ -69,11 +69,8 @@ bool read_strings(Reader& r, uint8_t* row, const RowLayout& layout, Keep&& keep)
   return true;
 }
 
-// One row: its namespace, key, bytes, and what its pointer slots point to.
-void write_row(Writer& w, int64_t ns, std::string_view key, const uint8_t* row, std::size_t row_size, const RowLayout& layout) {
-  w.i64(ns);
-  w.u32(static_cast<uint32_t>(key.size()));
-  w.raw(key.data(), key.size());
+// A row's bytes and what its pointer slots point to.
+void write_row_value(Writer& w, const uint8_t* row, std::size_t row_size, const RowLayout& layout) {
   w.raw(row, row_size);
   write_strings(w, row, layout);
   for (int64_t at : layout.sets) {
@@ -92,19 +89,18 @@ void write_row(Writer& w, int64_t ns, std::string_view key, const uint8_t* row, 
   }
 }
 
-// Reads one row into the table `rows_of(namespace)` gives.
-// `replace`: a delta, whose rows replace those already there.
-template <typename RowsOf>
-bool read_row(Reader& r, std::size_t row_size, const RowLayout& layout, RowsOf&& rows_of, bool replace, std::string& error) {
-  int64_t ns = 0;
-  uint32_t key_len = 0;
-  std::string_view key, bytes;
-  if (!r.number(ns) || !r.number(key_len) || !r.view(key_len, key) || !r.view(row_size, bytes))
-    return error = "truncated state snapshot", false;
-  flow_agg_table& rows = rows_of(ns);
-  int32_t is_new = 0;
-  uint8_t* row = rows.upsert(reinterpret_cast<const uint8_t*>(key.data()), key.size(), &is_new);
-  if (!is_new && !replace) return error = "a key appears twice in a state snapshot", false;
+// One row: its namespace, key, and value.
+void write_row(Writer& w, int64_t ns, std::string_view key, const uint8_t* row, std::size_t row_size, const RowLayout& layout) {
+  w.i64(ns);
+  w.u32(static_cast<uint32_t>(key.size()));
+  w.raw(key.data(), key.size());
+  write_row_value(w, row, row_size, layout);
+}
+
+// Reads a row's value (write_row_value) into `row` of `rows`.
+bool read_row_value(Reader& r, uint8_t* row, std::size_t row_size, const RowLayout& layout, flow_agg_table& rows, std::string& error) {
+  std::string_view bytes;
+  if (!r.view(row_size, bytes)) return error = "truncated state snapshot", false;
   std::memcpy(row, bytes.data(), row_size);
   bool ok = read_strings(r, row, layout, [&](std::string_view text) {
     std::string_view copy = rows.storage().copy(text.data(), text.size());
@@ -132,6 +128,21 @@ bool read_row(Reader& r, std::size_t row_size, const RowLayout& layout, RowsOf&&
     }
   }
   return true;
+}
+
+// Reads one row into the table `rows_of(namespace)` gives.
+// `replace`: a delta, whose rows replace those already there.
+template <typename RowsOf>
+bool read_row(Reader& r, std::size_t row_size, const RowLayout& layout, RowsOf&& rows_of, bool replace, std::string& error) {
+  int64_t ns = 0;
+  uint32_t key_len = 0;
+  std::string_view key;
+  if (!r.number(ns) || !r.number(key_len) || !r.view(key_len, key)) return error = "truncated state snapshot", false;
+  flow_agg_table& rows = rows_of(ns);
+  int32_t is_new = 0;
+  uint8_t* row = rows.upsert(reinterpret_cast<const uint8_t*>(key.data()), key.size(), &is_new);
+  if (!is_new && !replace) return error = "a key appears twice in a state snapshot", false;
+  return read_row_value(r, row, row_size, layout, rows, error);
 }
 
 template <typename RowsOf>
@@ -228,6 +239,43 @@ bool restore_records(std::string_view snapshot, const RowLayout& layout, ListSta
     if (!ok) return error = "truncated state snapshot", false;
   }
   if (!r.done()) return error = "trailing bytes after a state snapshot", false;
+  return true;
+}
+
+void encode_row_value(const uint8_t* row, int64_t row_size, const RowLayout& layout, std::string& out) {
+  Writer w(out);
+  write_row_value(w, row, static_cast<std::size_t>(row_size), layout);
+}
+
+bool decode_row_value(std::string_view value, const RowLayout& layout, flow_agg_table& rows, std::string_view key, std::string& error) {
+  if (!layout_fits(layout, rows.row_size(), error)) return false;
+  Reader r(value);
+  int32_t is_new = 0;
+  uint8_t* row = rows.upsert(reinterpret_cast<const uint8_t*>(key.data()), key.size(), &is_new);
+  if (!read_row_value(r, row, static_cast<std::size_t>(rows.row_size()), layout, rows, error)) return false;
+  if (!r.done()) return error = "trailing bytes after a state row", false;
+  return true;
+}
+
+void encode_record_value(const uint8_t* record, int64_t size, const RowLayout& layout, std::string& out) {
+  Writer w(out);
+  w.raw(record, static_cast<std::size_t>(size));
+  write_strings(w, record, layout);
+}
+
+bool decode_record_value(std::string_view value, const RowLayout& layout, ListStateTable& table, int64_t ns, std::string_view key,
+                         std::string& error) {
+  if (!layout_fits(layout, table.record_size(), error)) return false;
+  Reader r(value);
+  std::string_view bytes;
+  const auto size = static_cast<std::size_t>(table.record_size());
+  if (!r.view(size, bytes)) return error = "truncated state record", false;
+  uint8_t* record = table.append(ns, key);
+  std::memcpy(record, bytes.data(), size);
+  bool ok = read_strings(r, record, layout, [&](std::string_view text) {
+    return table.copy_string(ns, text.data(), static_cast<int64_t>(text.size()));
+  });
+  if (!ok || !r.done()) return error = "damaged state record", false;
   return true;
 }
 

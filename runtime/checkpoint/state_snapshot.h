@@ -37,4 +37,13 @@ bool apply_agg_changes(std::string_view delta, const RowLayout& layout, flow_agg
 void snapshot_records(const ListStateTable& table, const RowLayout& layout, std::string& out);
 bool restore_records(std::string_view snapshot, const RowLayout& layout, ListStateTable& table, std::string& error);
 
+// One row's or record's value alone (its bytes and what its pointer slots point to): how the
+// RocksDB backend stores it under its address. Decoding a row upserts `key` into `rows`;
+// decoding a record appends it to (ns, key) of `table`.
+void encode_row_value(const uint8_t* row, int64_t row_size, const RowLayout& layout, std::string& out);
+bool decode_row_value(std::string_view value, const RowLayout& layout, flow_agg_table& rows, std::string_view key, std::string& error);
+void encode_record_value(const uint8_t* record, int64_t size, const RowLayout& layout, std::string& out);
+bool decode_record_value(std::string_view value, const RowLayout& layout, ListStateTable& table, int64_t ns, std::string_view key,
+                         std::string& error);
+
 }  // namespace flow

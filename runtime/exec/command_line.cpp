@@ -59,10 +59,16 @@ int parse_command_line(int argc, char** argv, const JobSpec& spec, CommandLine& 
                "Write file sinks directly, not by two-phase commit: output appears sooner; after a restore, what "
                "came after the checkpoint is written again");
 
+  app.add_option("--state", out.state, "Where keyed state is kept: heap (the default) or rocksdb")
+      ->type_name("heap|rocksdb")
+      ->check(CLI::IsMember({"heap", "rocksdb"}));
+  app.add_option("--state-dir", out.state_dir,
+                 "RocksDB's working database (default: DIR/rocksdb-state with --checkpoint-dir, else a temporary directory)")
+      ->type_name("DIR");
+
   // Options of language.md section 7 that this runtime does not implement yet.
   std::string ignored_text;
   std::vector<CLI::Option*> unsupported = {
-      app.add_option("--state", ignored_text, "(not supported yet)"),
       app.add_option("--parallelism", ignored_text, "(not supported yet)"),
   };
 
@@ -99,6 +105,10 @@ int parse_command_line(int argc, char** argv, const JobSpec& spec, CommandLine& 
       std::fprintf(stderr, "error: --checkpoint-interval needs --checkpoint-dir\n");
       return 2;
     }
+  }
+  if (!out.state_dir.empty() && out.state != "rocksdb") {
+    std::fprintf(stderr, "error: --state-dir needs --state rocksdb\n");
+    return 2;
   }
   if (out.at_least_once && out.checkpoint_dir.empty()) {
     std::fprintf(stderr, "error: --at-least-once needs --checkpoint-dir\n");

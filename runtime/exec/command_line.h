@@ -1,7 +1,7 @@
 // The runtime command line of a job (language.md section 7): --param NAME=VALUE, --help, and
 // checkpoints (--checkpoint-dir, --checkpoint-interval, --checkpoints-retained, --restore,
-// --savepoint-dir, --at-least-once); the state and parallelism options are recognised and
-// refused as not supported yet.
+// --savepoint-dir, --at-least-once), the state backend (--state, --state-dir); --parallelism
+// is recognised and refused as not supported yet.
 #pragma once
 
 #include <string>
@@ -24,6 +24,8 @@ struct CommandLine {
   std::string savepoint_dir;
   std::string restart = "none";  // --restart STRATEGY (exec/restart_policy.h)
   bool at_least_once = false;
+  std::string state = "heap";  // --state heap|rocksdb
+  std::string state_dir;       // --state-dir DIR (RocksDB's database)
 };
 
 // Returns -1 to go on with `out` filled, or the exit code to stop with: 0 after printing the

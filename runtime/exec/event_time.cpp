@@ -25,7 +25,7 @@ void EventTimeGraph::build(const JobSpec& spec, flow_ctx& ctx, StateBackend& bac
   nodes_.resize(spec.windows.size() + spec.joins.size());
   for (std::size_t j = 0; j < spec.windows.size(); ++j) {
     const WindowOperatorSpec& w = spec.windows[j];
-    StateTable& table = backend.table("window-" + std::to_string(j), w.row_size);
+    StateTable& table = backend.table("window-" + std::to_string(j), w.row_size, &w.row_layout);
     nodes_[j].window = make_window_operator(w, ctx, table);
     connect(w.inputs, j);
   }

@@ -5,6 +5,10 @@
 //   shared/aggregate-N.ID.full, shared/aggregate-N.ID.delta   an unwindowed aggregate, incremental:
 //                   the full snapshot of checkpoint ID and the changes of each later one
 //   aggregate-N.state   instead, in a savepoint (self-contained): the full snapshot
+//   rocksdb.NAME    with --state rocksdb: the database's files other than SST files (MANIFEST,
+//                   CURRENT, OPTIONS), and in a savepoint its SST files too
+//   shared/rocksdb.CRC-SIZE-NAME.sst   its SST files, shared between checkpoints (hard links;
+//                   named by content, since a restored database may number files again)
 //   sinks.state     per sink: committed length, then the pre-commit: its file, length and checksum
 //                   (with --at-least-once: the length written, no pre-commit)
 #include "exec/job_checkpoints.h"
@@ -12,6 +16,7 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 
 #include "checkpoint/byte_io.h"
@@ -126,6 +131,7 @@ bool JobCheckpoints::restore(RestoredJob& out) {
   }
   std::map<std::string, std::string> files;
   for (const CheckpointFile& f : chosen->files) {
+    if (f.shared && f.name.compare(0, 8, "rocksdb.") == 0) continue;  // linked, not read (restore_state_database)
     auto bytes = read_whole(f.shared ? from.root() + "/shared/" + f.name : chosen->path + "/" + f.name);
     if (!bytes) {
       ctx_.failure.record("cannot read checkpoint file " + f.name + " of " + chosen->path);
@@ -143,6 +149,12 @@ bool JobCheckpoints::restore(RestoredJob& out) {
   };
   const JobSpec& spec = *ctx_.spec;
   std::string error;
+  // The database first: the operators' restores find their rows in it.
+  PersistentState* db = ctx_.state->persistent();
+  if (db && !restore_state_database(*db, *chosen, from.root(), files, error)) return fail(error);
+  bool has_database = std::any_of(chosen->files.begin(), chosen->files.end(),
+                                  [](const CheckpointFile& f) { return f.name.compare(0, 8, "rocksdb.") == 0; });
+  if (has_database && !db) return fail("its state is in RocksDB: restore it with --state rocksdb");
   const std::string* time = file("time.state");
   if (!time || !ctx_.time.restore_time(*time, error)) return fail(time ? error : "it has no watermarks");
   for (std::size_t i = 0; i < ctx_.time.window_count(); ++i) {
@@ -250,6 +262,7 @@ bool JobCheckpoints::take(const std::vector<ActiveSource>& sources, bool savepoi
     ok = write(numbered("join", i), bytes);
   }
   for (std::size_t i = 0; ok && i < ctx_.aggregates.size(); ++i) ok = write_aggregate(i, savepoint, id, writer, error);
+  if (PersistentState* db = ctx_.state->persistent(); ok && db) ok = write_state_database(*db, writer, savepoint, error);
   std::vector<SinkPrecommit> precommits;
   ok = ok && precommit_sinks(savepoint, id, precommits);
   bytes.clear();
@@ -282,6 +295,79 @@ bool JobCheckpoints::take(const std::vector<ActiveSource>& sources, bool savepoi
   ++next_id_;
   store_.retain(options_.retained);
   return true;
+}
+
+bool JobCheckpoints::write_state_database(PersistentState& db, CheckpointWriter& writer, bool savepoint, std::string& error) {
+  namespace fs = std::filesystem;
+  std::string staging = db.directory() + ".checkpoint";
+  std::error_code ec;
+  fs::remove_all(staging, ec);
+  if (!db.checkpoint(staging, error)) return false;
+  std::vector<std::string> names;
+  for (fs::directory_iterator it(staging, ec), end; !ec && it != end; it.increment(ec)) names.push_back(it->path().filename().string());
+  if (ec) return error = "cannot list " + staging + ": " + ec.message(), false;
+  std::sort(names.begin(), names.end());
+  for (const std::string& name : names) {
+    std::string path = staging + "/" + name;
+    bool table_file = name.size() > 4 && name.compare(name.size() - 4, 4, ".sst") == 0;
+    if (table_file && !savepoint) {
+      if (auto known = shared_tables_.find(name); known != shared_tables_.end()) {
+        writer.refer_shared(known->second);
+        continue;
+      }
+    }
+    auto bytes = read_whole(path);
+    if (!bytes) return error = "cannot read " + path, false;
+    if (!table_file || savepoint) {
+      if (!writer.write_file("rocksdb." + name, *bytes, error)) return false;
+      continue;
+    }
+    uint32_t crc = crc32c(bytes->data(), bytes->size());
+    char prefix[32];
+    std::snprintf(prefix, sizeof prefix, "%08x-%zu-", crc, bytes->size());
+    CheckpointFile shared{"rocksdb." + std::string(prefix) + name, true, bytes->size(), crc};
+    if (!writer.link_shared(shared.name, path, shared.size, shared.crc, error)) return false;
+    shared_tables_[name] = shared;
+  }
+  fs::remove_all(staging, ec);
+  return true;
+}
+
+bool JobCheckpoints::restore_state_database(PersistentState& db, const CheckpointInfo& from, const std::string& root,
+                                            const std::map<std::string, std::string>& files, std::string& error) {
+  namespace fs = std::filesystem;
+  const std::string prefix = "rocksdb.";
+  std::string dir = db.directory() + ".restore";
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  fs::create_directories(dir, ec);
+  if (ec) return error = "cannot create " + dir + ": " + ec.message(), false;
+  bool any = false;
+  for (const CheckpointFile& f : from.files) {
+    if (f.name.compare(0, prefix.size(), prefix) != 0) continue;
+    any = true;
+    if (!f.shared) {
+      std::string target = dir + "/" + f.name.substr(prefix.size());
+      const std::string& bytes = files.at(f.name);
+      std::FILE* out = std::fopen(target.c_str(), "wb");
+      bool written = out && std::fwrite(bytes.data(), 1, bytes.size(), out) == bytes.size();
+      if (out && std::fclose(out) != 0) written = false;
+      if (!written) return error = "cannot write " + target, false;
+      continue;
+    }
+    // shared/rocksdb.CRC-SIZE-NAME: linked back under the database's own NAME
+    std::size_t second_dash = f.name.find('-', f.name.find('-') + 1);
+    std::string source = root + "/shared/" + f.name;
+    std::string target = dir + "/" + f.name.substr(second_dash + 1);
+    fs::create_hard_link(source, target, ec);
+    if (ec) fs::copy_file(source, target, ec);
+    if (ec) return error = "cannot restore " + source + ": " + ec.message(), false;
+  }
+  if (!any) {  // a checkpoint of the heap backend: the operators' snapshots hold the rows
+    fs::remove_all(dir, ec);
+    return true;
+  }
+  return db.restore(dir, error);
 }
 
 bool JobCheckpoints::precommit_sinks(bool savepoint, int64_t id, std::vector<SinkPrecommit>& out) {

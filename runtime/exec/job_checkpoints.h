@@ -54,6 +54,12 @@ class JobCheckpoints {
  private:
   bool take(const std::vector<ActiveSource>& sources, bool savepoint);
   bool precommit_sinks(bool savepoint, int64_t id, std::vector<SinkPrecommit>& out);
+  bool write_state_database(PersistentState& db, CheckpointWriter& writer, bool savepoint, std::string& error);
+  bool restore_state_database(PersistentState& db, const CheckpointInfo& from, const std::string& root,
+                              const std::map<std::string, std::string>& files, std::string& error);
+
+  // RocksDB's SST files this run has shared already, by their name in the database.
+  std::map<std::string, CheckpointFile> shared_tables_;
   bool write_aggregate(std::size_t i, bool savepoint, int64_t id, CheckpointWriter& writer, std::string& error);
   bool restore_aggregate(std::size_t i, const CheckpointInfo& from, const std::map<std::string, std::string>& files,
                          std::string& error);

@@ -55,6 +55,8 @@ struct CheckpointOptions {
 
 struct RunOptions {
   DecoderOptions decoder;
+  bool rocksdb_state = false;  // --state rocksdb
+  std::string state_dir;       // its database; "" for a temporary directory
   std::size_t output_buffer = OutputBuffer::kDefaultCapacity;
   CheckpointOptions checkpoint;
 };

@@ -285,7 +285,16 @@ int run_job(flow_ctx& ctx) {
     ctx.aggregates.push_back(std::make_unique<flow_agg_table>(a.row_size));
   }
   if (!time_inputs_exist(spec)) return 3;
-  ctx.state = make_heap_state_backend();
+  if (ctx.options.rocksdb_state) {
+    std::string error;
+    ctx.state = make_rocksdb_state_backend(ctx.options.state_dir, error);
+    if (!ctx.state) {
+      std::fprintf(stderr, "error: %s\n", error.c_str());
+      return 3;
+    }
+  } else {
+    ctx.state = make_heap_state_backend();
+  }
   ctx.time.build(spec, ctx, *ctx.state);
   for (std::size_t i = 0; i < spec.lookups.size(); ++i)
     ctx.lookups.push_back(

@@ -45,6 +45,10 @@ int run_main(int argc, char** argv, flow_job_setup_fn setup) {
     ctx.options.checkpoint = flow::CheckpointOptions{command_line.checkpoint_dir, command_line.checkpoint_interval_ms,
                                                      command_line.checkpoints_retained, restore, command_line.savepoint_dir,
                                                      command_line.at_least_once};
+    ctx.options.rocksdb_state = command_line.state == "rocksdb";
+    ctx.options.state_dir = command_line.state_dir.empty() && !command_line.checkpoint_dir.empty()
+                                ? command_line.checkpoint_dir + "/rocksdb-state"
+                                : command_line.state_dir;
     int code = flow::run_job(ctx);
     if (code != 3) return code;
     auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();

@@ -71,20 +71,27 @@ bool read_set(ByteReader& r, std::set<int64_t>& values) {
 }
 
 // Both sides' records, each side's pointer slots shifted past the header.
-void write_sides(ByteWriter& w, const ListStateTable& left, const ListStateTable& right, const JoinOperatorSpec& spec) {
+// Empty when the backend keeps the records (RocksDB).
+void write_side(ByteWriter& w, const ListStateTable& side, const RowLayout& layout) {
   std::string bytes;
-  snapshot_records(left, spec.left_layout.shifted(static_cast<int64_t>(sizeof(StoredHeader))), bytes);
+  if (!side.kept_by_backend()) snapshot_records(side, layout.shifted(static_cast<int64_t>(kHeader)), bytes);
   w.bytes(bytes);
-  bytes.clear();
-  snapshot_records(right, spec.right_layout.shifted(static_cast<int64_t>(sizeof(StoredHeader))), bytes);
-  w.bytes(bytes);
+}
+
+void write_sides(ByteWriter& w, const ListStateTable& left, const ListStateTable& right, const JoinOperatorSpec& spec) {
+  write_side(w, left, spec.left_layout);
+  write_side(w, right, spec.right_layout);
+}
+
+bool read_side(std::string_view bytes, ListStateTable& side, const RowLayout& layout, std::string& error) {
+  if (bytes.empty()) return side.kept_by_backend() || (error = "its join records are in RocksDB: restore it with --state rocksdb", false);
+  return restore_records(bytes, layout.shifted(static_cast<int64_t>(kHeader)), side, error);
 }
 
 bool read_sides(ByteReader& r, ListStateTable& left, ListStateTable& right, const JoinOperatorSpec& spec, std::string& error) {
   std::string_view l, rr;
   if (!r.bytes(l) || !r.bytes(rr)) return error = "truncated join snapshot", false;
-  return restore_records(l, spec.left_layout.shifted(static_cast<int64_t>(sizeof(StoredHeader))), left, error) &&
-         restore_records(rr, spec.right_layout.shifted(static_cast<int64_t>(sizeof(StoredHeader))), right, error);
+  return read_side(l, left, spec.left_layout, error) && read_side(rr, right, spec.right_layout, error);
 }
 
 template <typename Visit>
@@ -327,8 +334,10 @@ class WindowJoin final : public flow_join {
 
 std::unique_ptr<flow_join> make_join_operator(const JoinOperatorSpec& spec, flow_ctx& ctx, StateBackend& backend,
                                               const std::string& name) {
-  ListStateTable& left = backend.list_table(name + "-left", static_cast<int64_t>(kHeader) + spec.left_size);
-  ListStateTable& right = backend.list_table(name + "-right", static_cast<int64_t>(kHeader) + spec.right_size);
+  RowLayout left_layout = spec.left_layout.shifted(static_cast<int64_t>(kHeader));
+  RowLayout right_layout = spec.right_layout.shifted(static_cast<int64_t>(kHeader));
+  ListStateTable& left = backend.list_table(name + "-left", static_cast<int64_t>(kHeader) + spec.left_size, &left_layout);
+  ListStateTable& right = backend.list_table(name + "-right", static_cast<int64_t>(kHeader) + spec.right_size, &right_layout);
   if (spec.kind == FLOW_JOIN_WINDOW) return std::make_unique<WindowJoin>(spec, ctx, left, right);
   return std::make_unique<IntervalJoin>(spec, ctx, left, right);
 }

@@ -241,13 +241,13 @@ class HeapListStateTable final : public ListStateTable {
 
 class HeapStateBackend final : public StateBackend {
  public:
-  StateTable& table(const std::string& name, int64_t row_size) override {
+  StateTable& table(const std::string& name, int64_t row_size, const RowLayout* = nullptr) override {
     auto& slot = tables_[name];
     if (!slot) slot = std::make_unique<HeapStateTable>(row_size);
     return *slot;
   }
 
-  ListStateTable& list_table(const std::string& name, int64_t record_size) override {
+  ListStateTable& list_table(const std::string& name, int64_t record_size, const RowLayout* = nullptr) override {
     auto& slot = lists_[name];
     if (!slot) slot = std::make_unique<HeapListStateTable>(record_size);
     return *slot;

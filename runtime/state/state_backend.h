@@ -1,8 +1,8 @@
 // Keyed state behind one interface (architecture.md, "State, time and checkpoints"): fixed-size
 // accumulator rows addressed by (key group, key bytes, namespace), in tables of one operator
 // each, and lists of records per (key, namespace) for joins. Windows and joins use only this
-// interface, so the heap backend here and the
-// RocksDB backend of issue 5 are interchangeable.
+// interface, so the heap backend and the RocksDB backend (rocksdb_backend.cpp) are
+// interchangeable.
 //
 // A table is partitioned by namespace (a window slice, a session generation, a join time
 // bucket): operators create rows in a namespace, read a namespace's rows in key order when
@@ -63,6 +63,9 @@ class StateTable {
   // Every row in encoded-address order (key group, key, namespace): snapshots and rescaling.
   virtual void for_each(const std::function<void(std::string_view address, const uint8_t* row)>& visit) const = 0;
   virtual int64_t row_size() const = 0;
+  // True when the backend checkpoints the rows itself (RocksDB): an operator's snapshot then
+  // leaves them out, and a restore finds them in the table already.
+  virtual bool kept_by_backend() const { return false; }
 };
 
 // Records kept as they came, several per key: the buffers of joins and lookup tables. Like a
@@ -99,17 +102,38 @@ class ListStateTable {
   virtual std::vector<int64_t> namespace_ids() const = 0;
   virtual std::size_t size() const = 0;  // records over all namespaces
   virtual int64_t record_size() const = 0;
+  virtual bool kept_by_backend() const { return false; }  // as StateTable's
+};
+
+// A backend that keeps its tables in a database of its own and checkpoints that (RocksDB).
+class PersistentState {
+ public:
+  virtual ~PersistentState() = default;
+  // Writes what changed since the last checkpoint into the database, then makes a checkpoint
+  // of it in `dir` (which must not exist): its SST files hard-linked, the rest copied.
+  virtual bool checkpoint(const std::string& dir, std::string& error) = 0;
+  // Replaces the contents of every table with those of the database checkpoint in `dir`.
+  virtual bool restore(const std::string& dir, std::string& error) = 0;
+  // Where the database lives (--state-dir).
+  virtual const std::string& directory() const = 0;
 };
 
 class StateBackend {
  public:
   virtual ~StateBackend() = default;
-  // The table of one operator (a column family in RocksDB); rows are `row_size` bytes.
-  virtual StateTable& table(const std::string& name, int64_t row_size) = 0;
+  // The table of one operator (a column family in RocksDB); rows are `row_size` bytes laid out
+  // as `layout` says. Without a layout the table is not checkpointed (it is rebuilt on restore).
+  virtual StateTable& table(const std::string& name, int64_t row_size, const RowLayout* layout = nullptr) = 0;
   // The record buffer of one operator; records are `record_size` bytes.
-  virtual ListStateTable& list_table(const std::string& name, int64_t record_size) = 0;
+  virtual ListStateTable& list_table(const std::string& name, int64_t record_size, const RowLayout* layout = nullptr) = 0;
+  // The database the backend checkpoints itself, or nullptr (the heap backend: operators
+  // snapshot their tables).
+  virtual PersistentState* persistent() { return nullptr; }
 };
 
 std::unique_ptr<StateBackend> make_heap_state_backend();
+// The RocksDB backend, its database in `dir` (created, or emptied; "" for a temporary
+// directory removed with the backend). nullptr, with `error`, when RocksDB cannot open it.
+std::unique_ptr<StateBackend> make_rocksdb_state_backend(const std::string& dir, std::string& error);
 
 }  // namespace flow

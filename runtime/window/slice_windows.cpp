@@ -288,7 +288,7 @@ void flow_window::snapshot(std::string& out) const {
   snapshot_own(part);
   w.bytes(part);
   part.clear();
-  flow::snapshot_rows(state_, spec_.row_layout, part);
+  if (!state_.kept_by_backend()) flow::snapshot_rows(state_, spec_.row_layout, part);  // else RocksDB has them
   w.bytes(part);
 }
 
@@ -298,7 +298,10 @@ bool flow_window::restore(std::string_view in, std::string& error) {
   if (!r.expect("FLOWWIN1")) return error = "not a window snapshot", false;
   if (!r.number(watermark_) || !r.number(dropped_) || !r.number(seq_) || !r.bytes(own) || !r.bytes(rows) || !r.done())
     return error = "truncated window snapshot", false;
-  return restore_own(own, error) && flow::restore_rows(rows, spec_.row_layout, state_, error);
+  if (!restore_own(own, error)) return false;
+  if (rows.empty())
+    return state_.kept_by_backend() || (error = "its window rows are in RocksDB: restore it with --state rocksdb", false);
+  return flow::restore_rows(rows, spec_.row_layout, state_, error);
 }
 
 int32_t flow_window::advance(int64_t w) {

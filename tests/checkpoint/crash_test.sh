@@ -7,10 +7,12 @@
 # line's end (two-phase commit). Then the newest checkpoint is damaged three ways (a flipped
 # bit, a truncated file, a deleted file): each restore must say so, use the one before, and
 # still produce the same output.
-#   crash_test.sh FLOWC [KILLS]
+# STATE is the state backend the interrupted runs use (heap or rocksdb).
+#   crash_test.sh FLOWC [KILLS] [STATE]
 set -euo pipefail
 flowc=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 kills=${2:-12}
+state=${3:-heap}
 source "$(dirname "$0")/kill_support.sh"
 work=$(mktemp -d /tmp/flow-crash-XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -69,7 +71,7 @@ after_each_kill() {
     fi
   done
 }
-run=(./job --checkpoint-dir cp --checkpoint-interval 20ms --restore latest)
+run=(./job --state "$state" --checkpoint-dir cp --checkpoint-interval 20ms --checkpoints-retained 6 --restore latest)
 kill_repeatedly "$kills" "$run_ms" log.txt "${run[@]}"
 same_as_reference "after $kills kills"
 restores=$(grep -c "note: restored from checkpoint" log.txt || true)
@@ -101,7 +103,7 @@ grep -q "cannot write \`out.csv\`" gone.txt || { echo "FAIL: no message for a de
 savepoints_ok=0
 for attempt in 1 2 3; do
   rm -rf sp
-  ./job --savepoint-dir sp 2> savepoint.txt &
+  ./job --state "$state" --savepoint-dir sp 2> savepoint.txt &
   pid=$!
   sleep_ms $((run_ms / 5))
   kill -USR1 "$pid" 2> /dev/null || { wait "$pid"; continue; }
@@ -116,10 +118,10 @@ for attempt in 1 2 3; do
   [ "$(grep -c "note: savepoint written to" savepoint.txt)" = 2 ] || { echo "FAIL: expected two savepoints"; cat savepoint.txt; exit 1; }
   last=$(ls -d sp/chk-* | sort | tail -1)
   "$flowc" checkpoints sp | grep -q "^savepoint 2: valid" || { echo "FAIL: inspector on savepoints"; "$flowc" checkpoints sp; exit 1; }
-  ./job --restore "$last" 2> restored.txt
+  ./job --state "$state" --restore "$last" 2> restored.txt
   same_as_reference "after stopping with a savepoint and restoring it"
   savepoints_ok=1
   break
 done
 [ "$savepoints_ok" = 1 ] || { echo "FAIL: the job never stopped with a savepoint"; exit 1; }
-echo "ok: $kills kills, $restores restores, identical output, only committed output after each kill; damaged checkpoints (bit flip, truncation, deletion) were skipped; savepoint, stop, restore"
+echo "ok ($state): $kills kills, $restores restores, identical output, only committed output after each kill; damaged checkpoints (bit flip, truncation, deletion) were skipped; savepoint, stop, restore"

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs one golden or error case (see tests/golden/README.md) in a fresh temporary directory.
-#   run_case.sh FLOWC jit|aot|check CASE.flow
+#   run_case.sh FLOWC jit|aot|rocksdb|check CASE.flow
+# rocksdb: through the JIT with --state rocksdb, checkpointing every millisecond (the output
+# must be the same; the checkpoint summary on stderr is left out of the comparison).
 set -uo pipefail
 flowc=$(cd "$(dirname "$1")" && pwd)/$(basename "$1") mode=$2 case_file=$3
 case_dir=$(cd "$(dirname "$case_file")" && pwd)
@@ -23,6 +25,11 @@ if [ -f "$case_dir/$name.args" ]; then read -r -a args < "$case_dir/$name.args";
 status=0
 case "$mode" in
   jit) "$flowc" run "$name.flow" "${args[@]}" > stdout.txt 2> stderr.txt; status=$? ;;
+  rocksdb)
+    "$flowc" run "$name.flow" "${args[@]}" --state rocksdb --checkpoint-dir checkpoints --checkpoint-interval 1ms \
+      > stdout.txt 2> all-stderr.txt
+    status=$?
+    grep -v "^note: [0-9]* checkpoints\? taken" all-stderr.txt > stderr.txt ;;
   aot)
     if ! "$flowc" build "$name.flow" -o ./job 2> build-stderr.txt; then
       echo "FAIL: flowc build failed:"; cat build-stderr.txt; exit 1

@@ -274,9 +274,15 @@ TEST_CASE("runtime main: command-line errors exit with 2") {
   CHECK(flag.err.rfind("error: ", 0) == 0);
   CHECK(flag.err.find("--frobnicate") != std::string::npos);
 
-  RunResult later = run(dir, {"--state", "rocksdb"});
+  RunResult later = run(dir, {"--parallelism", "2"});
   CHECK(later.code == 2);
-  CHECK(later.err == "error: --state is not supported yet\n");
+  CHECK(later.err == "error: --parallelism is not supported yet\n");
+  RunResult state = run(dir, {"--state", "disk"});
+  CHECK(state.code == 2);
+  CHECK(state.err.find("--state") != std::string::npos);
+  RunResult state_dir = run(dir, {"--state-dir", dir.file("db")});
+  CHECK(state_dir.code == 2);
+  CHECK(state_dir.err == "error: --state-dir needs --state rocksdb\n");
   RunResult interval = run(dir, {"--checkpoint-interval", "1s"});
   CHECK(interval.code == 2);
   CHECK(interval.err == "error: --checkpoint-interval needs --checkpoint-dir\n");
