@@ -69,6 +69,8 @@ struct flow_ctx {
   std::vector<flow::ParamValue> params;
   flow::Arena call_arena{256 * 1024};
   flow_key_buf key_buf;
+  // Written by every stdout sink, in the order records are emitted; outlives the sinks.
+  std::unique_ptr<flow::OutputBuffer> stdout_buffer;
   std::vector<std::unique_ptr<flow_sink>> sinks;
   // Per sink: the two-phase commit of its file (exactly-once output), or nullptr.
   std::vector<std::unique_ptr<flow::FileTransaction>> sink_transactions;

@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include <unistd.h>
+
 #include "exec/bad_records.h"
 #include "exec/job_checkpoints.h"
 
@@ -50,6 +52,8 @@ bool inputs_are_readable(flow_ctx& ctx) {
 }
 
 bool open_sinks(flow_ctx& ctx, const RestoredJob& restored) {
+  ctx.stdout_buffer = std::make_unique<OutputBuffer>(ctx.options.output_buffer);
+  ctx.stdout_buffer->use_fd(STDOUT_FILENO);
   for (std::size_t i = 0; i < ctx.spec->sinks.size(); ++i) {
     const SinkSpec& spec = ctx.spec->sinks[i];
     SinkTarget target{spec.kind, spec.format, "", spec.fields};
@@ -70,7 +74,7 @@ bool open_sinks(flow_ctx& ctx, const RestoredJob& restored) {
       resume_at = transaction ? static_cast<int64_t>(transaction->committed()) : static_cast<int64_t>(restored.sinks[i].committed);
       if (!ctx.options.checkpoint.exactly_once_sinks()) transaction.reset();
     }
-    auto sink = open_sink(target, ctx.failure, error, ctx.options.output_buffer, resume_at, transaction.get());
+    auto sink = open_sink(target, ctx.failure, error, ctx.options.output_buffer, resume_at, transaction.get(), ctx.stdout_buffer.get());
     if (!sink) {
       ctx.failure.record(error);
       return false;

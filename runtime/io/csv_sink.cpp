@@ -21,6 +21,11 @@ void CsvSink::write_header(const std::vector<std::string>& fields) {
   out_.put('\n');
 }
 
+void CsvSink::write_pending_header() {
+  header_pending_ = false;
+  write_header(pending_header_);
+}
+
 void CsvSink::begin_field() {
   if (list_depth_ > 0) {
     if (list_needs_comma_) list_text_.push_back(',');
@@ -28,6 +33,7 @@ void CsvSink::begin_field() {
     return;
   }
   if (!first_field_) out_.put(',');
+  else if (header_pending_) write_pending_header();
   first_field_ = false;
 }
 

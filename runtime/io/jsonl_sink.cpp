@@ -6,8 +6,8 @@
 namespace flow {
 
 JsonlSink::JsonlSink(std::string destination, JobFailure& failure, std::size_t buffer_size,
-                     const std::vector<std::string>& fields)
-    : TextSink(std::move(destination), failure, buffer_size) {
+                     const std::vector<std::string>& fields, OutputBuffer* shared)
+    : TextSink(std::move(destination), failure, buffer_size, shared) {
   for (const std::string& name : fields) {
     std::string key;
     StringOutput text{key};

@@ -9,7 +9,7 @@ namespace flow {
 class JsonlSink final : public TextSink {
  public:
   JsonlSink(std::string destination, JobFailure& failure, std::size_t buffer_size,
-            const std::vector<std::string>& fields);
+            const std::vector<std::string>& fields, OutputBuffer* shared = nullptr);
 
   void null_value() override;
   void bool_value(bool v) override;

@@ -53,9 +53,10 @@ struct SinkTarget {
 // returns nullptr and sets `error` to the whole message (`cannot write `PATH`: reason`).
 // `resume_at` >= 0: a restore; a file sink keeps its first resume_at bytes (header included)
 // and writes after them. With `staged`, a file sink writes through that transaction (exactly-
-// once output, io/file_transaction.h), which a restore has recovered already.
+// once output, io/file_transaction.h), which a restore has recovered already. A stdout sink
+// writes into `stdout_buffer` when given (one buffer for all stdout sinks of a job).
 std::unique_ptr<flow_sink> open_sink(const SinkTarget& target, JobFailure& failure, std::string& error,
                                      std::size_t buffer_size = OutputBuffer::kDefaultCapacity, int64_t resume_at = -1,
-                                     FileTransaction* staged = nullptr);
+                                     FileTransaction* staged = nullptr, OutputBuffer* stdout_buffer = nullptr);
 
 }  // namespace flow

@@ -29,16 +29,18 @@ class NullSink final : public flow_sink {
 }  // namespace
 
 std::unique_ptr<flow_sink> open_sink(const SinkTarget& target, JobFailure& failure, std::string& error,
-                                     std::size_t buffer_size, int64_t resume_at, FileTransaction* staged) {
+                                     std::size_t buffer_size, int64_t resume_at, FileTransaction* staged,
+                                     OutputBuffer* stdout_buffer) {
   if (target.kind == FLOW_SINK_NULL) return std::make_unique<NullSink>();
   std::string destination =
       target.kind == FLOW_SINK_STDOUT ? std::string("to stdout") : "`" + target.path + "`";
+  OutputBuffer* shared = target.kind == FLOW_SINK_STDOUT ? stdout_buffer : nullptr;
   std::unique_ptr<TextSink> sink;
   CsvSink* csv = nullptr;
   if (target.format == FLOW_FORMAT_JSONL) {
-    sink = std::make_unique<JsonlSink>(destination, failure, buffer_size, target.fields);
+    sink = std::make_unique<JsonlSink>(destination, failure, buffer_size, target.fields, shared);
   } else {
-    auto csv_sink = std::make_unique<CsvSink>(destination, failure, buffer_size);
+    auto csv_sink = std::make_unique<CsvSink>(destination, failure, buffer_size, shared);
     csv = csv_sink.get();
     sink = std::move(csv_sink);
   }
@@ -54,10 +56,11 @@ std::unique_ptr<flow_sink> open_sink(const SinkTarget& target, JobFailure& failu
     }
     if (resume_at >= 0) return sink;  // its header is in the kept part
   } else {
-    sink->output().use_fd(STDOUT_FILENO);
+    if (!shared) sink->output().use_fd(STDOUT_FILENO);
     if (resume_at >= 0) return sink;  // restored: the header went out before
   }
-  if (csv) csv->write_header(target.fields);
+  if (csv && shared) csv->write_header_before_first_record(target.fields);
+  else if (csv) csv->write_header(target.fields);
   return sink;
 }
 

@@ -1,5 +1,7 @@
 // TextSink: the part shared by the CSV and JSONL writers: the buffered output, where it goes
-// (for messages) and how write failures become a job failure.
+// (for messages) and how write failures become a job failure. Every stdout sink of a job
+// writes into one shared buffer, so stdout holds records in the order the job emitted them,
+// whole lines never interleave, and when buffers are flushed (a checkpoint) changes nothing.
 #pragma once
 
 #include "core/value_format.h"
@@ -9,13 +11,18 @@ namespace flow {
 
 class TextSink : public flow_sink {
  public:
-  TextSink(std::string destination, JobFailure& failure, std::size_t buffer_size)
-      : out_(buffer_size), destination_(std::move(destination)), failure_(failure) {}
+  // `shared`: the job's stdout buffer, written by several sinks; otherwise the sink owns one.
+  TextSink(std::string destination, JobFailure& failure, std::size_t buffer_size, OutputBuffer* shared = nullptr)
+      : own_(shared ? nullptr : std::make_unique<OutputBuffer>(buffer_size)),
+        out_(shared ? *shared : *own_),
+        destination_(std::move(destination)),
+        failure_(failure) {}
 
   OutputBuffer& output() { return out_; }
   OutputBuffer* buffer() override { return &out_; }
   bool finish() override {
-    if (out_.close()) return true;
+    finish_output();
+    if (own_ ? out_.close() : out_.flush()) return true;
     report();
     return false;
   }
@@ -28,8 +35,11 @@ class TextSink : public flow_sink {
     return 1;
   }
   void report() { failure_.record("cannot write " + destination_ + ": " + out_.error()); }
+  // What a format still owes its output at the end (a header no record has brought out yet).
+  virtual void finish_output() {}
 
-  OutputBuffer out_;
+  std::unique_ptr<OutputBuffer> own_;
+  OutputBuffer& out_;
   TimestampTexts timestamp_texts_;
   std::string destination_;  // "`PATH`" or "to stdout"
   JobFailure& failure_;

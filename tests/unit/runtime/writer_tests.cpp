@@ -165,6 +165,37 @@ TEST_CASE("file sinks: a failing write fails the record and records the reason")
   CHECK(failure.message == "cannot write `/dev/full`: No space left on device");
 }
 
+TEST_CASE("stdout sinks share one buffer: records in emission order, each CSV header above its first row") {
+  flow_test::TempDir dir;
+  flow::OutputBuffer shared(16);  // small: flushes mid-line must not mix the sinks' lines
+  std::string reason;
+  REQUIRE(shared.open_file(dir.file("stdout"), reason));
+  flow::JobFailure failure;
+  std::string error;
+  auto open_stdout = [&](int32_t format, std::vector<std::string> fields) {
+    auto sink = flow::open_sink(flow::SinkTarget{FLOW_SINK_STDOUT, format, "", std::move(fields)}, failure, error,
+                                flow::OutputBuffer::kDefaultCapacity, -1, nullptr, &shared);
+    REQUIRE(sink);
+    return sink;
+  };
+  auto counts = open_stdout(FLOW_FORMAT_CSV, {"page", "n"});
+  auto late = open_stdout(FLOW_FORMAT_JSONL, {"page"});
+  auto empty = open_stdout(FLOW_FORMAT_CSV, {"nothing"});
+  flow_out_str(counts.get(), "home", 4);
+  flow_out_i64(counts.get(), 3);
+  CHECK(flow_out_end(counts.get()) == 0);
+  flow_out_str(late.get(), "cart", 4);
+  CHECK(flow_out_end(late.get()) == 0);
+  flow_out_str(counts.get(), "cart", 4);
+  flow_out_i64(counts.get(), 1);
+  CHECK(flow_out_end(counts.get()) == 0);
+  CHECK(counts->finish());
+  CHECK(late->finish());
+  CHECK(empty->finish());
+  CHECK(shared.close());
+  CHECK(flow_test::read_file(dir.file("stdout")) == "page,n\nhome,3\n{\"page\":\"cart\"}\ncart,1\nnothing\n");
+}
+
 TEST_CASE("null sink discards records but counts them") {
   flow::JobFailure failure;
   std::string error;
