@@ -55,13 +55,14 @@ JobCheckpoints::JobCheckpoints(flow_ctx& ctx)
   chains_.resize(ctx.aggregates.size());
 }
 
-bool JobCheckpoints::write_aggregate(std::size_t i, bool savepoint, int64_t id, CheckpointWriter& writer, std::string& error) {
+void JobCheckpoints::write_aggregate(std::size_t i, Snapshot& snapshot) {
   flow_agg_table& table = *ctx_.aggregates[i];
   const RowLayout& layout = ctx_.spec->aggregates[i].row_layout;
   std::string bytes;
-  if (savepoint) {
+  if (snapshot.savepoint) {
     snapshot_agg_table(table, layout, bytes);
-    return writer.write_file(numbered("aggregate", i), bytes, error);
+    snapshot.files.emplace_back(numbered("aggregate", i), std::move(bytes));
+    return;
   }
   Chain& chain = chains_[i];
   bool full = chain.files.size() % kFoldEvery == 0;  // the first, and every kFoldEvery-th
@@ -71,13 +72,12 @@ bool JobCheckpoints::write_aggregate(std::size_t i, bool savepoint, int64_t id, 
   } else {
     snapshot_agg_changes(table, layout, bytes);
   }
-  std::string name = "aggregate-" + std::to_string(i) + "." + std::to_string(id) + (full ? ".full" : ".delta");
-  for (const CheckpointFile& earlier : chain.files) writer.refer_shared(earlier);
-  if (!writer.write_shared(name, bytes, error)) return false;
+  std::string name = "aggregate-" + std::to_string(i) + "." + std::to_string(snapshot.id) + (full ? ".full" : ".delta");
+  for (const CheckpointFile& earlier : chain.files) snapshot.writer->refer_shared(earlier);
   chain.files.push_back(CheckpointFile{name, true, bytes.size(), crc32c(bytes.data(), bytes.size())});
+  snapshot.shared.emplace_back(name, std::move(bytes));
   if (full) table.track_changes();  // from here on, the changed rows make the next delta
   else table.clear_changes();
-  return true;
 }
 
 bool JobCheckpoints::restore_aggregate(std::size_t i, const CheckpointInfo& from, const std::map<std::string, std::string>& files,
@@ -208,15 +208,16 @@ void JobCheckpoints::listen_for_signals() {
 }
 
 bool JobCheckpoints::maybe_take(const std::vector<ActiveSource>& sources, bool& stop) {
+  if (in_flight_ && background_.finished() && !collect(false)) return false;
   bool savepoint = g_savepoint_requested != 0;
   auto now = std::chrono::steady_clock::now();
-  bool checkpoint = enabled() && now - last_ >= std::chrono::milliseconds(options_.interval_ms);
+  bool checkpoint = enabled() && !in_flight_ && now - last_ >= std::chrono::milliseconds(options_.interval_ms);
   if (!savepoint && !checkpoint) return true;
   for (const ActiveSource& s : sources)
     if (!s.ended && s.decoder && !s.decoder->resumable()) return true;  // a bad record is pending: next step
   if (savepoint) {
     g_savepoint_requested = 0;
-    if (!take(sources, true)) return false;
+    if (!collect(true) || !take(sources, true)) return false;
     stop = g_stop_requested != 0;
     if (!checkpoint) return true;
   }
@@ -228,14 +229,51 @@ bool JobCheckpoints::maybe_take(const std::vector<ActiveSource>& sources, bool& 
   return ok;
 }
 
-bool JobCheckpoints::take(const std::vector<ActiveSource>& sources, bool savepoint) {
-  if (taken_ == 0 && next_id_ == 1) next_id_ = store_.next_id();
-  // A savepoint is a full checkpoint of its own directory, never retained away.
-  CheckpointStore savepoints(options_.savepoint_dir);
-  int64_t id = savepoint ? savepoints.next_id() : next_id_;
-  CheckpointWriter writer(savepoint ? options_.savepoint_dir : options_.dir, id, savepoint);
+bool JobCheckpoints::finish() { return collect(true); }
+
+bool JobCheckpoints::collect(bool wait) {
+  if (!in_flight_ || (!wait && !background_.finished())) return true;
   std::string error;
-  auto write = [&](const std::string& name, const std::string& bytes) { return writer.write_file(name, bytes, error); };
+  bool ok = background_.collect(error);
+  std::unique_ptr<Snapshot> done = std::move(in_flight_);
+  if (!ok) {
+    ctx_.failure.record("cannot write checkpoint " + std::to_string(done->id) + ": " + error);
+    return false;
+  }
+  ++taken_;
+  async_total_ms_ += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - done->started).count();
+  return true;
+}
+
+bool JobCheckpoints::take(const std::vector<ActiveSource>& sources, bool savepoint) {
+  if (taken_ == 0 && next_id_ == 1 && !in_flight_) next_id_ = store_.next_id();
+  auto taken = std::make_unique<Snapshot>();
+  taken->savepoint = savepoint;
+  // A savepoint is a full checkpoint of its own directory, never retained away.
+  taken->id = savepoint ? CheckpointStore(options_.savepoint_dir).next_id() : next_id_;
+  taken->writer = std::make_unique<CheckpointWriter>(savepoint ? options_.savepoint_dir : options_.dir, taken->id, savepoint);
+  std::string error;
+  auto fail = [&] {
+    ctx_.failure.record(std::string("cannot write ") + (savepoint ? "savepoint " : "checkpoint ") + std::to_string(taken->id) +
+                        ": " + error);
+    return false;
+  };
+  if (!snapshot(sources, *taken, error)) return fail();
+  if (savepoint) {  // written before the job goes on: SIGTERM stops it right after
+    if (!persist(*taken, error)) return fail();
+    std::fprintf(stderr, "note: savepoint written to %s\n", taken->writer->path().c_str());
+    return true;
+  }
+  ++next_id_;
+  taken->started = std::chrono::steady_clock::now();
+  in_flight_ = std::move(taken);
+  Snapshot* in_flight = in_flight_.get();
+  background_.start([this, in_flight](std::string& failure) { return persist(*in_flight, failure); });
+  return true;
+}
+
+bool JobCheckpoints::snapshot(const std::vector<ActiveSource>& sources, Snapshot& out, std::string& error) {
+  auto add = [&](std::string name, std::string bytes) { out.files.emplace_back(std::move(name), std::move(bytes)); };
   std::string bytes;
   ByteWriter w(bytes);
   w.u64(sources.size());
@@ -247,62 +285,74 @@ bool JobCheckpoints::take(const std::vector<ActiveSource>& sources, bool savepoi
     w.i64(s.skipped);
     w.i64(s.dead_lettered);
   }
-  bool ok = write("sources.state", bytes);
+  add("sources.state", std::move(bytes));
   bytes.clear();
   ctx_.time.snapshot_time(bytes);
-  ok = ok && write("time.state", bytes);
-  for (std::size_t i = 0; ok && i < ctx_.time.window_count(); ++i) {
+  add("time.state", std::move(bytes));
+  for (std::size_t i = 0; i < ctx_.time.window_count(); ++i) {
     bytes.clear();
     ctx_.time.window(static_cast<int32_t>(i))->snapshot(bytes);
-    ok = write(numbered("window", i), bytes);
+    add(numbered("window", i), std::move(bytes));
   }
-  for (std::size_t i = 0; ok && i < ctx_.time.join_count(); ++i) {
+  for (std::size_t i = 0; i < ctx_.time.join_count(); ++i) {
     bytes.clear();
     ctx_.time.join(static_cast<int32_t>(i))->snapshot(bytes);
-    ok = write(numbered("join", i), bytes);
+    add(numbered("join", i), std::move(bytes));
   }
-  for (std::size_t i = 0; ok && i < ctx_.aggregates.size(); ++i) ok = write_aggregate(i, savepoint, id, writer, error);
-  if (PersistentState* db = ctx_.state->persistent(); ok && db) ok = write_state_database(*db, writer, savepoint, error);
-  std::vector<SinkPrecommit> precommits;
-  ok = ok && precommit_sinks(savepoint, id, precommits);
+  for (std::size_t i = 0; i < ctx_.aggregates.size(); ++i) write_aggregate(i, out);
+  if (PersistentState* db = ctx_.state->persistent()) {
+    // The rows changed since the last checkpoint; the asynchronous part writes them into the
+    // database and makes RocksDB's own checkpoint (hard links) of that, which it then adds.
+    out.database = db->directory() + ".checkpoint-" + std::to_string(out.id) + (out.savepoint ? "s" : "");
+    if (!db->capture_changes(error)) return false;
+  }
+  if (!precommit_sinks(out, error)) return false;
   bytes.clear();
   ByteWriter sinks(bytes);
-  sinks.u64(precommits.size());
-  for (const SinkPrecommit& p : precommits) {
+  sinks.u64(out.precommits.size());
+  for (const SinkPrecommit& p : out.precommits) {
     sinks.u64(p.committed);
     sinks.bytes(p.pending);
     sinks.u64(p.length);
     sinks.u32(p.crc);
   }
-  ok = ok && write("sinks.state", bytes) && writer.commit(error);
-  if (!ok) {
-    ctx_.failure.record(std::string("cannot write ") + (savepoint ? "savepoint " : "checkpoint ") + std::to_string(id) + ": " + error);
-    return false;
-  }
-  // Complete: what it pre-committed is the sinks' output now.
-  for (std::size_t i = 0; i < precommits.size(); ++i) {
-    FileTransaction* transaction = ctx_.sink_transactions[i].get();
-    if (transaction && !transaction->commit(precommits[i], error)) {
-      ctx_.failure.record("cannot commit the output of checkpoint " + std::to_string(id) + " to `" + transaction->path() + "`: " + error);
-      return false;
-    }
-  }
-  if (savepoint) {
-    std::fprintf(stderr, "note: savepoint written to %s\n", writer.path().c_str());
-    return true;
-  }
-  ++taken_;
-  ++next_id_;
-  store_.retain(options_.retained);
+  add("sinks.state", std::move(bytes));
   return true;
 }
 
-bool JobCheckpoints::write_state_database(PersistentState& db, CheckpointWriter& writer, bool savepoint, std::string& error) {
+bool JobCheckpoints::persist(Snapshot& snapshot, std::string& error) {
+  CheckpointWriter& writer = *snapshot.writer;
+  for (const auto& [name, bytes] : snapshot.files)
+    if (!writer.write_file(name, bytes, error)) return false;
+  for (const auto& [name, bytes] : snapshot.shared)
+    if (!writer.write_shared(name, bytes, error)) return false;
+  if (!snapshot.database.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(snapshot.database, ec);
+    if (!ctx_.state->persistent()->write_checkpoint(snapshot.database, error) ||
+        !add_state_database(snapshot.database, writer, snapshot.savepoint, error))
+      return false;
+  }
+  for (std::size_t i = 0; i < snapshot.precommits.size(); ++i) {
+    FileTransaction* transaction = ctx_.sink_transactions[i].get();
+    if (transaction && !transaction->make_durable(snapshot.precommits[i], error)) return false;
+  }
+  if (!writer.commit(error)) return false;
+  // Complete: what it pre-committed is the sinks' output now.
+  for (std::size_t i = 0; i < snapshot.precommits.size(); ++i) {
+    FileTransaction* transaction = ctx_.sink_transactions[i].get();
+    if (transaction && !transaction->commit(snapshot.precommits[i], error)) {
+      error = "cannot commit its output to `" + transaction->path() + "`: " + error;
+      return false;
+    }
+  }
+  if (!snapshot.savepoint) store_.retain(options_.retained);
+  return true;
+}
+
+bool JobCheckpoints::add_state_database(const std::string& staging, CheckpointWriter& writer, bool savepoint, std::string& error) {
   namespace fs = std::filesystem;
-  std::string staging = db.directory() + ".checkpoint";
   std::error_code ec;
-  fs::remove_all(staging, ec);
-  if (!db.checkpoint(staging, error)) return false;
   std::vector<std::string> names;
   for (fs::directory_iterator it(staging, ec), end; !ec && it != end; it.increment(ec)) names.push_back(it->path().filename().string());
   if (ec) return error = "cannot list " + staging + ": " + ec.message(), false;
@@ -370,22 +420,23 @@ bool JobCheckpoints::restore_state_database(PersistentState& db, const Checkpoin
   return db.restore(dir, error);
 }
 
-bool JobCheckpoints::precommit_sinks(bool savepoint, int64_t id, std::vector<SinkPrecommit>& out) {
-  std::string tag = (savepoint ? "savepoint-" : "chk-") + std::to_string(id);
-  out.resize(ctx_.sinks.size());
+bool JobCheckpoints::precommit_sinks(Snapshot& snapshot, std::string& error) {
+  std::string tag = (snapshot.savepoint ? "savepoint-" : "chk-") + std::to_string(snapshot.id);
+  snapshot.precommits.resize(ctx_.sinks.size());
   for (std::size_t i = 0; i < ctx_.sinks.size(); ++i) {
     OutputBuffer* buffer = ctx_.sinks[i]->buffer();
     FileTransaction* transaction = ctx_.sink_transactions[i].get();
-    std::string error;
+    SinkPrecommit& out = snapshot.precommits[i];
     if (transaction) {
-      if (transaction->precommit(*buffer, tag, out[i], error)) continue;
+      // The fsyncs wait for the asynchronous part (make_durable), unless a savepoint writes all at once.
+      if (transaction->precommit(*buffer, tag, out, error, snapshot.savepoint)) continue;
     } else if (!buffer || buffer->sync()) {  // written directly: durable before the checkpoint counts it
-      out[i].committed = buffer ? buffer->bytes_written() : 0;
+      out.committed = buffer ? buffer->bytes_written() : 0;
       continue;
     } else {
       error = buffer->error();
     }
-    ctx_.failure.record("cannot write sink " + std::to_string(i) + " before checkpoint " + std::to_string(id) + ": " + error);
+    error = "cannot write sink " + std::to_string(i) + ": " + error;
     return false;
   }
   return true;
@@ -393,8 +444,9 @@ bool JobCheckpoints::precommit_sinks(bool savepoint, int64_t id, std::vector<Sin
 
 void JobCheckpoints::print_summary() const {
   if (!enabled()) return;
-  std::fprintf(stderr, "note: %d checkpoint%s taken; pause %.1f ms on average, %.1f ms at most\n", taken_, taken_ == 1 ? "" : "s",
-               taken_ ? pause_total_ms_ / taken_ : 0.0, pause_max_ms_);
+  std::fprintf(stderr, "note: %d checkpoint%s taken; pause %.1f ms on average, %.1f ms at most; written in the background in %.1f ms on average\n",
+               taken_, taken_ == 1 ? "" : "s", taken_ ? pause_total_ms_ / taken_ : 0.0, pause_max_ms_,
+               taken_ ? async_total_ms_ / taken_ : 0.0);
 }
 
 }  // namespace flow

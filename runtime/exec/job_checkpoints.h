@@ -1,6 +1,11 @@
 // Checkpoints of a running job (issue 5) and restores from them. The job runs on one thread,
 // so between two batches every operator is quiescent: a checkpoint taken there is consistent
-// without barriers to align (they come with parallel pipelines). It holds each source's read
+// without barriers to align (they come with parallel pipelines). Like Flink's, a checkpoint has
+// a synchronous part, the pause, in which the operators' state is copied into bytes (and
+// RocksDB takes its checkpoint) and the sinks set their staged output aside; and an
+// asynchronous part on a background thread, while the job goes on: writing and fsyncing the
+// files, the metadata that makes the checkpoint complete, then the sinks' commits. One is in
+// flight at a time; a checkpoint that falls due meanwhile waits for it. It holds each source's read
 // position, the watermarks, every window's, join's and unwindowed aggregate's state, and how
 // each file sink's pre-commit (io/file_transaction.h; with --at-least-once, how many bytes it
 // had written); the files go through CheckpointStore (durable, checksummed, retained). Once a
@@ -13,10 +18,12 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "checkpoint/checkpoint_store.h"
+#include "exec/background_task.h"
 #include "exec/job_context.h"
 
 namespace flow {
@@ -48,19 +55,41 @@ class JobCheckpoints {
   bool maybe_take(const std::vector<ActiveSource>& sources, bool& stop);
   // With --savepoint-dir: SIGUSR1 and SIGTERM ask for a savepoint from now on.
   void listen_for_signals();
-  // One line on stderr: how many checkpoints were taken and how long the job paused for them.
+  // Waits for the checkpoint in flight, if any (before the sinks finish, at the end of a job).
+  // False, with the failure recorded, when it failed.
+  bool finish();
+  // One line on stderr: how many checkpoints were taken, how long the job paused for them and
+  // how long their asynchronous part took.
   void print_summary() const;
 
  private:
+  // What the synchronous part of a checkpoint hands to the asynchronous part.
+  struct Snapshot {
+    int64_t id = 0;
+    bool savepoint = false;
+    std::unique_ptr<CheckpointWriter> writer;
+    std::vector<std::pair<std::string, std::string>> files;   // of this checkpoint only: name, bytes
+    std::vector<std::pair<std::string, std::string>> shared;  // new shared files: name, bytes
+    std::string database;  // RocksDB's checkpoint of this moment, to add; "" without RocksDB
+    std::vector<SinkPrecommit> precommits;
+    std::chrono::steady_clock::time_point started;
+  };
+
   bool take(const std::vector<ActiveSource>& sources, bool savepoint);
-  bool precommit_sinks(bool savepoint, int64_t id, std::vector<SinkPrecommit>& out);
-  bool write_state_database(PersistentState& db, CheckpointWriter& writer, bool savepoint, std::string& error);
+  bool snapshot(const std::vector<ActiveSource>& sources, Snapshot& out, std::string& error);
+  // The asynchronous part; touches nothing the job's thread uses meanwhile.
+  bool persist(Snapshot& snapshot, std::string& error);
+  // Collects the checkpoint in flight: waiting for it when `wait`, else only if it is done.
+  // False, with the failure recorded, when it failed.
+  bool collect(bool wait);
+  bool precommit_sinks(Snapshot& snapshot, std::string& error);
+  bool add_state_database(const std::string& staging, CheckpointWriter& writer, bool savepoint, std::string& error);
   bool restore_state_database(PersistentState& db, const CheckpointInfo& from, const std::string& root,
                               const std::map<std::string, std::string>& files, std::string& error);
 
   // RocksDB's SST files this run has shared already, by their name in the database.
   std::map<std::string, CheckpointFile> shared_tables_;
-  bool write_aggregate(std::size_t i, bool savepoint, int64_t id, CheckpointWriter& writer, std::string& error);
+  void write_aggregate(std::size_t i, Snapshot& snapshot);
   bool restore_aggregate(std::size_t i, const CheckpointInfo& from, const std::map<std::string, std::string>& files,
                          std::string& error);
 
@@ -79,6 +108,10 @@ class JobCheckpoints {
   int64_t next_id_ = 1;
   int taken_ = 0;
   double pause_total_ms_ = 0, pause_max_ms_ = 0;
+  double async_total_ms_ = 0;
+  // The checkpoint in flight: its snapshot, which the background task writes.
+  std::unique_ptr<Snapshot> in_flight_;
+  BackgroundTask background_;
 };
 
 }  // namespace flow

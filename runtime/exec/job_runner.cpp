@@ -314,6 +314,7 @@ int run_job(flow_ctx& ctx) {
   RestoredJob restored;
   bool ok = inputs_are_readable(ctx) && checkpoints.restore(restored) && open_sinks(ctx, restored) &&
             run_sources(ctx, sources, checkpoints, restored);
+  ok = checkpoints.finish() && ok;  // the checkpoint in flight completes and commits first
   ctx.source = nullptr;
   // A job that succeeded commits what its exactly-once sinks staged since the last checkpoint;
   // after a failure that stays uncommitted (a restore discards it). Direct output is flushed

@@ -110,14 +110,22 @@ bool FileTransaction::recover(const SinkPrecommit& last, std::string& error) {
   return remove_staged(error);
 }
 
-bool FileTransaction::precommit(OutputBuffer& out, const std::string& tag, SinkPrecommit& pending, std::string& error) {
-  if (!out.sync()) return error = out.error(), false;
+bool FileTransaction::precommit(OutputBuffer& out, const std::string& tag, SinkPrecommit& pending, std::string& error,
+                                bool durable_now) {
+  if (!(durable_now ? out.sync() : out.flush())) return error = out.error(), false;
   pending = SinkPrecommit{committed_, "", out.bytes_written(), out.checksum()};
   if (pending.length == 0) return true;  // nothing staged: the staging file goes on
   pending.pending = "pending-" + tag;
   if (::rename(beside("staging").c_str(), beside(pending.pending).c_str()) != 0)
     return error = "cannot pre-commit: " + errno_text(), false;
-  return fsync_directory(directory_, error) && stage(out, error);
+  return (!durable_now || fsync_directory(directory_, error)) && stage(out, error);
+}
+
+bool FileTransaction::make_durable(const SinkPrecommit& pending, std::string& error) const {
+  if (pending.pending.empty()) return true;
+  Descriptor file{::open(beside(pending.pending).c_str(), O_RDONLY | O_CLOEXEC)};
+  if (file.fd < 0 || ::fsync(file.fd) != 0) return error = "cannot pre-commit: " + errno_text(), false;
+  return fsync_directory(directory_, error);
 }
 
 bool FileTransaction::commit(const SinkPrecommit& pending, std::string& error) {

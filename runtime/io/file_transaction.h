@@ -43,8 +43,13 @@ class FileTransaction {
   // Stages what the sink writes from now on into `out` (after recover).
   bool stage(OutputBuffer& out, std::string& error);
   // At a checkpoint barrier: makes what was staged durable as the pre-commit of checkpoint
-  // `tag` and stages what follows into a new file.
-  bool precommit(OutputBuffer& out, const std::string& tag, SinkPrecommit& pending, std::string& error);
+  // `tag` and stages what follows into a new file. With `durable_now` false the pre-commit is
+  // only set aside under its name; make_durable() must then finish it before the checkpoint
+  // that records it is complete (it runs in the background while the job goes on).
+  bool precommit(OutputBuffer& out, const std::string& tag, SinkPrecommit& pending, std::string& error,
+                 bool durable_now = true);
+  // The second half of a precommit(..., false): fsyncs the pre-committed file and the directory.
+  bool make_durable(const SinkPrecommit& pending, std::string& error) const;
   // Once the checkpoint holding `pending` is complete: appends it to the file, durably.
   bool commit(const SinkPrecommit& pending, std::string& error);
   // At the end of a job that succeeded: pre-commits and commits what is left.

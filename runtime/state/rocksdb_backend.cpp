@@ -8,7 +8,7 @@
 // checkpoint: rows upserted (flow_agg_table's change tracking, which also sees updates
 // through a cached namespace), namespaces handed out for access (an operator may change any
 // row or record it can reach: all of those are written), and namespaces dropped. A checkpoint
-// writes exactly those to RocksDB (puts, and deletes for dropped namespaces, without a WAL:
+// copies exactly those into a write batch in its pause, then, in the background, writes it to RocksDB (puts, and deletes for dropped namespaces, without a WAL:
 // the checkpoint is the durability point), flushes, and takes a RocksDB checkpoint, whose SST
 // files are hard links: the job's checkpoint shares every SST file an earlier one had and
 // adds only the new ones. A restore opens the database of a checkpoint and loads it.
@@ -265,21 +265,26 @@ class RocksDbStateBackend final : public StateBackend, public PersistentState {
   PersistentState* persistent() override { return this; }
   const std::string& directory() const override { return dir_; }
 
-  bool checkpoint(const std::string& dir, std::string& error) override {
-    rocksdb::WriteBatch batch;
+  bool capture_changes(std::string& error) override {
+    changes_.Clear();
     for (auto& [name, table] : tables_) {
       rocksdb::ColumnFamilyHandle* f = family(name, error);
       if (!f) return false;
-      table->write_changes(batch, f);
+      table->write_changes(changes_, f);
     }
     for (auto& [name, list] : lists_) {
       rocksdb::ColumnFamilyHandle* f = family(name, error);
       if (!f) return false;
-      list->write_changes(batch, f);
+      list->write_changes(changes_, f);
     }
+    return true;
+  }
+
+  bool write_checkpoint(const std::string& dir, std::string& error) override {
     rocksdb::WriteOptions write;
     write.disableWAL = true;  // the checkpoint below is what makes state durable
-    rocksdb::Status status = db_->Write(write, &batch);
+    rocksdb::Status status = db_->Write(write, &changes_);
+    changes_.Clear();
     std::vector<rocksdb::ColumnFamilyHandle*> all;
     for (auto& [name, handle] : families_) all.push_back(handle);
     if (status.ok()) status = db_->Flush(rocksdb::FlushOptions(), all);
@@ -349,6 +354,7 @@ class RocksDbStateBackend final : public StateBackend, public PersistentState {
   std::map<std::string, std::unique_ptr<RocksListStateTable>> lists_;
   rocksdb::DB* db_ = nullptr;
   std::map<std::string, rocksdb::ColumnFamilyHandle*> families_;
+  rocksdb::WriteBatch changes_;  // taken by capture_changes(), written by write_checkpoint()
 };
 
 }  // namespace

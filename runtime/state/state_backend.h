@@ -109,9 +109,18 @@ class ListStateTable {
 class PersistentState {
  public:
   virtual ~PersistentState() = default;
-  // Writes what changed since the last checkpoint into the database, then makes a checkpoint
-  // of it in `dir` (which must not exist): its SST files hard-linked, the rest copied.
-  virtual bool checkpoint(const std::string& dir, std::string& error) = 0;
+  // The synchronous part of a checkpoint: copies what changed in the tables since the last
+  // one, so that the job can go on changing them.
+  virtual bool capture_changes(std::string& error) = 0;
+  // The asynchronous part: writes what capture_changes() copied into the database, then makes
+  // a checkpoint of it in `dir` (which must not exist): its SST files hard-linked, the rest
+  // copied. It may run on another thread while the job goes on, as long as no other call on
+  // this object is made meanwhile (the tables themselves are the job's).
+  virtual bool write_checkpoint(const std::string& dir, std::string& error) = 0;
+  // Both at once.
+  bool checkpoint(const std::string& dir, std::string& error) {
+    return capture_changes(error) && write_checkpoint(dir, error);
+  }
   // Replaces the contents of every table with those of the database checkpoint in `dir`.
   virtual bool restore(const std::string& dir, std::string& error) = 0;
   // Where the database lives (--state-dir).

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Restore without kills, deterministically: a job checkpointing after every batch runs to the
+# Restore without kills, deterministically: a job checkpointing as often as it can runs to the
 # end; run again with --restore latest it continues from its last checkpoint (mid-run, before
 # the end of input) and must rewrite exactly the same files. The job reads a table with a bad
 # row (its dead letters feed an aggregate), joins the stream with it, and windows the result.
@@ -13,7 +13,7 @@ work=$(mktemp -d /tmp/flow-restore-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
 printf 'ad,campaign\n1,10\n2,10\nx,11\n3,12\n' > campaigns.csv
-awk 'BEGIN { print "ad,kind,ts"; for (i = 0; i < 300000; i++) printf "%d,%s,%d\n", i % 5, (i % 3 == 0 ? "view" : "click"), 1700000000000 + i * 7 }' > events.csv
+awk 'BEGIN { print "ad,kind,ts"; for (i = 0; i < 1500000; i++) printf "%d,%s,%d\n", i % 5, (i % 3 == 0 ? "view" : "click"), 1700000000000 + i * 7 }' > events.csv
 cat > job.flow <<'FLOW'
 schema E { ad: i64, kind: string, ts: timestamp }
 schema C { ad: i64, campaign: i64 }

@@ -138,3 +138,29 @@ TEST_CASE("file transaction: recovery commits the last pre-commit again and drop
     CHECK(error == "it is gone, yet the checkpoint counted 8 bytes of it");
   }
 }
+
+TEST_CASE("file transaction: a pre-commit set aside in the pause is made durable later, then commits the same bytes") {
+  flow_test::TempDir dir;
+  std::string path = dir.file("out.csv");
+  FileTransaction transaction(path);
+  OutputBuffer out;
+  std::string error;
+  REQUIRE(transaction.begin(out, error));
+  out.append("a\n1\n");
+  SinkPrecommit pending;
+  REQUIRE(transaction.precommit(out, "chk-1", pending, error, false));
+  CHECK(pending.length == 4);
+  out.append("2\n");  // the job goes on writing into the new staging file meanwhile
+  REQUIRE(out.flush());
+  REQUIRE(transaction.make_durable(pending, error));
+  CHECK(read_file(path) == "");
+  REQUIRE(transaction.commit(pending, error));
+  CHECK(read_file(path) == "a\n1\n");
+  REQUIRE(transaction.finish(out, error));
+  CHECK(read_file(path) == "a\n1\n2\n");
+  CHECK(staged_files(dir) == 0);
+
+  SinkPrecommit gone{0, "pending-chk-9", 4, 0};  // its file was never written
+  CHECK_FALSE(transaction.make_durable(gone, error));
+  CHECK(error.find("cannot pre-commit: ") == 0);
+}
