@@ -5,6 +5,9 @@
 //   shared/aggregate-N.ID.full, shared/aggregate-N.ID.delta   an unwindowed aggregate, incremental:
 //                   the full snapshot of checkpoint ID and the changes of each later one
 //   aggregate-N.state   instead, in a savepoint (self-contained): the full snapshot
+//   shared/state.ID.full, shared/state.ID.delta   the heap backend's window and join tables,
+//                   incremental in the same way (state/checkpointed_heap_backend.cpp)
+//   state.full      instead, in a savepoint: all their rows
 //   rocksdb.NAME    with --state rocksdb: the database's files other than SST files (MANIFEST,
 //                   CURRENT, OPTIONS), and in a savepoint its SST files too
 //   shared/rocksdb.CRC-SIZE-NAME.sst   its SST files, shared between checkpoints (hard links;
@@ -55,6 +58,30 @@ JobCheckpoints::JobCheckpoints(flow_ctx& ctx)
   chains_.resize(ctx.aggregates.size());
 }
 
+void JobCheckpoints::extend_chain(Chain& chain, const std::string& prefix, bool full, std::string bytes, Snapshot& snapshot) {
+  if (full) chain.files.clear();
+  std::string name = prefix + "." + std::to_string(snapshot.id) + (full ? ".full" : ".delta");
+  for (const CheckpointFile& earlier : chain.files) snapshot.writer->refer_shared(earlier);
+  chain.files.push_back(CheckpointFile{name, true, bytes.size(), crc32c(bytes.data(), bytes.size())});
+  snapshot.shared.emplace_back(name, std::move(bytes));
+}
+
+std::vector<const CheckpointFile*> JobCheckpoints::chain_of(const CheckpointInfo& from, const std::string& prefix, std::string& error) {
+  std::vector<std::pair<int64_t, const CheckpointFile*>> links;
+  std::string start = prefix + ".";
+  for (const CheckpointFile& f : from.files)
+    if (f.shared && f.name.compare(0, start.size(), start) == 0)
+      links.emplace_back(std::strtoll(f.name.c_str() + start.size(), nullptr, 10), &f);
+  std::sort(links.begin(), links.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<const CheckpointFile*> chain;
+  for (const auto& link : links) chain.push_back(link.second);
+  auto ends_with = [](const std::string& name, std::string_view end) {
+    return name.size() >= end.size() && name.compare(name.size() - end.size(), end.size(), end) == 0;
+  };
+  if (!chain.empty() && !ends_with(chain[0]->name, ".full")) error = prefix + " has no full snapshot";
+  return chain;
+}
+
 void JobCheckpoints::write_aggregate(std::size_t i, Snapshot& snapshot) {
   flow_agg_table& table = *ctx_.aggregates[i];
   const RowLayout& layout = ctx_.spec->aggregates[i].row_layout;
@@ -65,17 +92,10 @@ void JobCheckpoints::write_aggregate(std::size_t i, Snapshot& snapshot) {
     return;
   }
   Chain& chain = chains_[i];
-  bool full = chain.files.size() % kFoldEvery == 0;  // the first, and every kFoldEvery-th
-  if (full) {
-    chain.files.clear();
-    snapshot_agg_table(table, layout, bytes);
-  } else {
-    snapshot_agg_changes(table, layout, bytes);
-  }
-  std::string name = "aggregate-" + std::to_string(i) + "." + std::to_string(snapshot.id) + (full ? ".full" : ".delta");
-  for (const CheckpointFile& earlier : chain.files) snapshot.writer->refer_shared(earlier);
-  chain.files.push_back(CheckpointFile{name, true, bytes.size(), crc32c(bytes.data(), bytes.size())});
-  snapshot.shared.emplace_back(name, std::move(bytes));
+  bool full = chain.next_is_full();
+  if (full) snapshot_agg_table(table, layout, bytes);
+  else snapshot_agg_changes(table, layout, bytes);
+  extend_chain(chain, "aggregate-" + std::to_string(i), full, std::move(bytes), snapshot);
   if (full) table.track_changes();  // from here on, the changed rows make the next delta
   else table.clear_changes();
 }
@@ -85,19 +105,40 @@ bool JobCheckpoints::restore_aggregate(std::size_t i, const CheckpointInfo& from
   flow_agg_table& table = *ctx_.aggregates[i];
   const RowLayout& layout = ctx_.spec->aggregates[i].row_layout;
   if (auto own = files.find(numbered("aggregate", i)); own != files.end()) return restore_agg_table(own->second, layout, table, error);
-  // The chain: the full snapshot, then the deltas, in checkpoint order.
-  std::string prefix = "aggregate-" + std::to_string(i) + ".";
-  std::vector<std::pair<int64_t, const CheckpointFile*>> chain;
-  for (const CheckpointFile& f : from.files)
-    if (f.shared && f.name.compare(0, prefix.size(), prefix) == 0)
-      chain.emplace_back(std::strtoll(f.name.c_str() + prefix.size(), nullptr, 10), &f);
-  std::sort(chain.begin(), chain.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  if (chain.empty() || chain[0].second->name.size() < 5 || chain[0].second->name.compare(chain[0].second->name.size() - 5, 5, ".full") != 0)
-    return error = "aggregate " + std::to_string(i) + " has no full snapshot", false;
-  if (!restore_agg_table(files.at(chain[0].second->name), layout, table, error)) return false;
+  std::vector<const CheckpointFile*> chain = chain_of(from, "aggregate-" + std::to_string(i), error);
+  if (chain.empty() && error.empty()) error = "aggregate " + std::to_string(i) + " has no full snapshot";
+  if (!error.empty()) return false;
+  if (!restore_agg_table(files.at(chain[0]->name), layout, table, error)) return false;
   for (std::size_t k = 1; k < chain.size(); ++k)
-    if (!apply_agg_changes(files.at(chain[k].second->name), layout, table, error)) return false;
+    if (!apply_agg_changes(files.at(chain[k]->name), layout, table, error)) return false;
   return true;
+}
+
+void JobCheckpoints::write_state_tables(IncrementalSnapshots& tables, Snapshot& snapshot) {
+  std::string bytes;
+  if (snapshot.savepoint) {  // self-contained, and the chain goes on unchanged
+    tables.snapshot_all(bytes);
+    snapshot.files.emplace_back("state.full", std::move(bytes));
+    return;
+  }
+  bool full = state_chain_.next_is_full();
+  tables.snapshot_changes(full, bytes);
+  extend_chain(state_chain_, "state", full, std::move(bytes), snapshot);
+}
+
+bool JobCheckpoints::restore_state_tables(const CheckpointInfo& from, const std::map<std::string, std::string>& files,
+                                          std::string& error) {
+  std::vector<std::string_view> chain;
+  if (auto own = files.find("state.full"); own != files.end()) {
+    chain.push_back(own->second);
+  } else {
+    for (const CheckpointFile* f : chain_of(from, "state", error)) chain.push_back(files.at(f->name));
+    if (!error.empty()) return false;
+  }
+  IncrementalSnapshots* tables = ctx_.state->incremental();
+  if (chain.empty()) return true;  // a job without window or join state
+  if (!tables) return error = "its window and join state is in heap snapshots: restore it with --state heap", false;
+  return tables->restore(chain, error);
 }
 
 bool JobCheckpoints::restore(RestoredJob& out) {
@@ -155,6 +196,7 @@ bool JobCheckpoints::restore(RestoredJob& out) {
   bool has_database = std::any_of(chosen->files.begin(), chosen->files.end(),
                                   [](const CheckpointFile& f) { return f.name.compare(0, 8, "rocksdb.") == 0; });
   if (has_database && !db) return fail("its state is in RocksDB: restore it with --state rocksdb");
+  if (!restore_state_tables(*chosen, files, error)) return fail(error);
   const std::string* time = file("time.state");
   if (!time || !ctx_.time.restore_time(*time, error)) return fail(time ? error : "it has no watermarks");
   for (std::size_t i = 0; i < ctx_.time.window_count(); ++i) {
@@ -300,6 +342,7 @@ bool JobCheckpoints::snapshot(const std::vector<ActiveSource>& sources, Snapshot
     add(numbered("join", i), std::move(bytes));
   }
   for (std::size_t i = 0; i < ctx_.aggregates.size(); ++i) write_aggregate(i, out);
+  if (IncrementalSnapshots* tables = ctx_.state->incremental()) write_state_tables(*tables, out);
   if (PersistentState* db = ctx_.state->persistent()) {
     // The rows changed since the last checkpoint; the asynchronous part writes them into the
     // database and makes RocksDB's own checkpoint (hard links) of that, which it then adds.

@@ -93,13 +93,23 @@ class JobCheckpoints {
   bool restore_aggregate(std::size_t i, const CheckpointInfo& from, const std::map<std::string, std::string>& files,
                          std::string& error);
 
-  // Unwindowed aggregates are checkpointed incrementally: a full snapshot, then the rows that
-  // changed since the previous checkpoint, as shared files; every kFoldEvery-th is full again.
+  // Unwindowed aggregates and the heap backend's tables are checkpointed incrementally: a
+  // full snapshot, then the changes since the previous checkpoint, as shared files named
+  // PREFIX.ID.full and PREFIX.ID.delta; every kFoldEvery-th is full again.
   static constexpr int kFoldEvery = 10;
   struct Chain {
     std::vector<CheckpointFile> files;  // the full snapshot, then the deltas
+    bool next_is_full() const { return files.size() % kFoldEvery == 0; }
   };
-  std::vector<Chain> chains_;
+  // Adds the next link of `chain` to the snapshot: the earlier files by reference, `bytes` as new.
+  void extend_chain(Chain& chain, const std::string& prefix, bool full, std::string bytes, Snapshot& snapshot);
+  // The files of the chain PREFIX.* in a checkpoint, in order; empty when it has none, and
+  // an error when it does not start with a full snapshot.
+  static std::vector<const CheckpointFile*> chain_of(const CheckpointInfo& from, const std::string& prefix, std::string& error);
+  std::vector<Chain> chains_;  // per unwindowed aggregate
+  Chain state_chain_;          // the heap backend's tables
+  void write_state_tables(IncrementalSnapshots& tables, Snapshot& snapshot);
+  bool restore_state_tables(const CheckpointInfo& from, const std::map<std::string, std::string>& files, std::string& error);
 
   flow_ctx& ctx_;
   CheckpointOptions options_;

@@ -46,11 +46,12 @@ struct CheckpointOptions {
   // --at-least-once: file sinks write their files directly instead of by two-phase commit.
   bool at_least_once = false;
 
-  // Whether file sinks write through a FileTransaction: whenever a checkpoint, savepoint or
-  // restore is in play, unless at-least-once output was asked for.
-  bool exactly_once_sinks() const {
-    return !at_least_once && ((!dir.empty() && interval_ms > 0) || !savepoint_dir.empty() || !restore.empty());
-  }
+  // Whether a checkpoint, savepoint or restore is in play: the job's state is then kept in
+  // tables that note their changes, for incremental checkpoints.
+  bool in_play() const { return (!dir.empty() && interval_ms > 0) || !savepoint_dir.empty() || !restore.empty(); }
+  // Whether file sinks write through a FileTransaction: whenever checkpoints are in play,
+  // unless at-least-once output was asked for.
+  bool exactly_once_sinks() const { return !at_least_once && in_play(); }
 };
 
 struct RunOptions {

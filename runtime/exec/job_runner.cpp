@@ -297,7 +297,8 @@ int run_job(flow_ctx& ctx) {
       return 3;
     }
   } else {
-    ctx.state = make_heap_state_backend();
+    // Change tracking costs a little on every access: only a job that checkpoints pays it.
+    ctx.state = ctx.options.checkpoint.in_play() ? make_checkpointed_heap_backend() : make_heap_state_backend();
   }
   ctx.time.build(spec, ctx, *ctx.state);
   for (std::size_t i = 0; i < spec.lookups.size(); ++i)

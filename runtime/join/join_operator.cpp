@@ -84,7 +84,7 @@ void write_sides(ByteWriter& w, const ListStateTable& left, const ListStateTable
 }
 
 bool read_side(std::string_view bytes, ListStateTable& side, const RowLayout& layout, std::string& error) {
-  if (bytes.empty()) return side.kept_by_backend() || (error = "its join records are in RocksDB: restore it with --state rocksdb", false);
+  if (bytes.empty()) return side.kept_by_backend() || (error = "its join records are not in the snapshot: the state backend keeps them", false);
   return restore_records(bytes, layout.shifted(static_cast<int64_t>(kHeader)), side, error);
 }
 

@@ -127,6 +127,19 @@ class PersistentState {
   virtual const std::string& directory() const = 0;
 };
 
+// A backend that checkpoints its tables as a chain of snapshots of its own (the heap backend
+// of a checkpointing job): a full one, then the changes of each later checkpoint.
+class IncrementalSnapshots {
+ public:
+  virtual ~IncrementalSnapshots() = default;
+  // The changes since the last call (`full`: every row, a new base for the changes to come).
+  virtual void snapshot_changes(bool full, std::string& out) = 0;
+  // Every row, leaving what changed as it is (a savepoint between two checkpoints).
+  virtual void snapshot_all(std::string& out) const = 0;
+  // Fills the (empty) tables from a chain: its full snapshot, then its changes in order.
+  virtual bool restore(const std::vector<std::string_view>& chain, std::string& error) = 0;
+};
+
 class StateBackend {
  public:
   virtual ~StateBackend() = default;
@@ -138,9 +151,14 @@ class StateBackend {
   // The database the backend checkpoints itself, or nullptr (the heap backend: operators
   // snapshot their tables).
   virtual PersistentState* persistent() { return nullptr; }
+  // The snapshot chain the backend checkpoints its tables in, or nullptr.
+  virtual IncrementalSnapshots* incremental() { return nullptr; }
 };
 
 std::unique_ptr<StateBackend> make_heap_state_backend();
+// The heap backend of a job that checkpoints: tables with a layout note their changes
+// (state/tracked_tables.h) and are checkpointed incrementally through incremental().
+std::unique_ptr<StateBackend> make_checkpointed_heap_backend();
 // The RocksDB backend, its database in `dir` (created, or emptied; "" for a temporary
 // directory removed with the backend). nullptr, with `error`, when RocksDB cannot open it.
 std::unique_ptr<StateBackend> make_rocksdb_state_backend(const std::string& dir, std::string& error);

@@ -288,7 +288,7 @@ void flow_window::snapshot(std::string& out) const {
   snapshot_own(part);
   w.bytes(part);
   part.clear();
-  if (!state_.kept_by_backend()) flow::snapshot_rows(state_, spec_.row_layout, part);  // else RocksDB has them
+  if (!state_.kept_by_backend()) flow::snapshot_rows(state_, spec_.row_layout, part);  // else its backend checkpoints them
   w.bytes(part);
 }
 
@@ -300,7 +300,7 @@ bool flow_window::restore(std::string_view in, std::string& error) {
     return error = "truncated window snapshot", false;
   if (!restore_own(own, error)) return false;
   if (rows.empty())
-    return state_.kept_by_backend() || (error = "its window rows are in RocksDB: restore it with --state rocksdb", false);
+    return state_.kept_by_backend() || (error = "its window rows are not in the snapshot: the state backend keeps them", false);
   return flow::restore_rows(rows, spec_.row_layout, state_, error);
 }
 

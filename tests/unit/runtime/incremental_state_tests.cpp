@@ -1,8 +1,10 @@
-// Unit tests of the RocksDB state backend: what a checkpoint holds is exactly the tables'
-// contents at that moment (rows with strings and sets, records in order), including changes
-// made through a namespace handed out before the previous checkpoint and namespaces dropped
-// since; later checkpoints share the SST files of earlier ones; a restore into a new backend
-// gives back the same tables.
+// Unit tests of the two backends' incremental checkpoints. RocksDB: what a checkpoint holds is
+// exactly the tables' contents at that moment (rows with strings and sets, records in order),
+// including changes made through a namespace handed out before the previous checkpoint and
+// namespaces dropped since; later checkpoints share the SST files of earlier ones; a restore
+// into a new backend gives back the same tables. The heap backend of a checkpointing job: the
+// same through its chain of snapshots (a full one, then changes), which a savepoint leaves
+// alone and a restore refuses when damaged or out of order.
 #include <doctest/doctest.h>
 
 #include <cstring>
@@ -139,4 +141,68 @@ TEST_CASE("rocksdb backend: a state directory it cannot create is an error, not 
   auto backend = flow::make_rocksdb_state_backend(dir.file("file") + "/db", error);
   CHECK(backend == nullptr);
   CHECK(error.find("cannot create the state directory") == 0);
+}
+
+TEST_CASE("checkpointed heap backend: a full snapshot, then changes; the chain restores into a new backend") {
+  const flow::RowLayout record_layout{{0}, {}};
+  auto backend = flow::make_checkpointed_heap_backend();
+  flow::IncrementalSnapshots* snapshots = backend->incremental();
+  REQUIRE(snapshots);
+  flow::StateTable& t = backend->table("window-0", sizeof(Row), &kLayout);
+  flow::ListStateTable& l = backend->list_table("join-0-left", sizeof(flow_str), &record_layout);
+  CHECK(t.kept_by_backend());
+  CHECK_FALSE(backend->table("plain", 8).kept_by_backend());
+
+  flow_agg_table& slice = t.rows(1000);
+  set_row(slice, "a", "apple", 1);
+  set_row(slice, "b", "banana", 2);
+  set_row(t.rows(3000), "c", "cherry", 4);
+  append(l, 7, "k", "first");
+  append(l, 8, "k", "other");
+  std::string full, delta, savepoint, empty_delta;
+  snapshots->snapshot_changes(true, full);
+
+  set_row(slice, "a", "apricot", 10);  // through the namespace held on to
+  set_row(t.rows(2000), "d", "date", 5);
+  t.drop(3000);
+  append(l, 7, "k", "second");
+  l.drop(8);
+  snapshots->snapshot_all(savepoint);  // between two checkpoints: the next delta still has all
+  snapshots->snapshot_changes(false, delta);
+  snapshots->snapshot_changes(false, empty_delta);
+  CHECK(delta.size() < full.size() + 200);
+  CHECK(empty_delta.size() < delta.size());
+  std::map<std::string, std::string> expected = contents(t);
+  CHECK(expected.size() == 3);
+
+  auto restored_from = [&](std::vector<std::string_view> chain) {
+    auto fresh = flow::make_checkpointed_heap_backend();
+    flow::StateTable& t2 = fresh->table("window-0", sizeof(Row), &kLayout);
+    flow::ListStateTable& l2 = fresh->list_table("join-0-left", sizeof(flow_str), &record_layout);
+    std::string error;
+    REQUIRE_MESSAGE(fresh->incremental()->restore(chain, error), error);
+    CHECK(contents(t2) == expected);
+    CHECK(t2.find_rows(3000) == nullptr);
+    CHECK(records_of(l2, 7, "k") == "first;second;");
+    CHECK(l2.namespace_ids() == std::vector<int64_t>{7});
+  };
+  restored_from({full, delta});
+  restored_from({full, delta, empty_delta});
+  restored_from({savepoint});
+
+  auto fresh = flow::make_checkpointed_heap_backend();
+  fresh->table("window-0", sizeof(Row), &kLayout);
+  fresh->list_table("join-0-left", sizeof(flow_str), &record_layout);
+  std::string error;
+  CHECK_FALSE(fresh->incremental()->restore({delta}, error));
+  CHECK(error == "its state chain does not start with a full snapshot");
+  CHECK_FALSE(fresh->incremental()->restore({full, full}, error));
+  CHECK(error == "a full snapshot in the middle of its state chain");
+  std::string cut = delta.substr(0, delta.size() - 3);
+  CHECK_FALSE(fresh->incremental()->restore({full, cut}, error));
+  CHECK(error == "truncated state snapshot");
+  auto other = flow::make_checkpointed_heap_backend();  // a job without those tables
+  other->table("window-9", sizeof(Row), &kLayout);
+  CHECK_FALSE(other->incremental()->restore({full}, error));
+  CHECK(error == "it is not of this job (state table window-0)");
 }

@@ -1,0 +1,132 @@
+// Tables that note what changed since the last checkpoint, around the heap backend's tables,
+// so that both backends checkpoint incrementally: RocksDB writes the changes into its database,
+// the heap backend into a chain of snapshot files (a full one, then the changes of each later
+// checkpoint). Rows are stored as RocksDB keeps them: under their address (encode_state_key;
+// a list record adds its big-endian index), with the bytes of state_snapshot.h as value.
+//
+// What counts as changed: rows upserted (flow_agg_table's change tracking, which also sees
+// updates through a namespace an operator holds on to), every row or record of a namespace
+// handed out for access since the last checkpoint (an operator may change anything it can
+// reach: a join marks records paired), and the rows of namespaces dropped (erased).
+#pragma once
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "state/state_backend.h"
+
+namespace flow {
+
+// Where changes go: a RocksDB write batch, or the bytes of a heap snapshot.
+class ChangeSink {
+ public:
+  virtual ~ChangeSink() = default;
+  virtual void put(std::string_view address, std::string_view value) = 0;
+  virtual void erase(std::string_view address) = 0;
+};
+
+// Stored rows of one table in address order: a RocksDB iterator, or a heap snapshot chain.
+class StoredRows {
+ public:
+  virtual ~StoredRows() = default;
+  // The next row; false at the end.
+  virtual bool next(std::string_view& address, std::string_view& value) = 0;
+};
+
+// What both kinds of table note between checkpoints.
+struct ChangeLog {
+  std::set<int64_t> touched;         // namespaces handed out since the last checkpoint: written whole
+  std::set<int64_t> stored;          // namespaces the store (database, snapshot chain) holds rows of
+  std::vector<std::string> erased;   // addresses of the stored rows of dropped namespaces
+  int64_t last_touched = INT64_MIN;  // the namespace noted last: most accesses repeat it
+  void touch(int64_t ns) {
+    if (ns == last_touched) return;
+    touched.insert(ns);
+    last_touched = ns;
+  }
+  void forget(int64_t ns) {
+    touched.erase(ns);
+    if (ns == last_touched) last_touched = INT64_MIN;
+  }
+  void reset() {
+    touched.clear();
+    last_touched = INT64_MIN;
+  }
+};
+
+class TrackedStateTable final : public StateTable {
+ public:
+  TrackedStateTable(StateTable& heap, RowLayout layout) : heap_(heap), layout_(std::move(layout)) {}
+
+  flow_agg_table& rows(int64_t ns) override {
+    log_.touch(ns);
+    return live_rows(ns);
+  }
+  flow_agg_table* find_rows(int64_t ns) override;
+  void drop(int64_t ns) override;
+  std::size_t namespaces() const override { return heap_.namespaces(); }
+  std::size_t size() const override { return heap_.size(); }
+  void for_each(const std::function<void(std::string_view, const uint8_t*)>& visit) const override { heap_.for_each(visit); }
+  int64_t row_size() const override { return heap_.row_size(); }
+  bool kept_by_backend() const override { return true; }
+
+  // The changes since the last call (`everything`: every row, as a new base to change from).
+  void write_changes(ChangeSink& sink, bool everything);
+  // Every row, leaving what changed as it is (a savepoint between two checkpoints).
+  void write_all(ChangeSink& sink) const;
+  // Takes stored rows into the (empty) table.
+  bool load(StoredRows& rows, std::string& error);
+
+ private:
+  // A namespace's rows, tracking their changes from its creation on.
+  flow_agg_table& live_rows(int64_t ns);
+  void put_row(ChangeSink& sink, int64_t ns, std::string_view key, const uint8_t* row, std::string& value) const;
+
+  StateTable& heap_;
+  RowLayout layout_;
+  ChangeLog log_;
+  std::set<int64_t> live_;  // namespaces of heap_
+};
+
+class TrackedListStateTable final : public ListStateTable {
+ public:
+  TrackedListStateTable(ListStateTable& heap, RowLayout layout) : heap_(heap), layout_(std::move(layout)) {}
+
+  uint8_t* append(int64_t ns, std::string_view key) override {
+    log_.touch(ns);
+    return heap_.append(ns, key);
+  }
+  flow_str copy_string(int64_t ns, const char* p, int64_t len) override { return heap_.copy_string(ns, p, len); }
+  Records find(int64_t ns, std::string_view key) const override {
+    Records found = heap_.find(ns, key);
+    if (found.count > 0) log_.touch(ns);
+    return found;
+  }
+  void for_each_key(int64_t ns, const std::function<void(std::string_view, Records)>& visit) const override {
+    log_.touch(ns);
+    heap_.for_each_key(ns, visit);
+  }
+  void drop(int64_t ns) override;
+  std::size_t namespaces() const override { return heap_.namespaces(); }
+  std::vector<int64_t> namespace_ids() const override { return heap_.namespace_ids(); }
+  std::size_t size() const override { return heap_.size(); }
+  int64_t record_size() const override { return heap_.record_size(); }
+  bool kept_by_backend() const override { return true; }
+
+  void write_changes(ChangeSink& sink, bool everything);
+  void write_all(ChangeSink& sink) const;
+  // Takes stored records into the (empty) table; each key's come in index order.
+  bool load(StoredRows& rows, std::string& error);
+
+ private:
+  void put_namespace(ChangeSink& sink, int64_t ns, std::string& value) const;
+
+  ListStateTable& heap_;
+  RowLayout layout_;
+  mutable ChangeLog log_;
+};
+
+}  // namespace flow
