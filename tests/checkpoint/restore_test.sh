@@ -39,6 +39,13 @@ for f in views.csv bad.csv kinds.csv; do
   cmp "$f" "first.$f" || { echo "FAIL: $f differs after the restore"; diff "$f" "first.$f" | head; exit 1; }
 done
 [ "$(tail -1 bad.csv)" = 1 ] || { echo "FAIL: bad rows"; cat bad.csv; exit 1; }
+if [ "$state" = heap ]; then
+  # Its window and join state is in the heap backend's snapshot chain: a RocksDB job cannot take it.
+  if ./job --state rocksdb --restore "$middle" 2> rocks.txt; then echo "FAIL: a RocksDB job restored a heap checkpoint"; exit 1; fi
+  grep -q "its window and join state is in heap snapshots: restore it with --state heap" rocks.txt || { echo "FAIL: no message"; cat rocks.txt; exit 1; }
+  # Incremental: the chain's full snapshot is shared by later checkpoints, which add deltas.
+  grep -qh '^shared state\.[0-9]*\.delta' cp/chk-*/_metadata || { echo "FAIL: no delta of the heap state"; exit 1; }
+fi
 if [ "$state" = rocksdb ]; then
   # Its window and join state is in RocksDB: a heap job cannot take it.
   if ./job --restore "$middle" 2> heap.txt; then echo "FAIL: a heap job restored a RocksDB checkpoint"; exit 1; fi

@@ -27,6 +27,8 @@ const char* const kRuntimeOptionsHelp =
     "  --checkpoints-retained N                       keep the newest N (default 3)\n"
     "  --restore latest|PATH                          resume from a checkpoint or savepoint\n"
     "  --savepoint-dir DIR                            SIGUSR1: write a savepoint; SIGTERM: write one and stop\n"
+    "  --at-least-once                                file sinks write directly (duplicates possible after a restore)\n"
+    "  --state heap|rocksdb [--state-dir DIR]         where keyed state is kept (default heap)\n"
     "  --restart STRATEGY   after a failure: none, fixed-delay:N:D, failure-rate:N:I:D, exponential-delay\n"
     "  --help               list the runtime options\n";
 
