@@ -59,19 +59,10 @@ class GatheredRowsReader final : public StoredRows {
 class CheckpointedHeapBackend final : public StateBackend, public IncrementalSnapshots {
  public:
   StateTable& table(const std::string& name, int64_t row_size, const RowLayout* layout) override {
-    StateTable& heap = heap_->table(name, row_size);
-    if (!layout) return heap;
-    auto& slot = tables_[name];
-    if (!slot) slot = std::make_unique<TrackedStateTable>(heap, *layout);
-    return *slot;
+    return tracked_.table(name, row_size, layout);
   }
-
   ListStateTable& list_table(const std::string& name, int64_t record_size, const RowLayout* layout) override {
-    ListStateTable& heap = heap_->list_table(name, record_size);
-    if (!layout) return heap;
-    auto& slot = lists_[name];
-    if (!slot) slot = std::make_unique<TrackedListStateTable>(heap, *layout);
-    return *slot;
+    return tracked_.list_table(name, record_size, layout);
   }
 
   IncrementalSnapshots* incremental() override { return this; }
@@ -88,9 +79,9 @@ class CheckpointedHeapBackend final : public StateBackend, public IncrementalSna
     std::map<std::string, GatheredRows, std::less<>> gathered;
     for (std::size_t i = 0; i < chain.size(); ++i)
       if (!gather(chain[i], i == 0, gathered, error)) return false;
-    for (auto& [name, table] : tables_)
+    for (auto& [name, table] : tracked_.tables())
       if (!load(gathered, name, *table, error)) return false;
-    for (auto& [name, list] : lists_)
+    for (auto& [name, list] : tracked_.lists())
       if (!load(gathered, name, *list, error)) return false;
     return true;
   }
@@ -101,7 +92,7 @@ class CheckpointedHeapBackend final : public StateBackend, public IncrementalSna
     ByteWriter w(out);
     w.raw(kMagic.data(), kMagic.size());
     w.u8(full ? 1 : 0);
-    w.u64(tables_.size() + lists_.size());
+    w.u64(tracked_.tables().size() + tracked_.lists().size());
     std::string changes;
     auto one = [&](const std::string& name, uint8_t kind, auto& table) {
       changes.clear();
@@ -111,8 +102,8 @@ class CheckpointedHeapBackend final : public StateBackend, public IncrementalSna
       w.u8(kind);
       w.bytes(changes);
     };
-    for (auto& [name, table] : tables_) one(name, kRows, *table);
-    for (auto& [name, list] : lists_) one(name, kRecords, *list);
+    for (auto& [name, table] : tracked_.tables()) one(name, kRows, *table);
+    for (auto& [name, list] : tracked_.lists()) one(name, kRecords, *list);
   }
 
   // Applies one snapshot to the rows gathered so far (a full one replaces them).
@@ -127,7 +118,7 @@ class CheckpointedHeapBackend final : public StateBackend, public IncrementalSna
       std::string_view name, changes;
       uint8_t kind = 0;
       if (!r.bytes(name) || !r.number(kind) || !r.bytes(changes)) return error = "truncated state snapshot", false;
-      bool known = kind == kRows ? tables_.count(name) > 0 : kind == kRecords && lists_.count(name) > 0;
+      bool known = kind == kRows ? tracked_.tables().count(name) > 0 : kind == kRecords && tracked_.lists().count(name) > 0;
       if (!known) return error = "it is not of this job (state table " + std::string(name) + ")", false;
       GatheredRows& rows = gathered[std::string(name)];
       ByteReader c(changes);
@@ -154,9 +145,7 @@ class CheckpointedHeapBackend final : public StateBackend, public IncrementalSna
     return true;
   }
 
-  std::unique_ptr<StateBackend> heap_ = make_heap_state_backend();
-  std::map<std::string, std::unique_ptr<TrackedStateTable>, std::less<>> tables_;
-  std::map<std::string, std::unique_ptr<TrackedListStateTable>, std::less<>> lists_;
+  TrackedTableSet tracked_;
 };
 
 }  // namespace

@@ -67,7 +67,7 @@ class ColumnFamilyRows final : public StoredRows {
 class RocksDbStateBackend final : public StateBackend, public PersistentState {
  public:
   RocksDbStateBackend(std::string dir, bool temporary)
-      : dir_(std::move(dir)), temporary_(temporary), heap_(make_heap_state_backend()) {}
+      : dir_(std::move(dir)), temporary_(temporary) {}
   ~RocksDbStateBackend() override {
     close();
     std::error_code ignored;
@@ -99,19 +99,10 @@ class RocksDbStateBackend final : public StateBackend, public PersistentState {
   }
 
   StateTable& table(const std::string& name, int64_t row_size, const RowLayout* layout) override {
-    StateTable& heap = heap_->table(name, row_size);
-    if (!layout) return heap;
-    auto& slot = tables_[name];
-    if (!slot) slot = std::make_unique<TrackedStateTable>(heap, *layout);
-    return *slot;
+    return tracked_.table(name, row_size, layout);
   }
-
   ListStateTable& list_table(const std::string& name, int64_t record_size, const RowLayout* layout) override {
-    ListStateTable& heap = heap_->list_table(name, record_size);
-    if (!layout) return heap;
-    auto& slot = lists_[name];
-    if (!slot) slot = std::make_unique<TrackedListStateTable>(heap, *layout);
-    return *slot;
+    return tracked_.list_table(name, record_size, layout);
   }
 
   PersistentState* persistent() override { return this; }
@@ -119,13 +110,13 @@ class RocksDbStateBackend final : public StateBackend, public PersistentState {
 
   bool capture_changes(std::string& error) override {
     changes_.Clear();
-    for (auto& [name, table] : tables_) {
+    for (auto& [name, table] : tracked_.tables()) {
       rocksdb::ColumnFamilyHandle* f = family(name, error);
       if (!f) return false;
       WriteBatchSink sink(changes_, f);
       table->write_changes(sink, false);
     }
-    for (auto& [name, list] : lists_) {
+    for (auto& [name, list] : tracked_.lists()) {
       rocksdb::ColumnFamilyHandle* f = family(name, error);
       if (!f) return false;
       WriteBatchSink sink(changes_, f);
@@ -159,9 +150,9 @@ class RocksDbStateBackend final : public StateBackend, public PersistentState {
     if (!destroyed.ok() || ec)
       return error = "cannot move the restored state into `" + dir_ + "`: " + (ec ? ec.message() : destroyed.ToString()), false;
     if (!open(false, error)) return false;
-    for (auto& [name, table] : tables_)
+    for (auto& [name, table] : tracked_.tables())
       if (!load(name, *table, error)) return false;
-    for (auto& [name, list] : lists_)
+    for (auto& [name, list] : tracked_.lists())
       if (!load(name, *list, error)) return false;
     return true;
   }
@@ -204,9 +195,7 @@ class RocksDbStateBackend final : public StateBackend, public PersistentState {
 
   std::string dir_;
   bool temporary_;  // made for this job, removed with it: what outlives a job is in its checkpoints
-  std::unique_ptr<StateBackend> heap_;  // the live rows
-  std::map<std::string, std::unique_ptr<TrackedStateTable>> tables_;
-  std::map<std::string, std::unique_ptr<TrackedListStateTable>> lists_;
+  TrackedTableSet tracked_;
   rocksdb::DB* db_ = nullptr;
   std::map<std::string, rocksdb::ColumnFamilyHandle*> families_;
   rocksdb::WriteBatch changes_;  // taken by capture_changes(), written by write_checkpoint()

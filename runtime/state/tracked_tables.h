@@ -11,6 +11,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <string_view>
@@ -127,6 +129,37 @@ class TrackedListStateTable final : public ListStateTable {
   ListStateTable& heap_;
   RowLayout layout_;
   mutable ChangeLog log_;
+};
+
+// The tables of a backend that checkpoints incrementally: heap tables, those with a layout
+// (what a checkpoint must hold) wrapped to note their changes; tables without one are rebuilt
+// on restore (lookup tables) and stay plain.
+class TrackedTableSet {
+ public:
+  template <typename Table>
+  using ByName = std::map<std::string, std::unique_ptr<Table>, std::less<>>;
+
+  StateTable& table(const std::string& name, int64_t row_size, const RowLayout* layout) {
+    StateTable& heap = heap_->table(name, row_size);
+    if (!layout) return heap;
+    auto& slot = tables_[name];
+    if (!slot) slot = std::make_unique<TrackedStateTable>(heap, *layout);
+    return *slot;
+  }
+  ListStateTable& list_table(const std::string& name, int64_t record_size, const RowLayout* layout) {
+    ListStateTable& heap = heap_->list_table(name, record_size);
+    if (!layout) return heap;
+    auto& slot = lists_[name];
+    if (!slot) slot = std::make_unique<TrackedListStateTable>(heap, *layout);
+    return *slot;
+  }
+  const ByName<TrackedStateTable>& tables() const { return tables_; }
+  const ByName<TrackedListStateTable>& lists() const { return lists_; }
+
+ private:
+  std::unique_ptr<StateBackend> heap_ = make_heap_state_backend();  // the live rows
+  ByName<TrackedStateTable> tables_;
+  ByName<TrackedListStateTable> lists_;
 };
 
 }  // namespace flow
