@@ -95,11 +95,18 @@ class JobCheckpoints {
 
   // Unwindowed aggregates and the heap backend's tables are checkpointed incrementally: a
   // full snapshot, then the changes since the previous checkpoint, as shared files named
-  // PREFIX.ID.full and PREFIX.ID.delta; every kFoldEvery-th is full again.
-  static constexpr int kFoldEvery = 10;
+  // PREFIX.ID.full and PREFIX.ID.delta. Every kFoldEvery-th is full again, and so is the next
+  // once the deltas outweigh the full snapshot (state that changes wholesale between
+  // checkpoints): a restore never reads much more than twice the state.
+  static constexpr std::size_t kFoldEvery = 10;
   struct Chain {
     std::vector<CheckpointFile> files;  // the full snapshot, then the deltas
-    bool next_is_full() const { return files.size() % kFoldEvery == 0; }
+    bool next_is_full() const {
+      if (files.size() % kFoldEvery == 0) return true;
+      uint64_t deltas = 0;
+      for (std::size_t i = 1; i < files.size(); ++i) deltas += files[i].size;
+      return deltas >= files[0].size;
+    }
   };
   // Adds the next link of `chain` to the snapshot: the earlier files by reference, `bytes` as new.
   void extend_chain(Chain& chain, const std::string& prefix, bool full, std::string bytes, Snapshot& snapshot);
