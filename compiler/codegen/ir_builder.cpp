@@ -278,6 +278,22 @@ void IrBuilder::build_setup() {
                   b.getInt64(static_cast<int64_t>(layout.getTypeAllocSize(record_struct(*op.join->right))))});
     register_state_slots(builder, FLOW_STATE_LOOKUP, op.runtime, record_struct(*op.join->right));
   }
+  auto node_kind = [](plan::GraphNode::Kind kind) {
+    using K = plan::GraphNode::Kind;
+    switch (kind) {
+      case K::Source: return FLOW_NODE_SOURCE;
+      case K::Aggregate: return FLOW_NODE_AGGREGATE;
+      case K::Window: return FLOW_NODE_WINDOW;
+      case K::Join: return FLOW_NODE_JOIN;
+      case K::Lookup: return FLOW_NODE_LOOKUP;
+      case K::Sink: return FLOW_NODE_SINK;
+    }
+    return FLOW_NODE_SOURCE;
+  };
+  for (const plan::GraphEdge& e : plan::dataflow_edges(plan))
+    b.CreateCall(runtime("flow_job_edge", b.getVoidTy(), {ptr, i32, i32, i32, i32}),
+                 {builder, b.getInt32(node_kind(e.from.kind)), b.getInt32(e.from.index), b.getInt32(node_kind(e.to.kind)),
+                  b.getInt32(e.to.index)});
   b.CreateRetVoid();
 }
 

@@ -121,4 +121,20 @@ std::vector<sema::Type> join_key_types(const sema::Join& join);
 // keeps and for how long.
 std::string explain(const PhysicalPlan& plan);
 
+// An operator of the running job, by its runtime index among those of its kind.
+struct GraphNode {
+  enum class Kind { Source, Aggregate, Window, Join, Lookup, Sink };
+  Kind kind = Kind::Source;
+  int index = 0;
+  auto operator<=>(const GraphNode&) const = default;
+};
+struct GraphEdge {
+  GraphNode from, to;
+  auto operator<=>(const GraphEdge&) const = default;
+};
+// The edges records take between operators, through fused pipelines and streams (a lookup
+// table feeds the operators its probes lead to), each once, in a stable order: what the
+// runtime's metrics and web page draw.
+std::vector<GraphEdge> dataflow_edges(const PhysicalPlan& plan);
+
 }  // namespace flow::plan

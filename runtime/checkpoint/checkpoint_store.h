@@ -65,6 +65,12 @@ class CheckpointWriter {
   // Makes the checkpoint complete: writes its metadata atomically and durably.
   bool commit(std::string& error);
   const std::string& path() const { return path_; }
+  // The bytes of the files it lists, shared ones included.
+  uint64_t bytes() const {
+    uint64_t n = 0;
+    for (const CheckpointFile& f : files_) n += f.size;
+    return n;
+  }
 
  private:
   std::string root_;

@@ -66,6 +66,12 @@ int parse_command_line(int argc, char** argv, const JobSpec& spec, CommandLine& 
                  "RocksDB's working database (default: DIR/rocksdb-state with --checkpoint-dir, else a temporary directory)")
       ->type_name("DIR");
 
+  app.add_option("--metrics-port", out.metrics_port,
+                 "Serve metrics on 127.0.0.1:P while the job runs: / (a web page of the dataflow), /metrics.json, "
+                 "/metrics (Prometheus); 0 picks a free port")
+      ->type_name("P")
+      ->check(CLI::Range(0, 65535));
+
   // Options of language.md section 7 that this runtime does not implement yet.
   std::string ignored_text;
   std::vector<CLI::Option*> unsupported = {

@@ -123,6 +123,7 @@ int64_t flow_clock_ms(flow_ctx* ctx) { return ctx->time.clock().now_ms(); }
 flow_window* flow_ctx_window(flow_ctx* ctx, int32_t index) { return ctx->time.window(index); }
 
 uint8_t* flow_window_upsert(flow_window* w, const uint8_t* key, int64_t len, int64_t t, flow_window_hit* hit) {
+  w->count_record_in();
   return w->upsert(key, static_cast<std::size_t>(len), t, hit);
 }
 

@@ -211,4 +211,8 @@ void flow_job_state_slot(flow_job_builder* b, int32_t target, int32_t index, int
   (slot_kind == FLOW_SLOT_STRING ? layout->strings : layout->sets).push_back(offset);
 }
 
+void flow_job_edge(flow_job_builder* b, int32_t from_kind, int32_t from_index, int32_t to_kind, int32_t to_index) {
+  b->spec.edges.push_back(flow::GraphEdgeSpec{from_kind, from_index, to_kind, to_index});
+}
+
 }  // extern "C"

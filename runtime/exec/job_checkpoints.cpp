@@ -266,6 +266,7 @@ bool JobCheckpoints::maybe_take(const std::vector<ActiveSource>& sources, bool& 
   bool ok = take(sources, false);
   last_ = std::chrono::steady_clock::now();
   double pause = std::chrono::duration<double, std::milli>(last_ - now).count();
+  if (in_flight_) in_flight_->pause_ms = pause;  // read once it is collected, on this thread
   pause_total_ms_ += pause;
   pause_max_ms_ = std::max(pause_max_ms_, pause);
   return ok;
@@ -283,7 +284,11 @@ bool JobCheckpoints::collect(bool wait) {
     return false;
   }
   ++taken_;
-  async_total_ms_ += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - done->started).count();
+  double background_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - done->started).count();
+  async_total_ms_ += background_ms;
+  last_pause_ms_ = done->pause_ms;
+  last_duration_ms_ = done->pause_ms + background_ms;
+  last_bytes_ = done->writer->bytes();
   return true;
 }
 

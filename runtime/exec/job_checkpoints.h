@@ -61,6 +61,13 @@ class JobCheckpoints {
   // One line on stderr: how many checkpoints were taken, how long the job paused for them and
   // how long their asynchronous part took.
   void print_summary() const;
+  // For metrics: the checkpoints completed, and the newest one's pause, duration and size.
+  struct Stats {
+    int64_t taken = 0;
+    double last_pause_ms = 0, last_duration_ms = 0;
+    uint64_t last_bytes = 0;
+  };
+  Stats stats() const { return Stats{taken_, last_pause_ms_, last_duration_ms_, last_bytes_}; }
 
  private:
   // What the synchronous part of a checkpoint hands to the asynchronous part.
@@ -73,6 +80,7 @@ class JobCheckpoints {
     std::string database;  // RocksDB's checkpoint of this moment, to add; "" without RocksDB
     std::vector<SinkPrecommit> precommits;
     std::chrono::steady_clock::time_point started;
+    double pause_ms = 0;
   };
 
   bool take(const std::vector<ActiveSource>& sources, bool savepoint);
@@ -126,6 +134,8 @@ class JobCheckpoints {
   int taken_ = 0;
   double pause_total_ms_ = 0, pause_max_ms_ = 0;
   double async_total_ms_ = 0;
+  double last_pause_ms_ = 0, last_duration_ms_ = 0;
+  uint64_t last_bytes_ = 0;
   // The checkpoint in flight: its snapshot, which the background task writes.
   std::unique_ptr<Snapshot> in_flight_;
   BackgroundTask background_;

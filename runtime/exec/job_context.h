@@ -21,6 +21,8 @@
 
 namespace flow {
 
+class MetricsServer;
+
 // The source being read, for flow_bad_field and bad-record reports.
 struct ActiveSource {
   int32_t index = 0;
@@ -30,6 +32,8 @@ struct ActiveSource {
   bool ended = false;
   int64_t skipped = 0;        // bad records dropped (on error skip, or no dead-letter function)
   int64_t dead_lettered = 0;  // bad records sent to the dead-letter stream
+  int64_t records = 0;        // records read (metrics)
+  int64_t bytes_total = -1;   // the input's size, when it has one (metrics)
   // A table read again after a restore: its dead letters went downstream before the
   // checkpoint, so they are not sent again.
   bool replaying = false;
@@ -60,6 +64,7 @@ struct RunOptions {
   std::string state_dir;       // its database; "" for a temporary directory
   std::size_t output_buffer = OutputBuffer::kDefaultCapacity;
   CheckpointOptions checkpoint;
+  MetricsServer* metrics = nullptr;  // --metrics-port: where readings are published
 };
 
 }  // namespace flow
@@ -73,6 +78,7 @@ struct flow_ctx {
   // Written by every stdout sink, in the order records are emitted; outlives the sinks.
   std::unique_ptr<flow::OutputBuffer> stdout_buffer;
   std::vector<std::unique_ptr<flow_sink>> sinks;
+  std::vector<std::string> sink_paths;  // per sink: its file, "" for stdout and null
   // Per sink: the two-phase commit of its file (exactly-once output), or nullptr.
   std::vector<std::unique_ptr<flow::FileTransaction>> sink_transactions;
   std::vector<std::unique_ptr<flow_agg_table>> aggregates;

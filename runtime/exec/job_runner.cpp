@@ -8,10 +8,12 @@
 #include <cstdio>
 #include <cstring>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "exec/bad_records.h"
 #include "exec/job_checkpoints.h"
+#include "exec/job_metrics.h"
 
 namespace flow {
 
@@ -41,6 +43,14 @@ bool inputs_are_readable(flow_ctx& ctx) {
     std::string path;
     std::string what = "source `" + spec.name + "`";
     if (!evaluate_path(ctx, spec.path, what, path)) return false;
+    // A named pipe is only checked, not opened: opening and closing it would let a writer that
+    // was waiting for the job write into a pipe nobody reads.
+    struct stat input;
+    if (::stat(path.c_str(), &input) == 0 && S_ISFIFO(input.st_mode)) {
+      if (::access(path.c_str(), R_OK) == 0) continue;
+      ctx.failure.record("cannot open `" + path + "` (" + what + "): " + std::strerror(errno));
+      return false;
+    }
     std::FILE* file = std::fopen(path.c_str(), "rb");
     if (!file) {
       ctx.failure.record("cannot open `" + path + "` (" + what + "): " + std::strerror(errno));
@@ -80,6 +90,7 @@ bool open_sinks(flow_ctx& ctx, const RestoredJob& restored) {
       return false;
     }
     ctx.sinks.push_back(std::move(sink));
+    ctx.sink_paths.push_back(target.path);
     ctx.sink_transactions.push_back(std::move(transaction));
   }
   return true;
@@ -105,6 +116,8 @@ bool open_source(flow_ctx& ctx, ActiveSource& source) {
     ctx.failure.record(what + " has unknown format code " + std::to_string(spec.format));
     return false;
   }
+  struct stat input;
+  if (::stat(source.path.c_str(), &input) == 0 && S_ISREG(input.st_mode)) source.bytes_total = input.st_size;
   std::string reason;
   if (!decoder->input().open(source.path, reason)) {
     ctx.failure.record("cannot open `" + source.path + "` (" + what + "): " + reason);
@@ -130,6 +143,7 @@ bool step_source(flow_ctx& ctx, ActiveSource& source) {
     case DecodeStep::batch: {
       flow_batch batch = decoder->batch();
       batch.source_index = source.index;
+      source.records += batch.num_rows;
       int32_t status = spec.consume(&ctx, &batch);
       if (status == 0) status = ctx.time.tick();
       ctx.call_arena.reset();
@@ -193,14 +207,17 @@ bool resume_source(flow_ctx& ctx, ActiveSource& source, const RestoredJob::Sourc
   return false;
 }
 
-bool run_sources(flow_ctx& ctx, std::vector<ActiveSource>& sources, JobCheckpoints& checkpoints, const RestoredJob& restored) {
+bool run_sources(flow_ctx& ctx, std::vector<ActiveSource>& sources, JobCheckpoints& checkpoints, JobMetrics& metrics,
+                 const RestoredJob& restored) {
   for (ActiveSource& source : sources)
     if (!open_source(ctx, source)) return false;
   for (ActiveSource& source : sources) {
     if (!is_table(ctx, source.index)) continue;
     source.replaying = restored.restored;
-    while (!source.ended)
+    while (!source.ended) {
       if (!step_source(ctx, source)) return false;
+      metrics.tick();
+    }
     if (restored.restored) {  // its counts are those of the first reading
       source.skipped = restored.sources[static_cast<std::size_t>(source.index)].skipped;
       source.dead_lettered = restored.sources[static_cast<std::size_t>(source.index)].dead_lettered;
@@ -220,6 +237,7 @@ bool run_sources(flow_ctx& ctx, std::vector<ActiveSource>& sources, JobCheckpoin
     if (!behind) break;
     if (!step_source(ctx, *behind)) return false;
     if (behind->ended && !emit_aggregates(ctx, behind->index)) return false;
+    metrics.tick(behind->ended || behind->decoder->drained());
     bool stop = false;
     if (!checkpoints.maybe_take(sources, stop)) return false;
     if (stop) {
@@ -312,9 +330,10 @@ int run_job(flow_ctx& ctx) {
 
   JobCheckpoints checkpoints(ctx);
   checkpoints.listen_for_signals();
+  JobMetrics metrics(ctx, sources, checkpoints);
   RestoredJob restored;
   bool ok = inputs_are_readable(ctx) && checkpoints.restore(restored) && open_sinks(ctx, restored) &&
-            run_sources(ctx, sources, checkpoints, restored);
+            run_sources(ctx, sources, checkpoints, metrics, restored);
   ok = checkpoints.finish() && ok;  // the checkpoint in flight completes and commits first
   ctx.source = nullptr;
   // A job that succeeded commits what its exactly-once sinks staged since the last checkpoint;
@@ -330,6 +349,7 @@ int run_job(flow_ctx& ctx) {
   }
   for (auto& sink : ctx.sinks) ok = sink->finish() && ok;
   std::fflush(stdout);
+  metrics.finish(ok && !ctx.failure.failed);
   print_bad_record_counts(sources);
   print_late_record_counts(ctx);
   checkpoints.print_summary();

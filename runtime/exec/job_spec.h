@@ -95,6 +95,11 @@ struct LookupSpec {
   RowLayout record_layout;
 };
 
+// An edge of the dataflow graph (flow_job_edge): FLOW_NODE_* kinds and indexes.
+struct GraphEdgeSpec {
+  int32_t from_kind, from_index, to_kind, to_index;
+};
+
 struct JobSpec {
   std::string program = "<program>";
   std::vector<ParamSpec> params;
@@ -104,6 +109,7 @@ struct JobSpec {
   std::vector<WindowOperatorSpec> windows;
   std::vector<JoinOperatorSpec> joins;
   std::vector<LookupSpec> lookups;
+  std::vector<GraphEdgeSpec> edges;
   // Calls that made no sense (a field before any source, an unknown format): code generator
   // bugs, reported before the job runs.
   std::vector<std::string> problems;

@@ -8,6 +8,7 @@
 #include "exec/command_line.h"
 #include "exec/job_runner.h"
 #include "exec/restart_policy.h"
+#include "metrics/metrics.h"
 
 namespace {
 
@@ -36,6 +37,15 @@ int run_main(int argc, char** argv, flow_job_setup_fn setup) {
     std::fprintf(stderr, "error: %s\n", error.c_str());
     return 2;
   }
+  // One server for the whole run, restarts included: its address stays the same.
+  flow::MetricsServer metrics;
+  if (command_line.metrics_port >= 0) {
+    if (!metrics.start(command_line.metrics_port, error)) {
+      std::fprintf(stderr, "error: metrics: %s\n", error.c_str());
+      return 3;
+    }
+    std::fprintf(stderr, "note: metrics at http://127.0.0.1:%d/ (/metrics.json, /metrics)\n", metrics.port());
+  }
   std::string restore = command_line.restore;
   for (;;) {
     flow_ctx ctx;  // a fresh job instance for every run
@@ -46,6 +56,7 @@ int run_main(int argc, char** argv, flow_job_setup_fn setup) {
                                                      command_line.checkpoints_retained, restore, command_line.savepoint_dir,
                                                      command_line.at_least_once};
     ctx.options.rocksdb_state = command_line.state == "rocksdb";
+    ctx.options.metrics = command_line.metrics_port >= 0 ? &metrics : nullptr;
     ctx.options.state_dir = command_line.state_dir.empty() && !command_line.checkpoint_dir.empty()
                                 ? command_line.checkpoint_dir + "/rocksdb-state"
                                 : command_line.state_dir;

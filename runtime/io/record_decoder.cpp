@@ -46,6 +46,7 @@ DecodeStep RecordDecoder::next() {
     return DecodeStep::bad_record;
   }
   batch_.num_rows = 0;
+  drained_ = false;
   const auto max_rows = static_cast<int64_t>(options_.max_rows);
   while (batch_.num_rows < max_rows) {
     decode_common(max_rows - batch_.num_rows);
@@ -62,7 +63,10 @@ DecodeStep RecordDecoder::next() {
         return batch_.num_rows > 0 ? DecodeStep::batch : DecodeStep::end;
       case Outcome::incomplete:
         // Refilling moves the buffer, so the rows decoded so far go out first.
-        if (batch_.num_rows > 0) return DecodeStep::batch;
+        if (batch_.num_rows > 0) {
+          drained_ = true;
+          return DecodeStep::batch;
+        }
         if (!input_.fill(error_.message)) {
           error_.line = 0;
           error_.read_failed = true;

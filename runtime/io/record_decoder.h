@@ -88,6 +88,9 @@ class RecordDecoder {
   // After next() has returned, whether position() says where to resume: not while a bad
   // record met after a batch's rows is still to be returned.
   bool resumable() const { return !bad_pending_; }
+  // The last batch ended where the input read so far ends: the next step reads more, and may
+  // wait for it (a pipe). Metrics are published then, so they never lag behind a waiting job.
+  bool drained() const { return drained_; }
   // Where the record after everything returned so far starts.
   SourcePosition position() const { return {input_.position(), line_}; }
   // After start() (which reads the CSV header again): continues at `p`, the position() of a
@@ -127,6 +130,7 @@ class RecordDecoder {
   std::vector<RowOrigin> origins_;
   flow_batch batch_{};
   bool bad_pending_ = false;
+  bool drained_ = false;
 };
 
 // A decoder for `format` (FLOW_FORMAT_*), or nullptr for an unknown format.

@@ -363,6 +363,7 @@ extern "C" {
 flow_join* flow_ctx_join(flow_ctx* ctx, int32_t index) { return ctx->time.join(index); }
 
 uint8_t* flow_join_insert(flow_join* j, int32_t side, const uint8_t* key, int64_t len, int64_t t, flow_state_owner** owner) {
+  j->count_record_in();
   return j->insert(side, key, static_cast<std::size_t>(len), t, owner);
 }
 

@@ -58,6 +58,11 @@ struct flow_join {
   int64_t dropped() const { return dropped_; }
   std::size_t stored() const { return left_.size() + right_.size(); }
   const flow::JoinOperatorSpec& spec() const { return spec_; }
+  int64_t watermark() const { return watermark_; }
+  // Metrics: records in on either side, joined records out.
+  void count_record_in() { ++records_in_; }
+  int64_t records_in() const { return records_in_; }
+  int64_t records_out() const { return records_out_; }
 
  protected:
   flow_join(const flow::JoinOperatorSpec& spec, flow_ctx& ctx, flow::ListStateTable& left, flow::ListStateTable& right)
@@ -65,7 +70,10 @@ struct flow_join {
   bool left_outer() const { return (spec_.flags & FLOW_JOIN_LEFT_OUTER) != 0; }
   // The residual condition on a candidate pair: 1 holds, 0 not, -1 the job failed evaluating it.
   int32_t holds(const uint8_t* left, const uint8_t* right);
-  int32_t emit(const uint8_t* left, const uint8_t* right, int64_t t) { return spec_.emit(&ctx_, left, right, t); }
+  int32_t emit(const uint8_t* left, const uint8_t* right, int64_t t) {
+    ++records_out_;
+    return spec_.emit(&ctx_, left, right, t);
+  }
 
   const flow::JoinOperatorSpec spec_;
   flow_ctx& ctx_;
@@ -74,6 +82,7 @@ struct flow_join {
   flow_state_owner owner_;
   int64_t watermark_ = INT64_MIN;
   int64_t dropped_ = 0;
+  int64_t records_in_ = 0, records_out_ = 0;  // not checkpointed: a run's own counts
 };
 
 // A `table` hashed on the key of one lookup join: filled before any stream is read.

@@ -44,6 +44,11 @@ struct flow_window {
   int64_t watermark() const { return watermark_; }
   int64_t dropped() const { return dropped_; }
   const flow::WindowOperatorSpec& spec() const { return spec_; }
+  std::size_t state_rows() const { return state_.size(); }
+  // Metrics: records in, results (firings) out.
+  void count_record_in() { ++records_in_; }
+  int64_t records_in() const { return records_in_; }
+  int64_t records_out() const { return records_out_; }
 
  protected:
   flow_window(const flow::WindowOperatorSpec& spec, flow_ctx& ctx, flow::StateTable& state)
@@ -59,7 +64,10 @@ struct flow_window {
   void late_record() {
     if ((spec_.flags & FLOW_WINDOW_LATE_STREAM) == 0) ++dropped_;
   }
-  int32_t emit(const uint8_t* row, int64_t start, int64_t end) { return spec_.emit(&ctx_, row, start, end); }
+  int32_t emit(const uint8_t* row, int64_t start, int64_t end) {
+    ++records_out_;
+    return spec_.emit(&ctx_, row, start, end);
+  }
   void merge(flow_agg_table& into_state, uint8_t* into, const uint8_t* from) { spec_.merge(&ctx_, &into_state, into, from); }
 
   const flow::WindowOperatorSpec spec_;  // a copy: the operator outlives nothing it was built from
@@ -68,6 +76,7 @@ struct flow_window {
   int64_t watermark_ = INT64_MIN;
   int64_t dropped_ = 0;
   int64_t seq_ = 0;
+  int64_t records_in_ = 0, records_out_ = 0;  // not checkpointed: a run's own counts
 };
 
 namespace flow {

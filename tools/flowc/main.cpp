@@ -29,6 +29,7 @@ const char* const kRuntimeOptionsHelp =
     "  --savepoint-dir DIR                            SIGUSR1: write a savepoint; SIGTERM: write one and stop\n"
     "  --at-least-once                                file sinks write directly (duplicates possible after a restore)\n"
     "  --state heap|rocksdb [--state-dir DIR]         where keyed state is kept (default heap)\n"
+    "  --metrics-port P     serve metrics on 127.0.0.1:P (0: any free port): a web page, /metrics.json, /metrics\n"
     "  --restart STRATEGY   after a failure: none, fixed-delay:N:D, failure-rate:N:I:D, exponential-delay\n"
     "  --help               list the runtime options\n";
 

@@ -384,6 +384,19 @@ enum flow_state_target {
 };
 enum flow_slot_kind { FLOW_SLOT_STRING = 1 /* a flow_str */, FLOW_SLOT_SET = 2 /* a flow_distinct_set* */ };
 void flow_job_state_slot(flow_job_builder *b, int32_t target, int32_t index, int32_t slot_kind, int64_t offset);
+
+/* The dataflow graph, for metrics and the web page: records go from operator (from_kind,
+ * from_index) to operator (to_kind, to_index), indexes among the operators of each kind, in
+ * registration order. After every operator is registered. */
+enum flow_node_kind {
+  FLOW_NODE_SOURCE = 1,
+  FLOW_NODE_AGGREGATE = 2,
+  FLOW_NODE_WINDOW = 3,
+  FLOW_NODE_JOIN = 4,
+  FLOW_NODE_LOOKUP = 5,
+  FLOW_NODE_SINK = 6
+};
+void flow_job_edge(flow_job_builder *b, int32_t from_kind, int32_t from_index, int32_t to_kind, int32_t to_index);
 /* ---------------------------------------------------------------- entry points */
 
 /* Runs a job: parses the runtime command line (argv[0] is the program name used in messages,

@@ -2,6 +2,8 @@
 // exact text of diagnostics.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "compiler/plan/plan.h"
 
 namespace {
@@ -274,4 +276,32 @@ TEST_CASE("plan: a lookup join is fused into its pipeline and its table fills th
   CHECK(plan.pipelines[1].stages.size() == 3);  // filter, join, map
   CHECK(plan.pipelines[1].sink == 0);
   CHECK(flow::plan::explain(plan).find("lookup join with table `campaigns` as `c` on 1 key part") != std::string::npos);
+}
+
+TEST_CASE("plan: the dataflow graph follows pipelines through streams, splits, lookups and joins") {
+  Checked c = check(
+      "schema O { id: i64, user: i64, ts: timestamp }\n"
+      "schema P { id: i64, method: string, ts: timestamp }\n"
+      "schema U { user: i64, name: string }\n"
+      "source orders: O = file(\"o.csv\", format = csv) time ts watermark lag 1s\n"
+      "source payments: P = file(\"p.csv\", format = csv) time ts watermark lag 1s\n"
+      "table users: U = file(\"u.csv\", format = csv)\n"
+      "let named = orders | join table users as u on user == u.user\n"
+      "named | left join payments as p on id == p.id within 0s .. 1h\n"
+      "  | split { when p.id == null -> unpaid  else -> paid }\n"
+      "paid | aggregate by user over tumbling(1m) late 0s drop { n = count() } | sink stdout()\n"
+      "unpaid | sink null()\n"
+      "named | aggregate { n = count() } | sink stdout()\n");
+  INFO(c.diagnostics);
+  REQUIRE(c.program);
+  auto plan = flow::plan::build_plan(*c.program);
+  std::vector<std::string> edges;
+  const char* names[] = {"source", "aggregate", "window", "join", "lookup", "sink"};
+  for (const auto& e : flow::plan::dataflow_edges(plan))
+    edges.push_back(std::string(names[static_cast<int>(e.from.kind)]) + std::to_string(e.from.index) + "->" +
+                    names[static_cast<int>(e.to.kind)] + std::to_string(e.to.index));
+  std::sort(edges.begin(), edges.end());
+  CHECK(edges == std::vector<std::string>{"aggregate0->sink2", "join0->sink1", "join0->window0", "lookup0->aggregate0",
+                                          "lookup0->join0", "source0->aggregate0", "source0->join0", "source1->join0",
+                                          "source2->lookup0", "window0->sink0"});
 }
