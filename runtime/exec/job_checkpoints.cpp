@@ -258,9 +258,12 @@ bool JobCheckpoints::maybe_take(const std::vector<ActiveSource>& sources, bool& 
   for (const ActiveSource& s : sources)
     if (!s.ended && s.decoder && !s.decoder->resumable()) return true;  // a bad record is pending: next step
   if (savepoint) {
+    // A SIGTERM that comes while this savepoint is written asks for one of its own: it is
+    // taken at the next step, and the job stops there.
     g_savepoint_requested = 0;
+    bool stopping = g_stop_requested != 0;
     if (!collect(true) || !take(sources, true)) return false;
-    stop = g_stop_requested != 0;
+    stop = stopping;
     if (!checkpoint) return true;
   }
   bool ok = take(sources, false);

@@ -72,16 +72,54 @@ bool FileTransaction::remove_staged(std::string& error) const {
   return true;
 }
 
-bool FileTransaction::stage(OutputBuffer& out, std::string& error) {
-  out.track_checksum();
-  return out.open_file(beside("staging"), error);
-}
-
 bool FileTransaction::begin(OutputBuffer& out, std::string& error) {
   Descriptor file{::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)};
   if (file.fd < 0 || ::fsync(file.fd) != 0) return error = errno_text(), false;
   committed_ = 0;
-  return remove_staged(error) && stage(out, error);
+  return remove_staged(error) && copy_into_shadow(0, error) && stage(out, error);
+}
+
+bool FileTransaction::copy_into_shadow(uint64_t length, std::string& error) {
+  shadow_lacks_ = SinkPrecommit{};
+  Descriptor file{::open(path_.c_str(), O_RDONLY | O_CLOEXEC)};
+  Descriptor shadow{::open(beside("shadow").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)};
+  if (file.fd < 0 || shadow.fd < 0) return error = "cannot make its shadow file: " + errno_text(), false;
+  constexpr std::size_t kChunk = 1 << 20;
+  std::unique_ptr<char[]> chunk(new char[kChunk]);
+  for (uint64_t done = 0; done < length;) {
+    ssize_t n = ::pread(file.fd, chunk.get(), std::min<uint64_t>(kChunk, length - done), static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return error = "cannot make its shadow file: " + (n < 0 ? errno_text() : std::string("the file ends early")), false;
+    for (ssize_t put = 0; put < n;) {
+      ssize_t w = ::pwrite(shadow.fd, chunk.get() + put, static_cast<std::size_t>(n - put), static_cast<off_t>(done + put));
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) return error = "cannot make its shadow file: " + errno_text(), false;
+      put += w;
+    }
+    done += static_cast<uint64_t>(n);
+  }
+  if (::fsync(shadow.fd) != 0) return error = "cannot make its shadow file: " + errno_text(), false;
+  return true;
+}
+
+bool FileTransaction::replace_file(const SinkPrecommit& next, std::string& error) {
+  std::string shadow_path = beside("shadow"), replaced = beside("replaced");
+  Descriptor shadow{::open(shadow_path.c_str(), O_WRONLY | O_CLOEXEC)};
+  if (shadow.fd < 0) return error = "cannot open its shadow file: " + errno_text(), false;
+  for (const SinkPrecommit* p : {static_cast<const SinkPrecommit*>(&shadow_lacks_), &next}) {
+    if (p->pending.empty()) continue;
+    Descriptor from{::open(beside(p->pending).c_str(), O_RDONLY | O_CLOEXEC)};
+    if (from.fd < 0) return error = "cannot read its pre-commit " + p->pending + ": " + errno_text(), false;
+    if (!copy_checked(from.fd, shadow.fd, p->committed, p->length, p->crc, error)) return false;
+  }
+  uint64_t end = next.committed + next.length;
+  if (::ftruncate(shadow.fd, static_cast<off_t>(end)) != 0 || ::fsync(shadow.fd) != 0) return error = errno_text(), false;
+  // The file as it is becomes the next shadow; the complete one takes its name in one step.
+  ::unlink(replaced.c_str());
+  if (::link(path_.c_str(), replaced.c_str()) != 0) return error = "cannot keep the file as a shadow: " + errno_text(), false;
+  if (::rename(shadow_path.c_str(), path_.c_str()) != 0 || ::rename(replaced.c_str(), shadow_path.c_str()) != 0)
+    return error = "cannot replace the file: " + errno_text(), false;
+  return fsync_directory(directory_, error);
 }
 
 bool FileTransaction::recover(const SinkPrecommit& last, std::string& error) {
@@ -94,20 +132,26 @@ bool FileTransaction::recover(const SinkPrecommit& last, std::string& error) {
   struct stat st;
   if (::fstat(file.fd, &st) != 0) return error = errno_text(), false;
   uint64_t size = static_cast<uint64_t>(st.st_size);
-  Descriptor pending{last.pending.empty() ? -1 : ::open(beside(last.pending).c_str(), O_RDONLY | O_CLOEXEC)};
+  bool has_pending = !last.pending.empty() && ::access(beside(last.pending).c_str(), F_OK) == 0;
   // Without its pre-commit file the commit had happened: the file holds those bytes already.
-  uint64_t needed = pending.fd >= 0 ? last.committed : end;
+  uint64_t needed = has_pending ? last.committed : end;
   if (size < needed)
     return error = "it has " + std::to_string(size) + " bytes, fewer than the " + std::to_string(needed) +
                    " the checkpoint counted: it was changed since",
            false;
-  if (pending.fd >= 0 && !copy_checked(pending.fd, file.fd, last.committed, last.length, last.crc, error)) {
-    if (::ftruncate(file.fd, static_cast<off_t>(last.committed)) != 0) error += "; " + errno_text();
-    return false;
+  if (size < end) {
+    // The commit had not happened: the file is replaced with its committed part and the pre-commit.
+    if (!copy_into_shadow(last.committed, error) || !replace_file(last, error)) return false;
+  } else if (size > end) {  // output of a later checkpoint that is not used: cut off in one step
+    if (::ftruncate(file.fd, static_cast<off_t>(end)) != 0 || ::fsync(file.fd) != 0) return error = errno_text(), false;
   }
-  if (::ftruncate(file.fd, static_cast<off_t>(end)) != 0 || ::fsync(file.fd) != 0) return error = errno_text(), false;
   committed_ = end;
-  return remove_staged(error);
+  return remove_staged(error) && copy_into_shadow(end, error);
+}
+
+bool FileTransaction::stage(OutputBuffer& out, std::string& error) {
+  out.track_checksum();
+  return out.open_file(beside("staging"), error);
 }
 
 bool FileTransaction::precommit(OutputBuffer& out, const std::string& tag, SinkPrecommit& pending, std::string& error,
@@ -130,16 +174,11 @@ bool FileTransaction::make_durable(const SinkPrecommit& pending, std::string& er
 
 bool FileTransaction::commit(const SinkPrecommit& pending, std::string& error) {
   if (pending.pending.empty()) return true;
-  Descriptor from{::open(beside(pending.pending).c_str(), O_RDONLY | O_CLOEXEC)};
-  Descriptor file{::open(path_.c_str(), O_WRONLY | O_CLOEXEC)};
-  if (from.fd < 0 || file.fd < 0) return error = errno_text(), false;
-  uint64_t end = pending.committed + pending.length;
-  if (!copy_checked(from.fd, file.fd, pending.committed, pending.length, pending.crc, error)) return false;
-  if (::ftruncate(file.fd, static_cast<off_t>(end)) != 0 || ::fsync(file.fd) != 0) return error = errno_text(), false;
-  committed_ = end;
-  // Once committed it is not needed; should the unlink be lost in a crash, a restore
-  // commits it again (the same bytes at the same place) or discards it.
-  ::unlink(beside(pending.pending).c_str());
+  if (!replace_file(pending, error)) return false;
+  committed_ = pending.committed + pending.length;
+  // Both files have the one before now; the shadow lacks this one until the next commit.
+  if (!shadow_lacks_.pending.empty()) ::unlink(beside(shadow_lacks_.pending).c_str());
+  shadow_lacks_ = pending;
   return true;
 }
 
@@ -147,8 +186,7 @@ bool FileTransaction::finish(OutputBuffer& out, std::string& error) {
   SinkPrecommit last;
   if (!precommit(out, "final", last, error) || !commit(last, error)) return false;
   if (!out.close()) return error = out.error(), false;
-  ::unlink(beside("staging").c_str());
-  return true;
+  return remove_staged(error);
 }
 
 }  // namespace flow

@@ -2,7 +2,8 @@
 // sink's path changes only at a commit; a commit appends exactly the pre-committed bytes;
 // a recovery commits the last pre-commit again whether or not it had been committed, drops
 // anything staged after it, and refuses a file that lost committed output or a damaged
-// pre-commit.
+// pre-commit. A commit replaces the file in one step (a new file by rename), built from the
+// shadow that holds the output of the commit before.
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -94,7 +95,8 @@ TEST_CASE("file transaction: recovery commits the last pre-commit again and drop
     REQUIRE(again.recover(last, error));
     CHECK(read_file(path) == "h\n1\n2\n3\n");
     CHECK(again.committed() == 8);
-    CHECK(staged_files(dir) == 0);
+    CHECK(staged_files(dir) == 1);  // the shadow, a copy of what the file holds
+    CHECK(read_file(dir.file(".out.csv.flowc-shadow")) == "h\n1\n2\n3\n");
     // Recovering twice (a crash during recovery) gives the same file.
     FileTransaction third(path);
     REQUIRE(third.recover(last, error));
@@ -163,4 +165,39 @@ TEST_CASE("file transaction: a pre-commit set aside in the pause is made durable
   SinkPrecommit gone{0, "pending-chk-9", 4, 0};  // its file was never written
   CHECK_FALSE(transaction.make_durable(gone, error));
   CHECK(error.find("cannot pre-commit: ") == 0);
+}
+
+TEST_CASE("file transaction: a commit replaces the file in one step, and the old file becomes the shadow") {
+  flow_test::TempDir dir;
+  std::string path = dir.file("out.csv");
+  FileTransaction transaction(path);
+  OutputBuffer out;
+  std::string error;
+  REQUIRE(transaction.begin(out, error));
+  std::string shadow = dir.file(".out.csv.flowc-shadow");
+  out.append("h\n1\n");
+  SinkPrecommit first, second, third;
+  REQUIRE(transaction.precommit(out, "chk-1", first, error));
+  REQUIRE(transaction.commit(first, error));
+  auto links = [](const std::string& p) { return std::filesystem::status(p).type() == std::filesystem::file_type::regular ? std::filesystem::hard_link_count(p) : 0; };
+  CHECK(links(path) == 1);  // the replaced file went on to be the shadow, under its own name only
+  CHECK(read_file(shadow) == "");  // the output before that commit
+  out.append("2\n");
+  REQUIRE(transaction.precommit(out, "chk-2", second, error));
+  REQUIRE(transaction.commit(second, error));
+  CHECK(read_file(path) == "h\n1\n2\n");
+  CHECK(read_file(shadow) == "h\n1\n");
+  CHECK_FALSE(std::filesystem::exists(dir.file(".out.csv.flowc-pending-chk-1")));  // both files have it
+  CHECK(std::filesystem::exists(dir.file(".out.csv.flowc-pending-chk-2")));       // the shadow lacks it
+
+  // A kill in the middle of the next commit leaves a shadow half written and the file whole;
+  // the restore puts things right.
+  out.append("3\n");
+  REQUIRE(transaction.precommit(out, "chk-3", third, error));
+  dir.write(".out.csv.flowc-shadow", "h\n1\n2\n3");
+  CHECK(read_file(path) == "h\n1\n2\n");
+  FileTransaction again(path);
+  REQUIRE(again.recover(third, error));
+  CHECK(read_file(path) == "h\n1\n2\n3\n");
+  CHECK(read_file(shadow) == "h\n1\n2\n3\n");
 }
