@@ -14,6 +14,9 @@ PACKAGES=(build-essential cmake ninja-build ccache pkg-config llvm-19-dev libboo
           doctest-dev libcli11-dev libsimdjson-dev libfast-float-dev libxxhash-dev librocksdb-dev
           zlib1g-dev libzstd-dev libsnappy-dev liblz4-dev libbz2-dev python3)
 
+# The tests also draw the metrics web page in headless Chromium.
+TEST_PACKAGES=(chromium)
+
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
@@ -21,7 +24,7 @@ install_dependencies() {
   local sudo=$SUDO
   echo "== installing Debian packages"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${PACKAGES[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${PACKAGES[@]}" "$@" >/dev/null
 }
 
 configure_and_build() {
@@ -46,12 +49,12 @@ case "$command" in
     build/flowc run samples/wordcount.flow
     ;;
   test)
-    install_dependencies
+    install_dependencies "${TEST_PACKAGES[@]}"
     configure_and_build build
     run_tests build
     ;;
   test-sanitize)
-    install_dependencies
+    install_dependencies "${TEST_PACKAGES[@]}"
     configure_and_build build-asan -DFLOW_SANITIZE=ON
     ASAN_OPTIONS=detect_leaks=0 run_tests build-asan
     ;;

@@ -36,7 +36,7 @@ const std::string& metrics_web_page() {
   <g id="edges"></g><g id="nodes"></g>
 </svg>
 <script>
-const W = 230, H = 92, GAPX = 70, GAPY = 24;
+const W = 250, H = 92, GAPX = 70, GAPY = 24;
 function rate(r) {
   if (r === undefined) return "";
   if (r >= 1e6) return (r / 1e6).toFixed(2) + "M/s";
@@ -46,7 +46,7 @@ function rate(r) {
 function time(ms) {
   if (ms === undefined) return "none yet";
   if (ms === "end") return "end of input";
-  return new Date(ms).toISOString().replace(".000Z", "Z");
+  return new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, "");
 }
 function columns(job) {
   const depth = {}, incoming = {};
@@ -62,11 +62,22 @@ function draw(job) {
   document.getElementById("summary").textContent = "up " + job.uptime_s.toFixed(1) + " s" +
     (c.enabled ? "; checkpoints " + c.taken + ", last pause " + c.last_pause_ms.toFixed(1) + " ms, last " +
                  c.last_duration_ms.toFixed(1) + " ms in all" : "");
-  const depth = columns(job), rows = {}, at = {};
-  job.operators.forEach(o => {
-    const d = depth[o.id]; rows[d] = (rows[d] || 0);
-    at[o.id] = { x: 10 + d * (W + GAPX), y: 10 + rows[d] * (H + GAPY) }; rows[d]++;
-  });
+  // Column by column, each operator goes as near to the operators feeding it as it can, so
+  // that few edges cross.
+  const depth = columns(job), rows = {}, at = {}, row = {};
+  const deepest = Math.max(...Object.values(depth), 0);
+  for (let d = 0; d <= deepest; d++) {
+    const column = job.operators.filter(o => depth[o.id] === d);
+    const wish = o => {
+      const from = job.edges.filter(e => e.to === o.id && row[e.from] !== undefined).map(e => row[e.from]);
+      return from.length ? from.reduce((a, b) => a + b, 0) / from.length : column.indexOf(o);
+    };
+    column.map(o => [wish(o), o]).sort((a, b) => a[0] - b[0]).forEach(([, o], i) => {
+      row[o.id] = i;
+      at[o.id] = { x: 10 + d * (W + GAPX), y: 10 + i * (H + GAPY) };
+    });
+    rows[d] = column.length;
+  }
   const svg = document.getElementById("graph");
   svg.setAttribute("width", 20 + (Math.max(...Object.values(depth), 0) + 1) * (W + GAPX));
   svg.setAttribute("height", 20 + Math.max(...Object.values(rows), 1) * (H + GAPY));
@@ -106,7 +117,7 @@ function draw(job) {
       const t = document.createElementNS(ns, "text");
       t.setAttribute("x", 8); t.setAttribute("y", 20 + i * 19);
       if (cls) t.setAttribute("class", cls);
-      t.textContent = text.length > 34 ? text.slice(0, 33) + "…" : text;
+      t.textContent = text.length > 38 ? text.slice(0, 37) + "…" : text;
       g.appendChild(t);
     });
     nodes.appendChild(g);

@@ -2,7 +2,8 @@
 """Metrics of a running job (issue 6, item 5): a job reading a named pipe is held mid-input
 while the test reads /metrics.json, /metrics and /: the JSON is well formed, its counts match
 the records written so far and agree with each other, its graph has the program's edges, the
-Prometheus text parses and says the same, the page is served, unknown paths are 404. Then the
+Prometheus text parses and says the same, the page drawn in headless Chromium shows every
+operator with its counts, unknown paths are 404. Then the
 input ends and the job finishes normally. Also: a port in use is exit 3 with a message, a bad
 port exit 2, and a job in a terminal keeps a progress line that a redirected one never prints.
 
@@ -11,6 +12,7 @@ port exit 2, and a job in a terminal keeps a progress line that a redirected one
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -124,6 +126,7 @@ def check_running_job(work):
         fail("the page: %d" % status)
     if get(port, "/nope")[0] != 404:
         fail("an unknown path is not 404")
+    check_page_in_browser(port, work, passed)
 
     fifo.write(lines(RECORDS, 1000))
     fifo.close()
@@ -134,6 +137,26 @@ def check_running_job(work):
     if len(rows) != 1 + 10 * 31:  # 31 seconds of input, 10 keys each
         fail("windows.csv has %d rows" % len(rows))
     return port
+
+
+def check_page_in_browser(port, work, passed):
+    """Headless Chromium runs the page's script: the graph it draws has every operator, the
+    edges, and the live counts."""
+    browser = shutil.which("chromium")
+    if not browser:
+        fail("chromium is not installed (tools/dev.sh test installs it)")
+    profile = tempfile.mkdtemp(dir=work)
+    dom = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                          "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                          "--user-data-dir=" + profile, "--virtual-time-budget=3000", "--dump-dom",
+                          "http://127.0.0.1:%d/" % port], capture_output=True, text=True, timeout=120).stdout
+    for operator in ("source-0", "aggregate-0", "window-0", "sink-0", "sink-1"):
+        if 'data-operator="%s"' % operator not in dom:
+            fail("the page drew no %s: %s" % (operator, dom[:2000]))
+    if dom.count('class="edge"') != 4 or "(running)" not in dom:
+        fail("the page's edges or status: %s" % dom[:2000])
+    if ">in %d " % passed not in dom or ">out %d " % RECORDS not in dom:
+        fail("the page's counts: %s" % dom[:3000])
 
 
 def check_bad_ports(work):
