@@ -56,6 +56,20 @@ std::optional<std::string> read_whole(const std::string& path) {
 JobCheckpoints::JobCheckpoints(flow_ctx& ctx)
     : ctx_(ctx), options_(ctx.options.checkpoint), store_(options_.dir), last_(std::chrono::steady_clock::now()) {
   chains_.resize(ctx.aggregates.size());
+  if (IncrementalSnapshots* tables = ctx.state->incremental(); tables && !enabled()) tables->stop_tracking();
+  remove_unfinished_database_checkpoints();
+}
+
+void JobCheckpoints::remove_unfinished_database_checkpoints() {
+  namespace fs = std::filesystem;
+  PersistentState* db = ctx_.state->persistent();
+  if (!db) return;
+  fs::path database(db->directory());
+  std::string prefix = database.filename().string() + ".checkpoint-";
+  fs::path parent = database.parent_path().empty() ? fs::path(".") : database.parent_path();
+  std::error_code ec;
+  for (fs::directory_iterator it(parent, ec), end; !ec && it != end; it.increment(ec))
+    if (it->path().filename().string().compare(0, prefix.size(), prefix) == 0) fs::remove_all(it->path(), ec);
 }
 
 void JobCheckpoints::extend_chain(Chain& chain, const std::string& prefix, bool full, std::string bytes, Snapshot& snapshot) {
@@ -372,6 +386,13 @@ bool JobCheckpoints::snapshot(const std::vector<ActiveSource>& sources, Snapshot
 }
 
 bool JobCheckpoints::persist(Snapshot& snapshot, std::string& error) {
+  if (persist_files(snapshot, error)) return true;
+  std::error_code ignored;
+  if (!snapshot.database.empty()) std::filesystem::remove_all(snapshot.database, ignored);  // its hard links pin SST files
+  return false;
+}
+
+bool JobCheckpoints::persist_files(Snapshot& snapshot, std::string& error) {
   CheckpointWriter& writer = *snapshot.writer;
   for (const auto& [name, bytes] : snapshot.files)
     if (!writer.write_file(name, bytes, error)) return false;

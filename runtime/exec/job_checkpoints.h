@@ -87,6 +87,10 @@ class JobCheckpoints {
   bool snapshot(const std::vector<ActiveSource>& sources, Snapshot& out, std::string& error);
   // The asynchronous part; touches nothing the job's thread uses meanwhile.
   bool persist(Snapshot& snapshot, std::string& error);
+  bool persist_files(Snapshot& snapshot, std::string& error);
+  // RocksDB checkpoints a killed run was writing (DATABASE.checkpoint-ID): their hard links
+  // would keep SST files on disk for good.
+  void remove_unfinished_database_checkpoints();
   // Collects the checkpoint in flight: waiting for it when `wait`, else only if it is done.
   // False, with the failure recorded, when it failed.
   bool collect(bool wait);

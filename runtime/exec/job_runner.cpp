@@ -82,7 +82,13 @@ bool open_sinks(flow_ctx& ctx, const RestoredJob& restored) {
         return false;
       }
       resume_at = transaction ? static_cast<int64_t>(transaction->committed()) : static_cast<int64_t>(restored.sinks[i].committed);
-      if (!ctx.options.checkpoint.exactly_once_sinks()) transaction.reset();
+      if (!ctx.options.checkpoint.exactly_once_sinks()) {
+        if (transaction && !transaction->stop_staging(error)) {
+          ctx.failure.record("cannot write `" + target.path + "`: " + error);
+          return false;
+        }
+        transaction.reset();
+      }
     }
     auto sink = open_sink(target, ctx.failure, error, ctx.options.output_buffer, resume_at, transaction.get(), ctx.stdout_buffer.get());
     if (!sink) {

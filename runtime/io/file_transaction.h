@@ -66,6 +66,9 @@ class FileTransaction {
   bool commit(const SinkPrecommit& pending, std::string& error);
   // At the end of a job that succeeded: pre-commits and commits what is left.
   bool finish(OutputBuffer& out, std::string& error);
+  // After recover(), when the sink goes on writing the file directly (--at-least-once): the
+  // files beside it (the shadow among them) are removed.
+  bool stop_staging(std::string& error) const { return remove_staged(error); }
 
   const std::string& path() const { return path_; }
   uint64_t committed() const { return committed_; }

@@ -57,7 +57,9 @@ std::unique_ptr<flow_sink> open_sink(const SinkTarget& target, JobFailure& failu
     if (resume_at >= 0) return sink;  // its header is in the kept part
   } else {
     if (!shared) sink->output().use_fd(STDOUT_FILENO);
-    if (resume_at >= 0) return sink;  // restored: the header went out before
+    // Restored, a stdout sink is a new process's output: its header comes again (lazily on the
+    // shared buffer, before its first row).
+    if (resume_at >= 0 && !shared) return sink;
   }
   if (csv && shared) csv->write_header_before_first_record(target.fields);
   else if (csv) csv->write_header(target.fields);

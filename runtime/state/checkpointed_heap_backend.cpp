@@ -66,6 +66,7 @@ class CheckpointedHeapBackend final : public StateBackend, public IncrementalSna
   }
 
   IncrementalSnapshots* incremental() override { return this; }
+  void stop_tracking() override { tracked_.stop_tracking(); }
 
   void snapshot_changes(bool full, std::string& out) override {
     write(out, full, [&](auto& table, ChangeSink& sink) { table.write_changes(sink, full); });

@@ -138,6 +138,8 @@ class IncrementalSnapshots {
   virtual void snapshot_all(std::string& out) const = 0;
   // Fills the (empty) tables from a chain: its full snapshot, then its changes in order.
   virtual bool restore(const std::vector<std::string_view>& chain, std::string& error) = 0;
+  // No checkpoint will ask for changes (savepoints and restores need none): stop noting them.
+  virtual void stop_tracking() = 0;
 };
 
 class StateBackend {

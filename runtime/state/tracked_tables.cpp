@@ -86,7 +86,7 @@ bool TrackedStateTable::load(StoredRows& stored, std::string& error) {
     if (!split_address(address, 0, key, ns)) return error = "a row address is too short", false;
     flow_agg_table& rows = live_rows(ns);
     if (!decode_row_value(value, layout_, rows, key, error)) return false;
-    log_.stored.insert(ns);
+    if (log_.tracking) log_.stored.insert(ns);
   }
   for (int64_t ns : live_)
     if (flow_agg_table* rows = heap_.find_rows(ns)) rows->clear_changes();  // as stored
@@ -149,7 +149,7 @@ bool TrackedListStateTable::load(StoredRows& stored, std::string& error) {
     int64_t ns = 0;
     if (!split_address(address, 4, key, ns)) return error = "a record address is too short", false;
     if (!decode_record_value(value, layout_, heap_, ns, key, error)) return false;
-    log_.stored.insert(ns);
+    if (log_.tracking) log_.stored.insert(ns);
   }
   return true;
 }

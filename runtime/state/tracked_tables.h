@@ -43,19 +43,28 @@ struct ChangeLog {
   std::set<int64_t> touched;         // namespaces handed out since the last checkpoint: written whole
   std::set<int64_t> stored;          // namespaces the store (database, snapshot chain) holds rows of
   std::vector<std::string> erased;   // addresses of the stored rows of dropped namespaces
-  int64_t last_touched = INT64_MIN;  // the namespace noted last: most accesses repeat it
+  int64_t last_touched = 0;  // the namespace noted last (when has_last): most accesses repeat it
+  bool has_last = false;
+  bool tracking = true;  // off when nothing will read the changes (a job that takes no checkpoints)
   void touch(int64_t ns) {
-    if (ns == last_touched) return;
+    if (!tracking || (has_last && ns == last_touched)) return;
     touched.insert(ns);
     last_touched = ns;
+    has_last = true;
   }
   void forget(int64_t ns) {
     touched.erase(ns);
-    if (ns == last_touched) last_touched = INT64_MIN;
+    if (ns == last_touched) has_last = false;
   }
   void reset() {
     touched.clear();
-    last_touched = INT64_MIN;
+    has_last = false;
+  }
+  void stop_tracking() {
+    tracking = false;
+    reset();
+    stored.clear();  // nothing to erase from: no drop is noted
+    erased.clear();
   }
 };
 
@@ -81,6 +90,7 @@ class TrackedStateTable final : public StateTable {
   void write_all(ChangeSink& sink) const;
   // Takes stored rows into the (empty) table.
   bool load(StoredRows& rows, std::string& error);
+  void stop_tracking() { log_.stop_tracking(); }
 
  private:
   // A namespace's rows, tracking their changes from its creation on.
@@ -122,6 +132,7 @@ class TrackedListStateTable final : public ListStateTable {
   void write_all(ChangeSink& sink) const;
   // Takes stored records into the (empty) table; each key's come in index order.
   bool load(StoredRows& rows, std::string& error);
+  void stop_tracking() { log_.stop_tracking(); }
 
  private:
   void put_namespace(ChangeSink& sink, int64_t ns, std::string& value) const;
@@ -154,6 +165,12 @@ class TrackedTableSet {
     return *slot;
   }
   const ByName<TrackedStateTable>& tables() const { return tables_; }
+  // Nothing will read the changes (no checkpoints, only savepoints or a restore): the tables
+  // stop noting them, so their logs do not grow.
+  void stop_tracking() {
+    for (auto& [name, table] : tables_) table->stop_tracking();
+    for (auto& [name, list] : lists_) list->stop_tracking();
+  }
   const ByName<TrackedListStateTable>& lists() const { return lists_; }
 
  private:

@@ -47,9 +47,15 @@ after_each_kill() { check_sequences "exactly-once, after a kill: a gap, a duplic
 kill_repeatedly "$kills" "$run_ms" log.txt ./job --checkpoint-dir cp --checkpoint-interval 10ms --restore latest
 check_sequences "exactly-once, after $kills kills: a gap or a duplicate" 0 1
 exactly_once_restores=$(grep -c 'restored from' log.txt || true)
+# A job that ended well leaves nothing staged beside its file.
+nothing_staged() {
+  if ls -A | grep -q '^\.out\.csv\.flowc-'; then echo "FAIL: $1 left staged files: $(ls -A | grep flowc-)"; exit 1; fi
+}
+nothing_staged "exactly-once"
 
 rm -rf out.csv cp log.txt
 unset -f after_each_kill
 kill_repeatedly "$kills" "$run_ms" log.txt ./job --checkpoint-dir cp --checkpoint-interval 10ms --restore latest --at-least-once
 check_sequences "at-least-once, after $kills kills: a gap" 1 1
+nothing_staged "at-least-once after restores"
 echo "ok: $kills kills, $exactly_once_restores restores, $((keys * per_key)) records, no gap, no duplicate, only committed output after each kill; at-least-once: $(grep -c 'restored from' log.txt || true) restores, no gap"

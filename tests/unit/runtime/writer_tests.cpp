@@ -196,6 +196,23 @@ TEST_CASE("stdout sinks share one buffer: records in emission order, each CSV he
   CHECK(flow_test::read_file(dir.file("stdout")) == "page,n\nhome,3\n{\"page\":\"cart\"}\ncart,1\nnothing\n");
 }
 
+TEST_CASE("a restored stdout sink writes its CSV header again, before its first row") {
+  flow_test::TempDir dir;
+  flow::OutputBuffer shared(64);
+  std::string reason;
+  REQUIRE(shared.open_file(dir.file("stdout"), reason));
+  flow::JobFailure failure;
+  std::string error;
+  auto restored = flow::open_sink(flow::SinkTarget{FLOW_SINK_STDOUT, FLOW_FORMAT_CSV, "", {"n"}}, failure, error,
+                                  flow::OutputBuffer::kDefaultCapacity, 0, nullptr, &shared);
+  REQUIRE(restored);
+  flow_out_i64(restored.get(), 7);
+  CHECK(flow_out_end(restored.get()) == 0);
+  CHECK(restored->finish());
+  CHECK(shared.close());
+  CHECK(flow_test::read_file(dir.file("stdout")) == "n\n7\n");
+}
+
 TEST_CASE("null sink discards records but counts them") {
   flow::JobFailure failure;
   std::string error;
