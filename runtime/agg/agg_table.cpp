@@ -171,10 +171,12 @@ flow_distinct_set* flow_agg_table::new_distinct_set() {
 extern "C" {
 
 uint8_t* flow_agg_upsert(flow_agg_table* t, flow_key_buf* k, int32_t* is_new) {
+  ++t->records_in;
   return t->upsert(k->bytes.data(), k->bytes.size(), is_new);
 }
 
 uint8_t* flow_agg_upsert_key(flow_agg_table* t, const uint8_t* key, int64_t len, int32_t* is_new) {
+  ++t->records_in;
   return t->upsert(key, static_cast<std::size_t>(len), is_new);
 }
 

@@ -22,6 +22,10 @@ struct flow_agg_table {
   // The row of `key`, or nullptr.
   uint8_t* find(const uint8_t* key, std::size_t key_len) const;
   std::size_t size() const { return entries_.size(); }
+  // Metrics of an unwindowed aggregate: records that updated a row through generated code
+  // (flow_agg_upsert*), and rows emitted (counted by the job runner). A run's own counts.
+  int64_t records_in = 0;
+  int64_t records_out = 0;
   int64_t row_size() const { return row_size_; }
 
   // Every row, ordered by encoded key bytes (memcmp, a prefix first).

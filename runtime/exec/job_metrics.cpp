@@ -112,6 +112,8 @@ MetricsReading JobMetrics::read(double seconds, const char* status) {
   }
   for (std::size_t i = 0; i < ctx_.aggregates.size(); ++i) {
     OperatorReading o{"aggregate-" + std::to_string(i), "aggregate", "aggregate (unwindowed)"};
+    o.records_in = ctx_.aggregates[i]->records_in;
+    o.records_out = ctx_.aggregates[i]->records_out;
     o.state_rows = static_cast<int64_t>(ctx_.aggregates[i]->size());
     r.operators.push_back(std::move(o));
   }

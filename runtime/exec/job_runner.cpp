@@ -183,6 +183,7 @@ bool emit_aggregates(flow_ctx& ctx, int32_t source_index) {
     const AggregateSpec& spec = ctx.spec->aggregates[i];
     if (spec.source_index != source_index) continue;
     for (uint8_t* row : ctx.aggregates[i]->rows_in_key_order()) {
+      ++ctx.aggregates[i]->records_out;
       int32_t status = spec.emit(&ctx, row);
       ctx.call_arena.reset();
       if (!check_status(ctx, status, "aggregate " + std::to_string(i))) return false;

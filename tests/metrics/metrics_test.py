@@ -94,8 +94,8 @@ def check_running_job(work):
         fail("window records_in %d, expected %d" % (window["records_in"], passed))
     if windows_file["records_in"] != window["records_out"] or window["records_out"] <= 0:
         fail("the window emitted %d, its sink took %d" % (window["records_out"], windows_file["records_in"]))
-    if totals["state_rows"] != 10 or stdout["records_in"] != 0:
-        fail("unwindowed aggregate: %d keys, %d rows out before the end" % (totals["state_rows"], stdout["records_in"]))
+    if totals["state_rows"] != 10 or totals["records_in"] != RECORDS or totals["records_out"] != 0 or stdout["records_in"] != 0:
+        fail("unwindowed aggregate: %s, stdout %s" % (totals, stdout))
     expected_watermark = START + RECORDS - 1 - 1000
     if ops["source-0"]["watermark_ms"] != expected_watermark or window["watermark_ms"] != expected_watermark:
         fail("watermarks %s, expected %d" % (body, expected_watermark))
