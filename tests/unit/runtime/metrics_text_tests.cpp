@@ -1,0 +1,63 @@
+// Unit tests of metrics/metrics_text.cpp: a reading as JSON and as Prometheus text: counts that
+// do not apply are left out, watermarks before any record and after the input's end are told
+// apart, and names with quotes, backslashes or line breaks are escaped in both formats.
+#include <doctest/doctest.h>
+
+#include <climits>
+
+#include "metrics/metrics.h"
+
+namespace {
+
+flow::MetricsReading sample_reading() {
+  flow::MetricsReading r;
+  r.job = "q\"1\".flow";
+  r.status = "running";
+  r.uptime_s = 1.5;
+  flow::OperatorReading source{"source-0", "source", "bids (a\\b\n.csv)"};
+  source.records_out = 10;
+  source.rate_out = 2.5;
+  source.has_watermark = true;
+  source.watermark = 1000;
+  source.watermark_lag_ms = 7;
+  source.bytes_read = 5;
+  source.bytes_total = 9;
+  flow::OperatorReading window{"window-0", "window", "tumbling(1s) at 3:1"};
+  window.records_in = 10;
+  window.records_out = 1;
+  window.has_watermark = true;
+  window.watermark = LLONG_MAX;  // the input has ended
+  window.late_dropped = 0;
+  window.state_rows = 4;
+  flow::OperatorReading sink{"sink-0", "sink", "stdout (csv)"};
+  sink.records_in = 1;
+  r.operators = {source, window, sink};
+  r.edges = {{"source-0", "window-0"}, {"window-0", "sink-0"}};
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("metrics JSON: what applies, escaped names, watermarks at the end") {
+  std::string json = flow::metrics_json(sample_reading());
+  CHECK(json.find(R"x("job":"q\"1\".flow")x") != std::string::npos);
+  CHECK(json.find(R"x("label":"bids (a\\b\u000a.csv)")x") != std::string::npos);
+  CHECK(json.find(R"x({"id":"source-0","kind":"source","label":"bids (a\\b\u000a.csv)","records_out":10,"rate_out":2.500,)x"
+                  R"x("watermark_ms":1000,"watermark_lag_ms":7,"bytes_read":5,"bytes_total":9})x") != std::string::npos);
+  CHECK(json.find(R"x("watermark_ms":"end")x") != std::string::npos);
+  CHECK(json.find(R"x({"id":"sink-0","kind":"sink","label":"stdout (csv)","records_in":1,"rate_in":0.000})x") != std::string::npos);
+  CHECK(json.find(R"x("edges":[{"from":"source-0","to":"window-0"},{"from":"window-0","to":"sink-0"}])x") != std::string::npos);
+  CHECK(json.find(R"x("checkpoints":{"enabled":false,"taken":0,)x") != std::string::npos);
+}
+
+TEST_CASE("metrics Prometheus text: one family per measure, labels escaped, only finite watermarks") {
+  std::string text = flow::metrics_prometheus(sample_reading());
+  CHECK(text.find("# TYPE flowc_records_out_total counter\n"
+                  "flowc_records_out_total{job=\"q\\\"1\\\".flow\",operator=\"source-0\",kind=\"source\"} 10\n"
+                  "flowc_records_out_total{job=\"q\\\"1\\\".flow\",operator=\"window-0\",kind=\"window\"} 1\n") != std::string::npos);
+  CHECK(text.find("flowc_watermark_ms{job=\"q\\\"1\\\".flow\",operator=\"source-0\",kind=\"source\"} 1000\n") != std::string::npos);
+  CHECK(text.find("operator=\"window-0\",kind=\"window\"} 9223372036854775807") == std::string::npos);
+  CHECK(text.find("flowc_state_rows{job=\"q\\\"1\\\".flow\",operator=\"window-0\",kind=\"window\"} 4\n") != std::string::npos);
+  CHECK(text.find("flowc_checkpoints_total") == std::string::npos);  // not checkpointing
+  CHECK(text.find("flowc_uptime_seconds{job=\"q\\\"1\\\".flow\"} 1.5\n") != std::string::npos);
+}
