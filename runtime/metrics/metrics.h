@@ -9,6 +9,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -58,7 +59,8 @@ std::string metrics_prometheus(const MetricsReading& reading);
 const std::string& metrics_web_page();
 
 // A minimal HTTP/1.1 server on 127.0.0.1 for GET /, /metrics.json and /metrics (anything
-// else: 404), one connection at a time, closed after each response.
+// else: 404), one connection at a time, closed after each response. /metrics.json also says
+// how old the reading is (`reading_age_s`): a job blocked waiting for input publishes none.
 class MetricsServer {
  public:
   MetricsServer() = default;
@@ -80,8 +82,9 @@ class MetricsServer {
   int port_ = 0;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
-  std::mutex mutex_;  // guards the published texts
+  std::mutex mutex_;  // guards the published texts and when they were published
   std::string json_ = "{}", prometheus_;
+  std::chrono::steady_clock::time_point published_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace flow

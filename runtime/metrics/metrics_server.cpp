@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "metrics/metrics.h"
@@ -74,6 +75,7 @@ void MetricsServer::publish(const MetricsReading& reading) {
   std::lock_guard<std::mutex> lock(mutex_);
   json_.swap(json);
   prometheus_.swap(prometheus);
+  published_ = std::chrono::steady_clock::now();
 }
 
 void MetricsServer::stop() {
@@ -113,7 +115,10 @@ void MetricsServer::answer(int connection) {
     reply = response("200 OK", "text/html; charset=utf-8", metrics_web_page());
   } else if (path == "/metrics.json") {
     std::lock_guard<std::mutex> lock(mutex_);
-    reply = response("200 OK", "application/json", json_);
+    double age = std::chrono::duration<double>(std::chrono::steady_clock::now() - published_).count();
+    char field[48];
+    std::snprintf(field, sizeof field, "{\"reading_age_s\":%.3f%s", age, json_.size() > 2 ? "," : "");
+    reply = response("200 OK", "application/json", field + json_.substr(1));
   } else if (path == "/metrics") {
     std::lock_guard<std::mutex> lock(mutex_);
     reply = response("200 OK", "text/plain; version=0.0.4", prometheus_);

@@ -59,7 +59,9 @@ function columns(job) {
 function draw(job) {
   document.getElementById("title").textContent = "flowc job " + job.job + " (" + job.status + ")";
   const c = job.checkpoints;
-  document.getElementById("summary").textContent = "up " + job.uptime_s.toFixed(1) + " s" +
+  const waiting = job.status === "running" && job.reading_age_s > 2
+    ? " (no new reading for " + job.reading_age_s.toFixed(0) + " s: the job is waiting for input)" : "";
+  document.getElementById("summary").textContent = "up " + job.uptime_s.toFixed(1) + " s" + waiting +
     (c.enabled ? "; checkpoints " + c.taken + ", last pause " + c.last_pause_ms.toFixed(1) + " ms, last " +
                  c.last_duration_ms.toFixed(1) + " ms in all" : "");
   // Column by column, each operator goes as near to the operators feeding it as it can, so

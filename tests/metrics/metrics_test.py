@@ -88,6 +88,8 @@ def check_running_job(work):
 
     if reading["job"] != "job.flow" or reading["status"] != "running":
         fail("job and status: %s" % body)
+    if not 0 <= reading["reading_age_s"] < 30:
+        fail("reading_age_s: %s" % body)
     passed = sum(1 for i in range(RECORDS) if i % 3 != 0)
     window, totals, windows_file, stdout = ops["window-0"], ops["aggregate-0"], ops["sink-0"], ops["sink-1"]
     if window["records_in"] != passed:
