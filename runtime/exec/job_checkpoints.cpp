@@ -307,8 +307,8 @@ bool JobCheckpoints::precommit_sinks(Snapshot& snapshot, std::string& error) {
     FileTransaction* transaction = ctx_.sink_transactions[i].get();
     SinkPrecommit& out = snapshot.precommits[i];
     if (transaction) {
-      // The fsyncs wait for the asynchronous part (make_durable), unless a savepoint writes all at once.
-      if (transaction->precommit(*buffer, tag, out, error, snapshot.savepoint)) continue;
+      // The fsyncs are persist()'s (make_durable), for savepoints too.
+      if (transaction->precommit(*buffer, tag, out, error, false)) continue;
     } else if (!buffer || buffer->sync()) {  // written directly: durable before the checkpoint counts it
       out.committed = buffer ? buffer->bytes_written() : 0;
       continue;

@@ -117,26 +117,24 @@ MetricsReading JobMetrics::read(double seconds, const char* status) {
     o.state_rows = static_cast<int64_t>(ctx_.aggregates[i]->size());
     r.operators.push_back(std::move(o));
   }
+  // Windows and joins: nodes of the event-time graph, which count the same things.
+  auto timed = [&](std::string id, const char* kind, std::string label, const auto& op, std::size_t state_rows) {
+    OperatorReading o{std::move(id), kind, std::move(label)};
+    o.records_in = op.records_in();
+    o.records_out = op.records_out();
+    set_watermark(o, op.watermark(), now_ms);
+    o.late_dropped = op.dropped();
+    o.state_rows = static_cast<int64_t>(state_rows);
+    r.operators.push_back(std::move(o));
+  };
   for (std::size_t i = 0; i < ctx_.time.window_count(); ++i) {
     const flow_window& w = *ctx_.time.window(static_cast<int32_t>(i));
-    OperatorReading o{"window-" + std::to_string(i), "window", window_label(w.spec())};
-    o.records_in = w.records_in();
-    o.records_out = w.records_out();
-    set_watermark(o, w.watermark(), now_ms);
-    o.late_dropped = w.dropped();
-    o.state_rows = static_cast<int64_t>(w.state_rows());
-    r.operators.push_back(std::move(o));
+    timed("window-" + std::to_string(i), "window", window_label(w.spec()), w, w.state_rows());
   }
   for (std::size_t i = 0; i < ctx_.time.join_count(); ++i) {
     const flow_join& j = *ctx_.time.join(static_cast<int32_t>(i));
     std::string kind = j.spec().kind == FLOW_JOIN_INTERVAL ? "interval join" : "window join";
-    OperatorReading o{"join-" + std::to_string(i), "join", kind + " at " + j.spec().where};
-    o.records_in = j.records_in();
-    o.records_out = j.records_out();
-    set_watermark(o, j.watermark(), now_ms);
-    o.late_dropped = j.dropped();
-    o.state_rows = static_cast<int64_t>(j.stored());
-    r.operators.push_back(std::move(o));
+    timed("join-" + std::to_string(i), "join", kind + " at " + j.spec().where, j, j.stored());
   }
   for (std::size_t i = 0; i < ctx_.lookups.size(); ++i) {
     int32_t table = spec.lookups[i].source;
@@ -149,7 +147,7 @@ MetricsReading JobMetrics::read(double seconds, const char* status) {
     std::string format = s.format == FLOW_FORMAT_JSONL ? "jsonl" : "csv";
     std::string label = s.kind == FLOW_SINK_STDOUT ? "stdout (" + format + ")"
                         : s.kind == FLOW_SINK_NULL ? "null"
-                                                   : (i < ctx_.sink_paths.size() ? ctx_.sink_paths[i] : "file") + " (" + format + ")";
+                                                   : ctx_.sink_paths[i] + " (" + format + ")";
     OperatorReading o{"sink-" + std::to_string(i), "sink", label};
     o.records_in = ctx_.sinks[i]->records_written();
     r.operators.push_back(std::move(o));

@@ -27,17 +27,18 @@ struct Descriptor {
   }
 };
 
-// Copies `length` bytes of `from` (from its start) into `to` at `offset`, checking that they
-// have checksum `crc`. False, with `error`, when reading or writing fails or the bytes differ.
-bool copy_checked(int from, int to, uint64_t offset, uint64_t length, uint32_t crc, std::string& error) {
+// Copies the first `length` bytes of `from` into `to` at `offset`, in chunks; `crc`, when
+// given, receives their CRC-32C. False, with `error`, when reading or writing fails (`ends_early`
+// when `from` is shorter).
+bool copy_bytes(int from, int to, uint64_t offset, uint64_t length, uint32_t* crc, const char* ends_early, std::string& error) {
   constexpr std::size_t kChunk = 1 << 20;
   std::unique_ptr<char[]> chunk(new char[kChunk]);
   uint32_t seen = 0;
   for (uint64_t done = 0; done < length;) {
     ssize_t n = ::pread(from, chunk.get(), std::min<uint64_t>(kChunk, length - done), static_cast<off_t>(done));
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return error = n < 0 ? errno_text() : "its pre-committed output ends early", false;
-    seen = crc32c_extend(seen, chunk.get(), static_cast<std::size_t>(n));
+    if (n <= 0) return error = n < 0 ? errno_text() : ends_early, false;
+    if (crc) seen = crc32c_extend(seen, chunk.get(), static_cast<std::size_t>(n));
     for (ssize_t put = 0; put < n;) {
       ssize_t w = ::pwrite(to, chunk.get() + put, static_cast<std::size_t>(n - put), static_cast<off_t>(offset + done + put));
       if (w < 0 && errno == EINTR) continue;
@@ -46,6 +47,14 @@ bool copy_checked(int from, int to, uint64_t offset, uint64_t length, uint32_t c
     }
     done += static_cast<uint64_t>(n);
   }
+  if (crc) *crc = seen;
+  return true;
+}
+
+// A pre-commit's `length` bytes from `from` into `to` at `offset`, checked against `crc`.
+bool copy_checked(int from, int to, uint64_t offset, uint64_t length, uint32_t crc, std::string& error) {
+  uint32_t seen = 0;
+  if (!copy_bytes(from, to, offset, length, &seen, "its pre-committed output ends early", error)) return false;
   if (seen != crc) return error = "its pre-committed output is damaged (checksum differs)", false;
   return true;
 }
@@ -84,20 +93,8 @@ bool FileTransaction::copy_into_shadow(uint64_t length, std::string& error) {
   Descriptor file{::open(path_.c_str(), O_RDONLY | O_CLOEXEC)};
   Descriptor shadow{::open(beside("shadow").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)};
   if (file.fd < 0 || shadow.fd < 0) return error = "cannot make its shadow file: " + errno_text(), false;
-  constexpr std::size_t kChunk = 1 << 20;
-  std::unique_ptr<char[]> chunk(new char[kChunk]);
-  for (uint64_t done = 0; done < length;) {
-    ssize_t n = ::pread(file.fd, chunk.get(), std::min<uint64_t>(kChunk, length - done), static_cast<off_t>(done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return error = "cannot make its shadow file: " + (n < 0 ? errno_text() : std::string("the file ends early")), false;
-    for (ssize_t put = 0; put < n;) {
-      ssize_t w = ::pwrite(shadow.fd, chunk.get() + put, static_cast<std::size_t>(n - put), static_cast<off_t>(done + put));
-      if (w < 0 && errno == EINTR) continue;
-      if (w < 0) return error = "cannot make its shadow file: " + errno_text(), false;
-      put += w;
-    }
-    done += static_cast<uint64_t>(n);
-  }
+  if (!copy_bytes(file.fd, shadow.fd, 0, length, nullptr, "the file ends early", error))
+    return error = "cannot make its shadow file: " + error, false;
   if (::fsync(shadow.fd) != 0) return error = "cannot make its shadow file: " + errno_text(), false;
   return true;
 }
