@@ -124,8 +124,16 @@ llvm::Function* IrBuilder::unused_source_consumer() {
 void IrBuilder::build() {
   for (const auto& a : plan.aggregates) aggregate_layouts.push_back(row_layout(*a.stage));
   pipeline_functions.resize(plan.pipelines.size());
-  for (const auto& p : plan.pipelines) pipeline_functions[p.id] = declare_pipeline(p);
+  route_of_pipeline.assign(plan.pipelines.size(), -1);
+  for (const auto& p : plan.pipelines) {
+    pipeline_functions[p.id] = declare_pipeline(p);
+    if (p.sink < 0 && (p.updates_aggregate >= 0 || p.inserts_join >= 0)) {
+      route_of_pipeline[p.id] = static_cast<int>(routes.size());
+      routes.push_back(&p);
+    }
+  }
   for (const auto& p : plan.pipelines) build_pipeline(p);
+  for (const plan::Pipeline* p : routes) route_functions.push_back(build_route_apply(*p));
   join_conditions_.assign(plan.joins.size(), nullptr);
   for (size_t j = 0; j < plan.joins.size(); ++j)
     if (!plan.joins[j].lookup() && plan.joins[j].join->residual) join_conditions_[j] = build_join_condition(static_cast<int>(j));
@@ -145,6 +153,7 @@ void IrBuilder::register_state_slots(llvm::Value* builder, int32_t target, int i
   for (unsigned i = 0; i < type->getNumElements(); ++i) {
     llvm::Type* element = type->getElementType(i);
     int32_t kind = element == str_type ? FLOW_SLOT_STRING : element == ptr ? FLOW_SLOT_SET : 0;
+    if (target == FLOW_STATE_ROUTE && element == list_type) kind = FLOW_SLOT_LIST;
     if (kind == 0) continue;
     b.CreateCall(runtime("flow_job_state_slot", b.getVoidTy(), {ptr, i32, i32, i32, i64}),
                  {builder, b.getInt32(target), b.getInt32(index), b.getInt32(kind),
@@ -277,6 +286,12 @@ void IrBuilder::build_setup() {
                  {builder, b.getInt32(op.join->table),
                   b.getInt64(static_cast<int64_t>(layout.getTypeAllocSize(record_struct(*op.join->right))))});
     register_state_slots(builder, FLOW_STATE_LOOKUP, op.runtime, record_struct(*op.join->right));
+  }
+  for (std::size_t r = 0; r < routes.size(); ++r) {
+    llvm::StructType* record = record_struct(route_record(*routes[r]));
+    b.CreateCall(runtime("flow_job_route", b.getVoidTy(), {ptr, i64, ptr}),
+                 {builder, b.getInt64(static_cast<int64_t>(layout.getTypeAllocSize(record))), route_functions[r]});
+    register_state_slots(builder, FLOW_STATE_ROUTE, static_cast<int>(r), record);
   }
   auto node_kind = [](plan::GraphNode::Kind kind) {
     using K = plan::GraphNode::Kind;

@@ -102,6 +102,12 @@ class IrBuilder {
   llvm::Function* build_path_function(const sema::Expr& path, const std::string& name);
   std::vector<llvm::Function*> pipeline_functions;
   std::vector<llvm::Function*> merge_functions;  // per aggregate, windowed ones only
+  // Routes (flow_job_route): the pipelines ending in a keyed operator, whose records go to the
+  // instance owning their key when the job runs in parallel; per pipeline its route or -1.
+  std::vector<int> route_of_pipeline;
+  std::vector<const plan::Pipeline*> routes;
+  std::vector<llvm::Function*> route_functions;  // per route: its apply function
+  const sema::RecordType& route_record(const plan::Pipeline& p) const;
   // The event time of the records of the pipeline being generated (i64 ms), or nullptr.
   llvm::Value* event_time = nullptr;
   std::vector<AggregateLayout> aggregate_layouts;
@@ -122,6 +128,11 @@ class IrBuilder {
   llvm::Value* call_string_out(const std::string& name, std::vector<llvm::Type*> params, std::vector<llvm::Value*> args);
 
   // pipelines
+  void fetch_handles(const plan::Pipeline& p);
+  bool has_event_time(const plan::Pipeline& p) const;
+  llvm::Function* build_route_apply(const plan::Pipeline& p);
+  void generate_route_check(const plan::Pipeline& p, const std::vector<Value>& record, const Environment& env,
+                            llvm::BasicBlock* next);
   void generate_stream_feed(const sema::Stage& stage, const std::vector<Value>& record, const Environment& env,
                             llvm::BasicBlock* next);
   void generate_stages(const plan::Pipeline& p, size_t index, const std::vector<Value>& record,
@@ -178,6 +189,8 @@ class IrBuilder {
   std::vector<llvm::Value*> sink_handles_;  // per sink, valid inside the current function
   std::vector<llvm::Value*> aggregate_handles_;
   llvm::Value* key_buffer_ = nullptr;  // flow_ctx_key_buf, fetched once per call
+  llvm::Value* exchange_ = nullptr;    // flow_ctx_exchange in a route's pipeline, fetched once per call
+  bool applying_route_ = false;        // generating a route's apply function: the record stays
 };
 
 }  // namespace flow::codegen

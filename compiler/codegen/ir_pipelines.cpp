@@ -35,13 +35,8 @@ llvm::Function* IrBuilder::declare_pipeline(const plan::Pipeline& p) {
   return llvm::Function::Create(type, llvm::Function::InternalLinkage, "pipeline_" + std::to_string(p.id), module);
 }
 
-llvm::Function* IrBuilder::build_pipeline(const plan::Pipeline& p) {
-  llvm::Function* f = pipeline_functions[p.id];
-  begin_function(f);
-  llvm::Value* input = f->getArg(1);
-  event_time = nullptr;
-
-  // Handles used by the breaker, fetched once per call.
+// Handles used by the breaker, fetched once per call.
+void IrBuilder::fetch_handles(const plan::Pipeline& p) {
   sink_handles_.assign(plan.sinks.size(), nullptr);
   aggregate_handles_.assign(plan.aggregates.size(), nullptr);
   if (p.sink >= 0)
@@ -65,6 +60,17 @@ llvm::Function* IrBuilder::build_pipeline(const plan::Pipeline& p) {
   for (int j : p.fills_lookups) join_handle(j);
   for (const sema::Stage* s : p.stages)
     if (s->kind == sema::Stage::Kind::Join) join_handle(s->join);
+
+  exchange_ = route_of_pipeline[p.id] >= 0 ? b.CreateCall(runtime("flow_ctx_exchange", ptr, {ptr}), {ctx}) : nullptr;
+}
+
+llvm::Function* IrBuilder::build_pipeline(const plan::Pipeline& p) {
+  llvm::Function* f = pipeline_functions[p.id];
+  begin_function(f);
+  llvm::Value* input = f->getArg(1);
+  event_time = nullptr;
+
+  fetch_handles(p);
 
   if (p.entry == plan::Entry::SourceBatch) {
     // for (row = 0; row < batch->num_rows; ++row) { decode; stages; }
@@ -230,6 +236,7 @@ void IrBuilder::generate_stages(const plan::Pipeline& p, size_t index, const std
                                 const std::vector<Value>& locals, llvm::BasicBlock* next) {
   Environment env{&record, &locals};
   if (index == p.stages.size()) {
+    if (!applying_route_ && route_of_pipeline[p.id] >= 0) generate_route_check(p, record, env, next);
     if (p.feeds_streams) {
       generate_stream_feed(*p.feeds_streams, record, env, next);
       return;
@@ -289,6 +296,77 @@ void IrBuilder::generate_stages(const plan::Pipeline& p, size_t index, const std
     default: break;
   }
   throw CodegenError("unexpected stage inside a pipeline");
+}
+
+bool IrBuilder::has_event_time(const plan::Pipeline& p) const {
+  switch (p.entry) {
+    case plan::Entry::SourceBatch: return plan.program->sources[p.source].time.kind != sema::EventTime::Kind::None;
+    case plan::Entry::WindowEmit:
+    case plan::Entry::LateRecords:
+    case plan::Entry::JoinOutput: return true;
+    case plan::Entry::StreamRecords: return plan.program->streams[static_cast<std::size_t>(p.stream)].has_time;
+    default: return false;
+  }
+}
+
+// The record a route carries: what its keyed operator takes in.
+const sema::RecordType& IrBuilder::route_record(const plan::Pipeline& p) const {
+  if (p.updates_aggregate >= 0) return *plan.aggregates[p.updates_aggregate].stage->input;
+  const sema::Join& j = plan.program->joins[static_cast<std::size_t>(p.inserts_join)];
+  return p.join_side == 0 ? *j.left : *j.right;
+}
+
+// Before a keyed operator, in parallel: a record whose key another instance owns is stored and
+// sent there (its pipeline ends here); one this instance owns, or with a null join key (it
+// pairs with nothing, so any instance may keep it), goes on to the operator.
+void IrBuilder::generate_route_check(const plan::Pipeline& p, const std::vector<Value>& record, const Environment& env,
+                                     llvm::BasicBlock* next) {
+  auto* routing = block("route.key");
+  auto* remote = block("route.send");
+  auto* local = block("route.local");
+  b.CreateCondBr(b.CreateIsNull(exchange_), local, routing);
+  b.SetInsertPoint(routing);
+  std::vector<Value> keys;
+  std::vector<sema::Type> types;
+  if (p.updates_aggregate >= 0) {
+    const sema::Stage& stage = *plan.aggregates[p.updates_aggregate].stage;
+    for (const auto& k : stage.keys) keys.push_back(coerce_null(eval(k.value, env), k.value, k.value.type));
+    types = key_types(stage);
+  } else {
+    const sema::Join& j = plan.program->joins[static_cast<std::size_t>(p.inserts_join)];
+    keys = join_key_values(p.join_side == 0 ? j.left_keys : j.right_keys, env, local);
+    types = plan::join_key_types(j);
+  }
+  auto [data, length] = encode_key(types, keys);
+  llvm::Value* owns = b.CreateCall(runtime("flow_exchange_owns", i32, {ptr, ptr, i64}), {exchange_, data, length});
+  b.CreateCondBr(b.CreateICmpNE(owns, b.getInt32(0)), local, remote);
+  b.SetInsertPoint(remote);
+  const sema::RecordType& type = route_record(p);
+  if (type.fields.size() != record.size()) throw CodegenError("a route's record does not match its operator's input");
+  llvm::Value* stored = entry_alloca(record_struct(type), "route.record");
+  store_record(stored, type, record);
+  b.CreateCall(runtime("flow_exchange_send", b.getVoidTy(), {ptr, i32, ptr, i64}),
+               {exchange_, b.getInt32(route_of_pipeline[p.id]), stored, event_time ? event_time : b.getInt64(0)});
+  b.CreateBr(next);
+  b.SetInsertPoint(local);
+}
+
+// int32 route_N(ctx, record, event_time): a routed record arriving at the instance that owns
+// its key goes into the keyed operator that ends pipeline N.
+llvm::Function* IrBuilder::build_route_apply(const plan::Pipeline& p) {
+  auto* type = llvm::FunctionType::get(i32, {ptr, ptr, i64}, false);
+  auto* f = llvm::Function::Create(type, llvm::Function::InternalLinkage, "route_" + std::to_string(p.id), module);
+  begin_function(f);
+  event_time = has_event_time(p) ? f->getArg(2) : nullptr;
+  fetch_handles(p);
+  std::vector<Value> record = load_record(f->getArg(1), route_record(p));
+  auto* done = block("done");
+  applying_route_ = true;
+  generate_stages(p, p.stages.size(), record, {}, done);
+  applying_route_ = false;
+  b.SetInsertPoint(done);
+  b.CreateRet(b.getInt32(0));
+  return f;
 }
 
 // The end of a flow that feeds streams: the record is stored once and handed, with its event

@@ -58,13 +58,13 @@ extern "C" int32_t flow_bad_field(flow_ctx* ctx, const flow_batch* batch, int64_
                         ", field " + std::to_string(field) + ")");
     return 1;
   }
-  const flow::RecordDecoder& decoder = *source->decoder;
+  flow::RecordDecoder& decoder = *source->decoder;
   const flow_cell& cell = batch->cells[row * batch->num_fields + field];
   std::string message = "field `" + source->spec->fields[static_cast<std::size_t>(field)].name +
                         "`: expected " + flow::type_name(expected) + ", found " + flow::describe_cell(cell);
   flow::FieldPosition where = decoder.field_position(row, field);
   const flow::RowOrigin& origin = decoder.origin(row);
-  return flow::handle_bad_record(ctx, *source, where.line, where.column,
+  return flow::handle_bad_record(ctx, *source, decoder.file_line(where.line), where.column,
                                  std::string_view(origin.raw, static_cast<std::size_t>(origin.raw_len)),
                                  message);
 }

@@ -72,11 +72,15 @@ int parse_command_line(int argc, char** argv, const JobSpec& spec, CommandLine& 
       ->type_name("P")
       ->check(CLI::Range(0, 65535));
 
-  // Options of language.md section 7 that this runtime does not implement yet.
-  std::string ignored_text;
-  std::vector<CLI::Option*> unsupported = {
-      app.add_option("--parallelism", ignored_text, "(not supported yet)"),
-  };
+  app.add_option("--parallelism", out.parallelism,
+                 "Run N instances of the job on threads of their own, each reading its parts of the inputs; records "
+                 "go to the instance that owns their key (at most 128)")
+      ->type_name("N")
+      ->check(CLI::Range(1, 128));
+  app.add_option("--test-part-bytes", out.part_bytes,
+                 "For tests: with --parallelism, cut input files into parts of about B bytes (default: by size)")
+      ->type_name("B")
+      ->check(CLI::PositiveNumber);
 
   try {
     app.parse(argc, argv);
@@ -124,9 +128,16 @@ int parse_command_line(int argc, char** argv, const JobSpec& spec, CommandLine& 
     std::fprintf(stderr, "error: --restore latest needs --checkpoint-dir\n");
     return 2;
   }
-  for (CLI::Option* option : unsupported) {
-    if (option->count() > 0) {
-      std::fprintf(stderr, "error: %s is not supported yet\n", option->get_name().c_str());
+  if (out.parallelism > 1) {
+    // What a parallel job cannot do yet.
+    const char* refused = !out.checkpoint_dir.empty()  ? "--checkpoint-dir"
+                          : !out.savepoint_dir.empty() ? "--savepoint-dir"
+                          : !out.restore.empty()       ? "--restore"
+                          : out.metrics_port >= 0      ? "--metrics-port"
+                                                       : nullptr;
+    if (refused) {
+      std::fprintf(stderr, "error: %s cannot be combined with --parallelism %d yet; run with --parallelism 1\n", refused,
+                   out.parallelism);
       return 2;
     }
   }

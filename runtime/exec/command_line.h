@@ -1,8 +1,7 @@
 // The runtime command line of a job (language.md section 7): --param NAME=VALUE, --help, and
 // checkpoints (--checkpoint-dir, --checkpoint-interval, --checkpoints-retained, --restore,
 // --savepoint-dir, --at-least-once), the state backend (--state, --state-dir), metrics
-// (--metrics-port); --parallelism
-// is recognised and refused as not supported yet.
+// (--metrics-port), and parallel instances (--parallelism).
 #pragma once
 
 #include <string>
@@ -28,6 +27,8 @@ struct CommandLine {
   std::string state = "heap";  // --state heap|rocksdb
   std::string state_dir;       // --state-dir DIR (RocksDB's database)
   int metrics_port = -1;       // --metrics-port P: serve metrics on 127.0.0.1:P (0: a free port)
+  int parallelism = 1;         // --parallelism N: instances of the job
+  uint64_t part_bytes = 0;     // --test-part-bytes B: parts input files are cut into (0: by size)
 };
 
 // Returns -1 to go on with `out` filled, or the exit code to stop with: 0 after printing the

@@ -53,12 +53,54 @@ int32_t EventTimeGraph::forward(const std::vector<Edge>& edges, int64_t w) {
     else target.input->update(edge.input, w, 0);
     int64_t now = target.input->current();
     if (now <= before) continue;
-    if (int32_t status = target.window ? target.window->advance(now) : target.join->advance(now)) return status;
-    // Only after the firings it caused does the operator pass the watermark on.
-    int64_t out = target.window ? now : target.join->output_watermark(now);
-    if (int32_t status = forward(target.downstream, out)) return status;
+    int32_t status = 0;
+    if (target.with_peers) {
+      send_(static_cast<int32_t>(edge.node), now);
+      status = combine(edge.node, 0, now);
+    } else {
+      status = fire(edge.node, now);
+    }
+    if (status != 0) return status;
   }
   return 0;
+}
+
+int32_t EventTimeGraph::combine(std::size_t node, int input, int64_t w) {
+  CombinedWatermark& all = *nodes_[node].with_peers;
+  int64_t before = all.current();
+  if (w == kWatermarkEnd) all.end_of_input(input);
+  else all.update(input, w, 0);
+  int64_t now = all.current();
+  return now > before ? fire(node, now) : 0;
+}
+
+// The operator fires what watermark `now` makes due; only after those firings does it pass the
+// watermark on.
+int32_t EventTimeGraph::fire(std::size_t node, int64_t now) {
+  OperatorTime& target = nodes_[node];
+  if (int32_t status = target.window ? target.window->advance(now) : target.join->advance(now)) return status;
+  int64_t out = target.window ? now : target.join->output_watermark(now);
+  return forward(target.downstream, out);
+}
+
+void EventTimeGraph::connect_instances(int instances, int self, std::function<void(int32_t, int64_t)> send) {
+  instances_ = instances;
+  self_ = self;
+  send_ = std::move(send);
+  for (OperatorTime& node : nodes_) node.with_peers = std::make_unique<CombinedWatermark>(instances, -1);
+}
+
+int32_t EventTimeGraph::peer_watermark(int32_t node, int from, int64_t w) {
+  if (node < 0 || static_cast<std::size_t>(node) >= nodes_.size() || !nodes_[static_cast<std::size_t>(node)].with_peers ||
+      from == self_ || from < 0 || from >= instances_)
+    return -1;
+  return combine(static_cast<std::size_t>(node), from < self_ ? from + 1 : from, w);
+}
+
+bool EventTimeGraph::operators_ended() const {
+  for (const OperatorTime& node : nodes_)
+    if ((node.with_peers ? node.with_peers->current() : node.input->current()) != kWatermarkEnd) return false;
+  return true;
 }
 
 void EventTimeGraph::snapshot_time(std::string& out) const {

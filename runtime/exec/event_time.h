@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -65,6 +66,16 @@ class EventTimeGraph {
 
   JobClock& clock() { return clock_; }
 
+  // Parallel instances: an operator (window or join; nodes in that order) takes records from
+  // its peers on the other instances too, so its watermark is the minimum of its own inputs'
+  // and its peers' (each sent after the records it covers). Whenever its own inputs' minimum
+  // rises it goes to the peers through `send`. Without this call there are no peers.
+  void connect_instances(int instances, int self, std::function<void(int32_t node, int64_t w)> send);
+  // The input watermark of operator `node` on instance `from` rose to `w`.
+  int32_t peer_watermark(int32_t node, int from, int64_t w);
+  // Whether every operator has seen the end of all its inputs, its peers' included.
+  bool operators_ended() const;
+
  private:
   struct Edge {
     std::size_t node;
@@ -80,17 +91,24 @@ class EventTimeGraph {
     std::unique_ptr<flow_window> window;
     std::unique_ptr<flow_join> join;
     std::unique_ptr<CombinedWatermark> input;
+    // In parallel: input 0 is `input`'s minimum, input 1 + k peer k's (the instances but this).
+    std::unique_ptr<CombinedWatermark> with_peers;
     std::vector<Edge> downstream;
     int64_t next_early = INT64_MIN;
   };
 
   void connect(const std::vector<WindowInput>& inputs, std::size_t node);
   int32_t forward(const std::vector<Edge>& edges, int64_t w);
+  int32_t combine(std::size_t node, int input, int64_t w);
+  int32_t fire(std::size_t node, int64_t w);
 
   std::vector<SourceTime> sources_;
   std::vector<OperatorTime> nodes_;
   std::size_t window_count_ = 0;
   JobClock clock_;
+  int instances_ = 1;
+  int self_ = 0;
+  std::function<void(int32_t, int64_t)> send_;
 };
 
 }  // namespace flow

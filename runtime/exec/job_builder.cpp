@@ -182,8 +182,26 @@ void flow_job_lookup(flow_job_builder* b, int32_t source_index, int64_t record_s
   b->spec.lookups.push_back(flow::LookupSpec{source_index, record_size, {}});
 }
 
+void flow_job_route(flow_job_builder* b, int64_t record_size, flow_route_fn apply) {
+  if (record_size <= 0 || !apply) b->spec.problems.push_back("route " + std::to_string(b->spec.routes.size()) + " without a record or function");
+  b->spec.routes.push_back(flow::RouteSpec{record_size, apply, {}, {}});
+}
+
 void flow_job_state_slot(flow_job_builder* b, int32_t target, int32_t index, int32_t slot_kind, int64_t offset) {
   auto& spec = b->spec;
+  if (target == FLOW_STATE_ROUTE) {
+    bool known = index >= 0 && static_cast<std::size_t>(index) < spec.routes.size();
+    flow::RouteSpec* route = known ? &spec.routes[static_cast<std::size_t>(index)] : nullptr;
+    int64_t width = static_cast<int64_t>(sizeof(flow_str));  // a flow_list has the same size
+    if (!route || (slot_kind != FLOW_SLOT_STRING && slot_kind != FLOW_SLOT_LIST) || offset < 0 ||
+        offset + width > route->record_size) {
+      spec.problems.push_back("route slot #" + std::to_string(index) + " kind " + std::to_string(slot_kind) + " at offset " +
+                              std::to_string(offset));
+      return;
+    }
+    (slot_kind == FLOW_SLOT_STRING ? route->strings : route->lists).push_back(offset);
+    return;
+  }
   flow::RowLayout* layout = nullptr;
   int64_t size = 0;
   // The layout and row size of entry `index` of `list`, when it exists.

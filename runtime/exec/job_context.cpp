@@ -49,4 +49,6 @@ flow_agg_table* flow_ctx_agg(flow_ctx* ctx, int32_t index) {
 
 flow_key_buf* flow_ctx_key_buf(flow_ctx* ctx) { return &ctx->key_buf; }
 
+flow_exchange* flow_ctx_exchange(flow_ctx* ctx) { return ctx->exchange; }
+
 }  // extern "C"

@@ -15,6 +15,7 @@
 #include "exec/job_spec.h"
 #include "exec/params.h"
 #include "io/file_transaction.h"
+#include "io/input_split.h"
 #include "io/record_decoder.h"
 #include "io/sink.h"
 #include "state/state_backend.h"
@@ -35,8 +36,11 @@ struct ActiveSource {
   int64_t records = 0;        // records read (metrics)
   int64_t bytes_total = -1;   // the input's size, when it has one (metrics)
   // A table read again after a restore: its dead letters went downstream before the
-  // checkpoint, so they are not sent again.
+  // checkpoint, so they are not sent again. (Also a table that another parallel instance reads.)
   bool replaying = false;
+  // Read in parts by parallel instances: this instance's parts after the first (io/input_split.h).
+  std::vector<ByteRange> parts;
+  std::size_t next_part = 0;
 };
 
 // Tuning knobs, changed only by tests.
@@ -60,6 +64,8 @@ struct CheckpointOptions {
 
 struct RunOptions {
   DecoderOptions decoder;
+  int parallelism = 1;      // --parallelism: instances of the job
+  uint64_t part_bytes = 0;  // --test-part-bytes: how input files are cut between instances (0: by size)
   bool rocksdb_state = false;  // --state rocksdb
   std::string state_dir;       // its database; "" for a temporary directory
   std::size_t output_buffer = OutputBuffer::kDefaultCapacity;
@@ -88,4 +94,7 @@ struct flow_ctx {
   std::vector<std::unique_ptr<flow_lookup>> lookups;  // tables of lookup joins, in `state`
   flow::ActiveSource* source = nullptr;
   flow::JobFailure failure;
+  // At --parallelism N > 1: this instance's end of the exchange (exchange/exchange.h).
+  flow_exchange* exchange = nullptr;
+  int instance = 0;
 };

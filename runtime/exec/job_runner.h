@@ -11,4 +11,8 @@ namespace flow {
 // `ctx.spec` and `ctx.params` must be set.
 int run_job(flow_ctx& ctx);
 
+// run_job at ctx.options.parallelism > 1 (parallel_runner.cpp): that many instances on threads
+// of their own, each reading its parts of the inputs, records routed by key between them.
+int run_parallel_job(flow_ctx& ctx);
+
 }  // namespace flow

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "exchange/exchange.h"
 #include "flow/abi.h"
 #include "state/state_backend.h"
 
@@ -110,6 +111,7 @@ struct JobSpec {
   std::vector<JoinOperatorSpec> joins;
   std::vector<LookupSpec> lookups;
   std::vector<GraphEdgeSpec> edges;
+  std::vector<RouteSpec> routes;  // records that go to the instance owning their key
   // Calls that made no sense (a field before any source, an unknown format): code generator
   // bugs, reported before the job runs.
   std::vector<std::string> problems;

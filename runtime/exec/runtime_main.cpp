@@ -56,6 +56,8 @@ int run_main(int argc, char** argv, flow_job_setup_fn setup) {
                                                      command_line.checkpoints_retained, restore, command_line.savepoint_dir,
                                                      command_line.at_least_once};
     ctx.options.rocksdb_state = command_line.state == "rocksdb";
+    ctx.options.parallelism = command_line.parallelism;
+    ctx.options.part_bytes = command_line.part_bytes;
     ctx.options.metrics = command_line.metrics_port >= 0 ? &metrics : nullptr;
     ctx.options.state_dir = command_line.state_dir.empty() && !command_line.checkpoint_dir.empty()
                                 ? command_line.checkpoint_dir + "/rocksdb-state"

@@ -4,6 +4,7 @@
 #include "io/csv_plain_record.h"
 
 #include <climits>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -150,6 +151,13 @@ RecordDecoder::Outcome CsvDecoder::decode_one() {
       },
       extent);
   if (scan == CsvScan::incomplete) return Outcome::incomplete;
+  // A file read in parts is cut at line breaks: one inside a quoted field would cut a record.
+  if (reads_parts_ && std::memchr(p, '\n', static_cast<std::size_t>(extent.raw_len)) != nullptr) {
+    fail("a quoted field holds a line break, so the file cannot be read in parts by parallel instances; "
+         "run with --parallelism 1",
+         line_);
+    return Outcome::failed;
+  }
 
   RowOrigin origin{p, static_cast<int64_t>(extent.raw_len), line_};
   input_.consume(static_cast<std::size_t>(extent.end - p));

@@ -36,6 +36,9 @@ class CsvSink final : public TextSink {
   void finish_output() override {
     if (header_pending_) write_pending_header();
   }
+  void before_records() override {
+    if (header_pending_) write_pending_header();
+  }
 
   bool first_field_ = true;
   int list_depth_ = 0;

@@ -54,6 +54,30 @@ bool InputBuffer::seek(uint64_t offset, std::string& error) {
   return true;
 }
 
+void InputBuffer::limit(uint64_t end) {
+  limit_ = end;
+  if (read_total_ <= end) return;
+  uint64_t past = std::min<uint64_t>(read_total_ - end, size());
+  end_ -= static_cast<std::size_t>(past);
+  read_total_ -= past;
+  eof_ = true;
+  if (buffer_) std::memset(buffer_.get() + end_, 0, kPadding);
+}
+
+int64_t InputBuffer::line_breaks_before(uint64_t offset) const {
+  std::unique_ptr<char[]> block(new char[1 << 16]);
+  int64_t breaks = 0;
+  for (uint64_t at = 0; at < offset;) {
+    std::size_t want = static_cast<std::size_t>(std::min<uint64_t>(1 << 16, offset - at));
+    ssize_t n = ::pread(fd_, block.get(), want, static_cast<off_t>(at));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return -1;
+    breaks += std::count(block.get(), block.get() + n, '\n');
+    at += static_cast<uint64_t>(n);
+  }
+  return breaks;
+}
+
 bool InputBuffer::fill(std::string& error) {
   if (eof_) return true;
   ++fills_;
@@ -79,6 +103,8 @@ bool InputBuffer::fill(std::string& error) {
   std::size_t half = chunk_size_ / 2;
   std::size_t to_boundary = static_cast<std::size_t>(half - read_total_ % half);
   std::size_t room = std::min(capacity_ - end_, to_boundary);
+  if (read_total_ >= limit_) room = 0;
+  else room = static_cast<std::size_t>(std::min<uint64_t>(room, limit_ - read_total_));
   while (true) {
     ssize_t n = ::read(fd_, buffer_.get() + end_, room);
     if (n < 0) {

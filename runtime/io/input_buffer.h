@@ -49,6 +49,13 @@ class InputBuffer {
   // Drops what is buffered and continues reading at file offset `offset` (an opened file, not
   // a pipe). False with `error` set when the file cannot seek there.
   bool seek(uint64_t offset, std::string& error);
+  // Reading stops at file offset `end` as if the file ended there (one instance's part of a
+  // split input, io/input_split.h).
+  // Bytes already buffered past it are dropped.
+  void limit(uint64_t end);
+  // The line breaks in the file before `offset`, read with pread (the position stays); -1
+  // when the file cannot be read.
+  int64_t line_breaks_before(uint64_t offset) const;
 
  private:
   std::size_t chunk_size_;
@@ -61,6 +68,7 @@ class InputBuffer {
   bool eof_ = false;
   uint64_t fills_ = 0;
   uint64_t read_total_ = 0;  // the file offset just past the bytes read
+  uint64_t limit_ = UINT64_MAX;
 };
 
 }  // namespace flow

@@ -67,7 +67,26 @@ void OutputBuffer::use_fd(int fd) {
   owns_fd_ = false;
 }
 
+void OutputBuffer::make_room(std::size_t n) {
+  if (!deliver_) {
+    flush();
+    return;
+  }
+  std::size_t capacity = capacity_;
+  while (capacity - used_ < n) capacity *= 2;
+  std::unique_ptr<char[]> bigger(new char[capacity]);
+  std::memcpy(bigger.get(), data_.get(), used_);
+  data_ = std::move(bigger);
+  capacity_ = capacity;
+}
+
 void OutputBuffer::append_slow(const char* p, std::size_t n) {
+  if (deliver_) {
+    make_room(n);
+    std::memcpy(data_.get() + used_, p, n);
+    used_ += n;
+    return;
+  }
   flush();
   if (n >= capacity_) {
     write_all(p, n);
@@ -97,7 +116,14 @@ bool OutputBuffer::write_all(const char* p, std::size_t n) {
 bool OutputBuffer::flush() {
   std::size_t n = used_;
   used_ = 0;
-  return write_all(data_.get(), n);
+  if (!deliver_) return write_all(data_.get(), n);
+  if (failed()) return false;
+  if (n > 0 && !deliver_(data_.get(), n, error_)) {
+    if (error_.empty()) error_ = "the output failed";
+    return false;
+  }
+  written_ += n;
+  return true;
 }
 
 bool OutputBuffer::close() {

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -37,8 +38,21 @@ class OutputBuffer {
   // Flushes, then makes what was written durable (a file; nothing for stdout). False on error.
   bool sync();
 
+  // Hands whole records to `deliver` instead of writing to a descriptor (a sink of a parallel
+  // instance, io/shared_output.h): the buffer grows rather than flush within a record, and
+  // record_end() delivers once `at_least` bytes are buffered. `deliver` returns false with the
+  // reason in its last argument when the output failed.
+  using Delivery = std::function<bool(const char*, std::size_t, std::string&)>;
+  void deliver_to(Delivery deliver, std::size_t at_least) {
+    deliver_ = std::move(deliver);
+    deliver_at_ = at_least;
+  }
+  void record_end() {
+    if (deliver_ && used_ >= deliver_at_) flush();
+  }
+
   void put(char c) {
-    if (used_ == capacity_) flush();
+    if (used_ == capacity_) make_room(1);
     data_[used_++] = c;
   }
   void append(const char* p, std::size_t n) {
@@ -60,6 +74,7 @@ class OutputBuffer {
 
  private:
   void append_slow(const char* p, std::size_t n);
+  void make_room(std::size_t n);
   bool write_all(const char* p, std::size_t n);
 
   std::unique_ptr<char[]> data_;
@@ -71,6 +86,8 @@ class OutputBuffer {
   bool tracking_checksum_ = false;
   uint32_t checksum_ = 0;
   std::string error_;
+  Delivery deliver_;
+  std::size_t deliver_at_ = 0;
 };
 
 }  // namespace flow

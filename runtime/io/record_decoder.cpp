@@ -40,6 +40,30 @@ bool RecordDecoder::resume(const SourcePosition& p) {
   return true;
 }
 
+bool RecordDecoder::read_range(uint64_t begin, uint64_t end) {
+  reads_parts_ = true;
+  if (begin > input_.position()) {
+    if (!input_.seek(begin, error_.message)) {
+      error_.line = 0;
+      error_.read_failed = true;
+      return false;
+    }
+    part_begin_ = begin;
+    line_ = 1;
+    lines_before_part_ = -1;
+  }
+  input_.limit(end);
+  bad_pending_ = false;
+  batch_.num_rows = 0;
+  return true;
+}
+
+int64_t RecordDecoder::file_line(int64_t line) {
+  if (line <= 0 || lines_before_part_ == 0) return line;
+  if (lines_before_part_ < 0) lines_before_part_ = input_.line_breaks_before(part_begin_);
+  return lines_before_part_ < 0 ? line : line + lines_before_part_;
+}
+
 DecodeStep RecordDecoder::next() {
   if (bad_pending_) {
     bad_pending_ = false;
@@ -61,6 +85,8 @@ DecodeStep RecordDecoder::next() {
         return DecodeStep::batch;
       case Outcome::end:
         return batch_.num_rows > 0 ? DecodeStep::batch : DecodeStep::end;
+      case Outcome::failed:
+        return DecodeStep::failed;
       case Outcome::incomplete:
         // Refilling moves the buffer, so the rows decoded so far go out first.
         if (batch_.num_rows > 0) {

@@ -97,11 +97,21 @@ class RecordDecoder {
   // decoder of the same file. False with error() set when the file cannot seek there.
   bool resume(const SourcePosition& p);
 
+  // Parallel instances (io/input_split.h): after start(), reads only the records that start
+  // in [begin, end) of the file, both at line starts, then ends. Called again after the end for
+  // the instance's next part. False with error() set when the file cannot seek there.
+  bool read_range(uint64_t begin, uint64_t end);
+  // Whether the input is read in parts: a CSV record may then not hold a line break.
+  bool reads_parts() const { return reads_parts_; }
+  // The line in the file of `line`, a line number this decoder reported: lines are counted
+  // from the start of a part, and the lines before it only when a message needs them.
+  int64_t file_line(int64_t line);
+
   // Where field `field` of row `row` of the current batch starts in the file.
   virtual FieldPosition field_position(int64_t row, int32_t field) const { return {origin(row).line, 1}; }
 
  protected:
-  enum class Outcome { row, skipped, incomplete, bad, end };
+  enum class Outcome { row, skipped, incomplete, bad, end, failed /* error_ set */ };
   // Decodes one record at input().data(): adds a row (row_cells() then commit_row()), skips
   // a blank line, reports a bad record (fill bad_), or needs more input. Consumes what it used.
   // Never returns `incomplete` once input().at_eof().
@@ -123,6 +133,10 @@ class RecordDecoder {
   BadRecord bad_;
   DecoderError error_;
   int64_t line_ = 1;  // line of the next record
+
+  bool reads_parts_ = false;
+  uint64_t part_begin_ = 0;
+  int64_t lines_before_part_ = 0;  // -1: not counted yet
 
  private:
   DecoderOptions options_;

@@ -31,6 +31,9 @@ struct flow_sink {
   virtual bool finish() { return true; }
   // The buffered output behind the sink, or nullptr (the null sink).
   virtual flow::OutputBuffer* buffer() { return nullptr; }
+  // Whole records, already formatted by a parallel instance's sink of the same declaration,
+  // written out as if this sink had written them. False with `error` set when writing failed.
+  virtual bool append_records(const char* /*p*/, std::size_t /*n*/, std::string& /*error*/) { return true; }
 
   int64_t records_written() const { return records_; }
 
@@ -58,5 +61,11 @@ struct SinkTarget {
 std::unique_ptr<flow_sink> open_sink(const SinkTarget& target, JobFailure& failure, std::string& error,
                                      std::size_t buffer_size = OutputBuffer::kDefaultCapacity, int64_t resume_at = -1,
                                      FileTransaction* staged = nullptr, OutputBuffer* stdout_buffer = nullptr);
+
+// A sink of one parallel instance: formats records as open_sink's would, without a header, and
+// hands them, whole, to `deliver` (the job's sink of the same declaration) instead of opening
+// the output.
+std::unique_ptr<flow_sink> open_instance_sink(const SinkTarget& target, JobFailure& failure, std::size_t buffer_size,
+                                              OutputBuffer::Delivery deliver);
 
 }  // namespace flow

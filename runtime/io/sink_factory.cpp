@@ -66,4 +66,16 @@ std::unique_ptr<flow_sink> open_sink(const SinkTarget& target, JobFailure& failu
   return sink;
 }
 
+std::unique_ptr<flow_sink> open_instance_sink(const SinkTarget& target, JobFailure& failure, std::size_t buffer_size,
+                                              OutputBuffer::Delivery deliver) {
+  if (target.kind == FLOW_SINK_NULL) return std::make_unique<NullSink>();
+  std::string destination = target.kind == FLOW_SINK_STDOUT ? std::string("to stdout") : "`" + target.path + "`";
+  std::unique_ptr<TextSink> sink;
+  if (target.format == FLOW_FORMAT_JSONL) sink = std::make_unique<JsonlSink>(destination, failure, buffer_size, target.fields);
+  else sink = std::make_unique<CsvSink>(destination, failure, buffer_size);
+  // Handed over in blocks of this size or more: few lock round trips, little memory.
+  sink->output().deliver_to(std::move(deliver), buffer_size < (64 << 10) ? buffer_size : (64 << 10));
+  return sink;
+}
+
 }  // namespace flow

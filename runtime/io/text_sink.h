@@ -20,6 +20,13 @@ class TextSink : public flow_sink {
 
   OutputBuffer& output() { return out_; }
   OutputBuffer* buffer() override { return &out_; }
+  bool append_records(const char* p, std::size_t n, std::string& error) override {
+    before_records();
+    out_.append(p, n);
+    if (!out_.failed()) return true;
+    error = out_.error();
+    return false;
+  }
   bool finish() override {
     finish_output();
     if (own_ ? out_.close() : out_.flush()) return true;
@@ -30,6 +37,7 @@ class TextSink : public flow_sink {
  protected:
   // After a record: a failed write stops the job.
   int32_t check_output() {
+    out_.record_end();
     if (!out_.failed()) return 0;
     report();
     return 1;
@@ -37,6 +45,8 @@ class TextSink : public flow_sink {
   void report() { failure_.record("cannot write " + destination_ + ": " + out_.error()); }
   // What a format still owes its output at the end (a header no record has brought out yet).
   virtual void finish_output() {}
+  // What a format owes its output before records handed over by append_records.
+  virtual void before_records() {}
 
   std::unique_ptr<OutputBuffer> own_;
   OutputBuffer& out_;

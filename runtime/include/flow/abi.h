@@ -62,6 +62,7 @@ typedef struct flow_window flow_window;       /* one windowed aggregate operator
 typedef struct flow_join flow_join;           /* one interval or window join operator */
 typedef struct flow_lookup flow_lookup;       /* a table hashed on the key of one lookup join */
 typedef struct flow_state_owner flow_state_owner; /* where the strings of a stored record go */
+typedef struct flow_exchange flow_exchange;   /* routes records between parallel instances */
 
 /* ---------------------------------------------------------------- source batches */
 
@@ -380,9 +381,14 @@ enum flow_state_target {
   FLOW_STATE_WINDOW = 2,
   FLOW_STATE_JOIN_LEFT = 3,
   FLOW_STATE_JOIN_RIGHT = 4,
-  FLOW_STATE_LOOKUP = 5
+  FLOW_STATE_LOOKUP = 5,
+  FLOW_STATE_ROUTE = 6 /* the records of a route (flow_job_route) */
 };
-enum flow_slot_kind { FLOW_SLOT_STRING = 1 /* a flow_str */, FLOW_SLOT_SET = 2 /* a flow_distinct_set* */ };
+enum flow_slot_kind {
+  FLOW_SLOT_STRING = 1, /* a flow_str */
+  FLOW_SLOT_SET = 2,    /* a flow_distinct_set* */
+  FLOW_SLOT_LIST = 3    /* a flow_list (routes only: a list cannot go to another instance) */
+};
 void flow_job_state_slot(flow_job_builder *b, int32_t target, int32_t index, int32_t slot_kind, int64_t offset);
 
 /* The dataflow graph, for metrics and the web page: records go from operator (from_kind,
@@ -397,6 +403,24 @@ enum flow_node_kind {
   FLOW_NODE_SINK = 6
 };
 void flow_job_edge(flow_job_builder *b, int32_t from_kind, int32_t from_index, int32_t to_kind, int32_t to_index);
+/* ---------------------------------------------------------------- parallel instances */
+
+/* At --parallelism N > 1 each instance of the job runs the pipelines on its part of the input,
+ * and a record reaching a keyed operator (an aggregate, window or stream join) goes to the
+ * instance that owns its key's key group. A pipeline ending in such an operator is a route:
+ * the generated code asks flow_exchange_owns whether this instance owns the encoded key; if not
+ * it stores the record (the route's layout) and hands it to flow_exchange_send, and the owner
+ * runs the route's apply function on it. flow_ctx_exchange is NULL when the job runs as one
+ * instance: then every record stays. */
+typedef int32_t (*flow_route_fn)(flow_ctx *ctx, const void *record, int64_t event_time);
+flow_exchange *flow_ctx_exchange(flow_ctx *ctx);
+int32_t flow_exchange_owns(flow_exchange *x, const uint8_t *key, int64_t len);
+/* Sends the record whose key flow_exchange_owns was last asked about to its owner. */
+void flow_exchange_send(flow_exchange *x, int32_t route, const void *record, int64_t event_time);
+/* Route `route` (indexes in call order): records of `record_size` bytes, applied by `apply`.
+ * Its pointer slots follow with flow_job_state_slot(FLOW_STATE_ROUTE, route, ...). */
+void flow_job_route(flow_job_builder *b, int64_t record_size, flow_route_fn apply);
+
 /* ---------------------------------------------------------------- entry points */
 
 /* Runs a job: parses the runtime command line (argv[0] is the program name used in messages,

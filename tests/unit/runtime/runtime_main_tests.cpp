@@ -274,9 +274,14 @@ TEST_CASE("runtime main: command-line errors exit with 2") {
   CHECK(flag.err.rfind("error: ", 0) == 0);
   CHECK(flag.err.find("--frobnicate") != std::string::npos);
 
-  RunResult later = run(dir, {"--parallelism", "2"});
-  CHECK(later.code == 2);
-  CHECK(later.err == "error: --parallelism is not supported yet\n");
+  RunResult too_many = run(dir, {"--parallelism", "129"});
+  CHECK(too_many.code == 2);
+  CHECK(too_many.err.find("--parallelism") != std::string::npos);
+  RunResult zero = run(dir, {"--parallelism", "0"});
+  CHECK(zero.code == 2);
+  RunResult not_yet = run(dir, {"--parallelism", "2", "--checkpoint-dir", dir.file("cp"), "--checkpoint-interval", "1s"});
+  CHECK(not_yet.code == 2);
+  CHECK(not_yet.err == "error: --checkpoint-dir cannot be combined with --parallelism 2 yet; run with --parallelism 1\n");
   RunResult state = run(dir, {"--state", "disk"});
   CHECK(state.code == 2);
   CHECK(state.err.find("--state") != std::string::npos);

@@ -1,0 +1,143 @@
+// The exchange between the parallel instances of a job (architecture.md, "Execution"): a record
+// reaching a keyed operator goes to the instance that owns its key group, as Flink routes
+// keyed streams: key group = hash(key) % 128 (state/state_backend.h key_group_of, the unit in
+// which state moves), owner = key group * N / 128.
+//
+// Each ordered pair of instances has a channel: a queue of blocks, each block a run of
+// messages (routed records, operator watermarks, end-of-aggregate marks) in the order the
+// sender produced them, so a watermark follows every record it covers. A channel is bounded
+// by bytes: a sender whose channel is full reads no more input until the receiver has taken
+// blocks out (backpressure). Receiving never waits for room, so two instances that send to
+// each other cannot deadlock; what one batch of input produces may overshoot the bound.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "flow/abi.h"
+#include "state/state_backend.h"
+
+namespace flow {
+
+// Which of `instances` instances owns key group `key_group`: a contiguous range each, as in
+// Flink, so that rescaling moves whole ranges.
+inline int owner_of_key_group(uint32_t key_group, int instances) {
+  return static_cast<int>(key_group * static_cast<uint32_t>(instances) / kDefaultMaxParallelism);
+}
+
+// Where the pointers of a route's record are (abi.h flow_job_route).
+struct RouteSpec {
+  int64_t record_size = 0;
+  flow_route_fn apply = nullptr;
+  std::vector<int64_t> strings;  // offsets of flow_str slots
+  std::vector<int64_t> lists;    // offsets of flow_list slots: such a route cannot cross instances
+};
+
+// The channels between `instances` instances, and a wake-up signal per instance.
+class ExchangeHub {
+ public:
+  ExchangeHub(int instances, std::size_t channel_bytes);
+
+  int instances() const { return instances_; }
+  // Appends a block to channel from -> to and wakes `to`.
+  void push(int from, int to, std::string block);
+  // Takes every block waiting in channel from -> to (appended to `out`), and wakes `from`: its
+  // channel has room again.
+  void take(int from, int to, std::vector<std::string>& out);
+  // Whether channel from -> to holds at least its bound.
+  bool full(int from, int to) const;
+  // Bytes queued in channel from -> to, and the most it has held.
+  std::size_t queued(int from, int to) const;
+  std::size_t peak(int from, int to) const;
+
+  // Waits until `self` is woken (input arrived, a channel it sends to has room, or stop()) or
+  // `timeout_ms` has passed.
+  void wait(int self, int timeout_ms);
+  void wake(int self);
+  // Ends the job everywhere (an instance failed): every waiting instance wakes.
+  void stop();
+  bool stopped() const { return stopped_.load(std::memory_order_acquire); }
+
+ private:
+  struct Channel {
+    mutable std::mutex mutex;
+    std::deque<std::string> blocks;
+    std::size_t bytes = 0;
+    std::size_t peak = 0;
+  };
+  struct Signal {
+    std::mutex mutex;
+    std::condition_variable cv;
+    bool raised = false;
+  };
+  Channel& channel(int from, int to) { return channels_[static_cast<std::size_t>(from * instances_ + to)]; }
+  const Channel& channel(int from, int to) const { return channels_[static_cast<std::size_t>(from * instances_ + to)]; }
+
+  int instances_;
+  std::size_t channel_bytes_;
+  std::vector<Channel> channels_;
+  std::vector<Signal> signals_;
+  std::atomic<bool> stopped_{false};
+};
+
+// The messages of a block. (ExchangeReceiver gets them decoded.)
+enum class ExchangeMessage : uint8_t { record = 1, watermark = 2, stage_done = 3 };
+
+// Receives the messages of a block (decode_block).
+class ExchangeReceiver {
+ public:
+  virtual ~ExchangeReceiver() = default;
+  virtual int32_t record(int32_t route, const void* record, int64_t event_time) = 0;
+  virtual int32_t watermark(int from, int32_t node, int64_t w) = 0;
+  virtual int32_t stage_done(int from, int32_t stage) = 0;
+};
+
+// Decodes a block sent by instance `from` and hands each message to `receiver`; stops at the
+// first non-zero status and returns it. A block that does not decode is a bug: returns -1.
+int32_t decode_block(const std::string& block, int from, const std::vector<RouteSpec>& routes, ExchangeReceiver& receiver);
+
+}  // namespace flow
+
+// One instance's end of the exchange, as generated code sees it (abi.h flow_exchange_*): the
+// blocks it is building for each other instance.
+struct flow_exchange {
+  flow_exchange(flow::ExchangeHub& hub, int self, const std::vector<flow::RouteSpec>& routes);
+
+  bool owns(const uint8_t* key, std::size_t len) {
+    last_owner = flow::owner_of_key_group(
+        flow::key_group_of(std::string_view(reinterpret_cast<const char*>(key), len)), hub.instances());
+    return last_owner == self;
+  }
+  // Appends a record for the owner found by the last owns().
+  void send_record(int32_t route, const void* record, int64_t event_time);
+  // To every other instance: operator `node`'s input watermark here. Only the newest of a node
+  // goes out, at the next flush(): a watermark may come later than it could, never before a
+  // record it covers.
+  void send_watermark(int32_t node, int64_t w);
+  // To every other instance: this instance has ended stage `stage` of the job's end
+  // (exec/parallel_runner.cpp), after everything sent before.
+  void send_stage_done(int32_t stage);
+  // Pushes the blocks built so far into their channels.
+  void flush();
+  // Whether a channel this instance sends to is full: it should read no input now.
+  bool blocked() const;
+
+  flow::ExchangeHub& hub;
+  const int self;
+  const std::vector<flow::RouteSpec>& routes;
+  int last_owner = 0;
+  int64_t records_sent = 0;
+
+ private:
+  void flush_to(int to);
+  void write_watermarks();
+  void write_to_others(flow::ExchangeMessage kind, uint32_t index, int64_t value);
+  std::vector<std::string> building_;  // per destination
+  std::vector<int64_t> watermarks_;     // per node: the newest not written yet
+  std::vector<int32_t> pending_nodes_;  // nodes with a watermark not written yet
+};

@@ -1,0 +1,289 @@
+// run_parallel_job: N instances of the job, each on a thread of its own with its own operators
+// and keyed state. Every instance reads whole each table (lookup joins probe their own copy)
+// and its parts of each stream source (io/input_split.h); a record reaching a keyed operator
+// goes to the instance that owns its key group (exchange/exchange.h), and each operator's
+// watermark is the minimum over the instances that send to it (EventTimeGraph peers).
+//
+// The end of a bounded job goes in stages, each closed by a mark every instance sends to every
+// other one after the records it covers. Stage 0 ends when an instance has read all its parts
+// and its windows and joins have seen the end of every input; stage i + 1 ends when it has
+// emitted the rows of unwindowed aggregate i, which it starts only once every instance has
+// ended stage i (so all the aggregate's records have arrived). An instance stops once every
+// instance has ended the last stage: nothing can be sent to it any more.
+//
+// The sinks: each instance formats its records into buffers of its own and hands whole records
+// to the job's sink under one lock, so lines never mix. Records of different keys may come out
+// in another order than at parallelism 1; each record is the same.
+#include <cstdio>
+#include <exception>
+#include <mutex>
+#include <thread>
+
+#include "exchange/exchange.h"
+#include "exec/job_runner.h"
+#include "exec/job_steps.h"
+
+namespace flow {
+
+namespace {
+
+constexpr std::size_t kChannelBytes = 4 << 20;  // blocks in flight from one instance to another
+constexpr int kIdleWaitMs = 100;                 // a wait with nothing to do, in case a wake-up is missed
+
+class Instance final : public ExchangeReceiver {
+ public:
+  Instance(flow_ctx& job, ExchangeHub& hub, int self)
+      : job_(job), hub_(hub), self_(self), exchange_(hub, self, job.spec->routes) {
+    ctx.spec = job.spec;
+    ctx.params = job.params;
+    ctx.options = job.options;
+    ctx.options.metrics = nullptr;
+    if (!ctx.options.state_dir.empty()) ctx.options.state_dir += "/instance-" + std::to_string(self);
+    ctx.time.clock() = job.time.clock();
+    ctx.exchange = &exchange_;
+    ctx.instance = self;
+  }
+
+  // Builds the operators and sinks, and gives each stream source its parts.
+  bool prepare(const std::vector<std::vector<std::vector<ByteRange>>>& parts, std::mutex& output_lock) {
+    if (!build_operators(ctx, ctx.options.state_dir)) return false;  // the error is printed
+    ctx.time.connect_instances(hub_.instances(), self_,
+                               [this](int32_t node, int64_t w) { exchange_.send_watermark(node, w); });
+    for (std::size_t i = 0; i < job_.sinks.size(); ++i) {
+      const SinkSpec& spec = ctx.spec->sinks[i];
+      flow_sink* shared = job_.sinks[i].get();
+      auto deliver = [shared, &output_lock](const char* p, std::size_t n, std::string& error) {
+        std::lock_guard lock(output_lock);
+        return shared->append_records(p, n, error);
+      };
+      SinkTarget target{spec.kind, spec.format, job_.sink_paths[i], spec.fields};
+      ctx.sinks.push_back(open_instance_sink(target, ctx.failure, ctx.options.output_buffer, deliver));
+    }
+    sources.resize(ctx.spec->sources.size());
+    for (std::size_t i = 0; i < sources.size(); ++i) {
+      sources[i].index = static_cast<int32_t>(i);
+      sources[i].spec = &ctx.spec->sources[i];
+      if (is_table(ctx, static_cast<int32_t>(i))) continue;
+      sources[i].parts = parts[i][static_cast<std::size_t>(self_)];
+      if (sources[i].parts.empty()) sources[i].parts.push_back(ByteRange{0, 0});  // nothing to read
+    }
+    stage_done_.assign(ctx.spec->aggregates.size() + 1, 0);
+    return true;
+  }
+
+  // The thread's body: false (the failure recorded in ctx) when the job failed here.
+  void run() {
+    bool ok = false;
+    try {
+      ok = read_tables() && start_streams() && loop();
+      for (auto& sink : ctx.sinks) ok = sink->finish() && ok;  // hands over what is buffered
+    } catch (const std::bad_alloc&) {
+      ctx.failure.record("out of memory");
+    } catch (const std::exception& e) {
+      ctx.failure.record(std::string("internal error: ") + e.what());
+    }
+    if (!ok && !ctx.failure.failed && !hub_.stopped()) ctx.failure.record("the job failed");
+    if (!ok) hub_.stop();
+  }
+
+  // Whether this instance failed by itself (not stopped because another one did).
+  bool failed() const { return ctx.failure.failed; }
+
+  flow_ctx ctx;
+  std::vector<ActiveSource> sources;
+
+ private:
+  // Tables are read whole by every instance; their bad records count, and go to dead-letter
+  // streams, at instance 0 only.
+  bool read_tables() {
+    for (ActiveSource& source : sources) {
+      if (!is_table(ctx, source.index)) continue;
+      source.replaying = self_ != 0;
+      if (!open_source(ctx, source)) return false;
+      while (!source.ended)
+        if (!step_source(ctx, source)) return false;
+      if (self_ != 0) source.skipped = 0;
+    }
+    return true;
+  }
+
+  bool start_streams() {
+    for (ActiveSource& source : sources) {
+      if (is_table(ctx, source.index)) continue;
+      if (!open_source(ctx, source)) return false;
+      const ByteRange& first = source.parts[source.next_part++];
+      if (!source.decoder->read_range(first.begin, first.end)) {
+        ctx.failure.record("cannot read `" + source.path + "` (source `" + source.spec->name + "`): " +
+                           source.decoder->error().message);
+        return false;
+      }
+    }
+    return true;
+  }
+
+  bool loop() {
+    for (;;) {
+      if (hub_.stopped()) return false;
+      bool progressed = false;
+      if (!drain(progressed)) return false;
+      if (!exchange_.blocked() && !step_streams(progressed)) return false;
+      bool finished = false;
+      if (!advance_stages(progressed, finished)) return false;
+      exchange_.flush();
+      if (finished) return true;
+      if (!progressed) hub_.wait(self_, kIdleWaitMs);
+    }
+  }
+
+  // Applies everything the other instances have sent.
+  bool drain(bool& progressed) {
+    for (int from = 0; from < hub_.instances(); ++from) {
+      if (from == self_) continue;
+      blocks_.clear();
+      hub_.take(from, self_, blocks_);
+      for (const std::string& block : blocks_) {
+        progressed = true;
+        int32_t status = decode_block(block, from, ctx.spec->routes, *this);
+        ctx.call_arena.reset();
+        if (status == -1 && !ctx.failure.failed)
+          ctx.failure.record("internal error: instance " + std::to_string(self_) + " cannot decode what instance " +
+                             std::to_string(from) + " sent");
+        if (!check_status(ctx, status, "a keyed operator of instance " + std::to_string(self_))) return false;
+      }
+    }
+    return true;
+  }
+
+  // One batch of the stream source furthest behind, as a single instance reads them.
+  bool step_streams(bool& progressed) {
+    ActiveSource* behind = nullptr;
+    for (ActiveSource& source : sources)
+      if (!source.ended && !is_table(ctx, source.index) &&
+          (!behind || ctx.time.source_watermark(source.index) < ctx.time.source_watermark(behind->index)))
+        behind = &source;
+    if (!behind) return true;
+    progressed = true;
+    return step_source(ctx, *behind);
+  }
+
+  // The stages of the end (see the top of the file).
+  bool advance_stages(bool& progressed, bool& finished) {
+    const std::size_t last = ctx.spec->aggregates.size();
+    if (stage_ < 0) {
+      for (const ActiveSource& source : sources)
+        if (!source.ended) return true;
+      if (!ctx.time.operators_ended()) return true;
+      end_stage(0);
+      progressed = true;
+    }
+    while (static_cast<std::size_t>(stage_) < last && stage_done_[static_cast<std::size_t>(stage_)] == hub_.instances() - 1) {
+      if (!emit_aggregate(ctx, static_cast<std::size_t>(stage_))) return false;
+      end_stage(stage_ + 1);
+      progressed = true;
+    }
+    finished = static_cast<std::size_t>(stage_) == last && stage_done_[last] == hub_.instances() - 1;
+    return true;
+  }
+
+  void end_stage(int stage) {
+    stage_ = stage;
+    exchange_.send_stage_done(stage);
+  }
+
+  int32_t record(int32_t route, const void* record, int64_t event_time) override {
+    return ctx.spec->routes[static_cast<std::size_t>(route)].apply(&ctx, record, event_time);
+  }
+  int32_t watermark(int from, int32_t node, int64_t w) override { return ctx.time.peer_watermark(node, from, w); }
+  int32_t stage_done(int /*from*/, int32_t stage) override {
+    if (stage < 0 || static_cast<std::size_t>(stage) >= stage_done_.size()) return -1;
+    ++stage_done_[static_cast<std::size_t>(stage)];
+    return 0;
+  }
+
+  flow_ctx& job_;
+  ExchangeHub& hub_;
+  const int self_;
+  flow_exchange exchange_;
+  std::vector<std::string> blocks_;
+  int stage_ = -1;               // the last stage this instance ended
+  std::vector<int> stage_done_;  // per stage: how many other instances ended it
+};
+
+// A route whose record holds a list cannot cross instances (the list's elements are not sent).
+bool routes_can_cross(const JobSpec& spec) {
+  for (const RouteSpec& route : spec.routes)
+    if (!route.lists.empty()) return false;
+  return true;
+}
+
+}  // namespace
+
+int run_parallel_job(flow_ctx& job) {
+  const JobSpec& spec = *job.spec;
+  const int n = job.options.parallelism;
+  if (!routes_can_cross(spec)) {
+    std::fprintf(stderr,
+                 "error: --parallelism %d: a record that holds a list reaches a keyed operator, and lists cannot go to "
+                 "another instance yet; run with --parallelism 1\n",
+                 n);
+    return 2;
+  }
+  if (!time_inputs_exist(spec)) return 3;
+  if (!inputs_are_readable(job) || !open_sinks(job, RestoredJob{})) {
+    for (auto& sink : job.sinks) sink->finish();
+    std::fprintf(stderr, "error: %s\n", job.failure.message.c_str());
+    return 3;
+  }
+  // Each stream source's parts, per instance.
+  std::vector<std::vector<std::vector<ByteRange>>> parts(spec.sources.size());
+  for (std::size_t i = 0; i < spec.sources.size(); ++i) {
+    std::string path;
+    if (is_table(job, static_cast<int32_t>(i))) continue;
+    if (!evaluate_path(job, spec.sources[i].path, "source `" + spec.sources[i].name + "`", path)) break;
+    parts[i] = split_input(path, n, job.options.part_bytes);
+  }
+
+  ExchangeHub hub(n, kChannelBytes);
+  std::mutex output_lock;
+  std::vector<std::unique_ptr<Instance>> instances;
+  bool ok = !job.failure.failed;
+  for (int i = 0; i < n && ok; ++i) {
+    instances.push_back(std::make_unique<Instance>(job, hub, i));
+    ok = instances.back()->prepare(parts, output_lock);
+  }
+  if (!ok && !instances.back()->failed()) {
+    for (auto& sink : job.sinks) sink->finish();
+    return 3;
+  }
+  if (ok) {
+    std::vector<std::thread> threads;
+    for (auto& instance : instances) threads.emplace_back([&instance] { instance->run(); });
+    for (std::thread& t : threads) t.join();
+  }
+  // The failure of the first instance that failed by itself; the others only stopped.
+  const JobFailure* failure = job.failure.failed ? &job.failure : nullptr;
+  for (auto& instance : instances)
+    if (!failure && instance->failed()) failure = &instance->ctx.failure;
+
+  bool written = true;
+  for (auto& sink : job.sinks) written = sink->finish() && written;
+  std::fflush(stdout);
+  if (written && job.failure.failed && !failure) failure = &job.failure;
+  std::vector<const std::vector<ActiveSource>*> sources;
+  std::vector<flow_ctx*> contexts;
+  for (auto& instance : instances) {
+    sources.push_back(&instance->sources);
+    contexts.push_back(&instance->ctx);
+  }
+  if (!instances.empty() && instances.size() == static_cast<std::size_t>(n)) {
+    print_bad_record_counts(sources);
+    print_late_record_counts(contexts);
+  }
+  if (failure || !written) {
+    std::fprintf(stderr, "error: %s\n", failure ? failure->message.c_str() : job.failure.message.c_str());
+    return 3;
+  }
+  return 0;
+}
+
+}  // namespace flow

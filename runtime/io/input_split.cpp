@@ -1,0 +1,58 @@
+// Cutting a file at line breaks (io/input_split.h).
+#include "io/input_split.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <limits>
+
+namespace flow {
+
+namespace {
+
+// The offset just after the first line break at or after `from`, or `size` when there is none.
+uint64_t next_line_start(int fd, uint64_t from, uint64_t size) {
+  char block[1 << 14];
+  for (uint64_t at = from; at < size;) {
+    ssize_t n = ::pread(fd, block, sizeof block, static_cast<off_t>(at));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return size;
+    if (const void* found = std::memchr(block, '\n', static_cast<std::size_t>(n)))
+      return at + static_cast<uint64_t>(static_cast<const char*>(found) - block) + 1;
+    at += static_cast<uint64_t>(n);
+  }
+  return size;
+}
+
+}  // namespace
+
+std::vector<std::vector<ByteRange>> split_input(const std::string& path, int instances, uint64_t part_bytes) {
+  std::vector<std::vector<ByteRange>> parts(static_cast<std::size_t>(instances));
+  const ByteRange whole{0, std::numeric_limits<uint64_t>::max()};
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fd >= 0) ::close(fd);
+    parts[0].push_back(whole);
+    return parts;
+  }
+  auto size = static_cast<uint64_t>(st.st_size);
+  if (part_bytes == 0) part_bytes = std::clamp<uint64_t>(size / (static_cast<uint64_t>(instances) * 8), 1 << 20, 64 << 20);
+  uint64_t begin = 0;
+  std::size_t k = 0;
+  while (begin < size) {
+    // A cut right after a line break keeps the line that starts there whole.
+    uint64_t end = begin + part_bytes >= size ? size : next_line_start(fd, begin + part_bytes - 1, size);
+    parts[k % parts.size()].push_back(ByteRange{begin, end});
+    ++k;
+    begin = end;
+  }
+  ::close(fd);
+  return parts;
+}
+
+}  // namespace flow

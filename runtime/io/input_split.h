@@ -1,0 +1,23 @@
+// Splitting an input file between the parallel instances of a job: parts of about a given size,
+// each cut moved to just after a line break so that no line is split, dealt round robin (part k
+// to instance k % N) so that the instances move through the file, and its event time, together.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace flow {
+
+struct ByteRange {
+  uint64_t begin = 0;
+  uint64_t end = 0;
+  bool operator==(const ByteRange&) const = default;
+};
+
+// Per instance, its parts in file order. A file that is not a regular file (a pipe) cannot be
+// cut: it is one part, instance 0's. `part_bytes` 0 picks a size from the file's: eight parts
+// per instance, between 1 MiB and 64 MiB.
+std::vector<std::vector<ByteRange>> split_input(const std::string& path, int instances, uint64_t part_bytes);
+
+}  // namespace flow
