@@ -1,9 +1,11 @@
 // Channels between instances and the encoding of their messages.
 //
-// A record message: kind, route (u32), event time (i64), the record's bytes as generated code
-// laid them out, then the bytes of each of its strings in slot order; the receiver points the
-// strings of its copy of the record into the block. A watermark: kind, node (u32), watermark
-// (i64). The end of a stage: kind, stage (u32), 0 (i64).
+// Every message starts with 16 bytes: kind (u8), 3 bytes of padding, an index (u32), a value
+// (i64), and is padded to a multiple of 8 bytes, so that records in a block are aligned.
+// A record: route, event time, then the record's bytes as generated code laid them out and the
+// bytes of each of its strings in slot order; the receiver points the record's strings into the
+// block and hands the record to the route where it lies. A watermark: node, watermark. The end
+// of a stage: stage, 0.
 #include "exchange/exchange.h"
 
 #include <chrono>
@@ -18,17 +20,19 @@ namespace {
 
 constexpr std::size_t kBlockBytes = 64 << 10;  // a block goes out once it is this large
 
-template <class T>
-void put(std::string& out, T v) {
-  out.append(reinterpret_cast<const char*>(&v), sizeof v);
-}
+constexpr std::size_t kHeader = 16;
 
-template <class T>
-bool get(const std::string& in, std::size_t& at, T& v) {
-  if (in.size() - at < sizeof v) return false;
-  std::memcpy(&v, in.data() + at, sizeof v);
-  at += sizeof v;
-  return true;
+std::size_t padded(std::size_t n) { return (n + 7) & ~std::size_t{7}; }
+
+// Appends a message of `body` bytes after its header; returns where the body goes.
+char* append_message(std::string& out, flow::ExchangeMessage kind, uint32_t index, int64_t value, std::size_t body) {
+  std::size_t at = out.size();
+  out.resize(at + kHeader + padded(body));
+  char* p = out.data() + at;
+  p[0] = static_cast<char>(kind);
+  std::memcpy(p + 4, &index, sizeof index);
+  std::memcpy(p + 8, &value, sizeof value);
+  return p + kHeader;
 }
 
 }  // namespace
@@ -97,34 +101,36 @@ void ExchangeHub::stop() {
   for (int i = 0; i < instances_; ++i) wake(i);
 }
 
-int32_t decode_block(const std::string& block, int from, const std::vector<RouteSpec>& routes, ExchangeReceiver& receiver) {
-  std::vector<std::max_align_t> record;  // aligned like the generated code's records
+int32_t decode_block(std::string& block, int from, const std::vector<RouteSpec>& routes, ExchangeReceiver& receiver) {
   std::size_t at = 0;
   while (at < block.size()) {
-    uint8_t kind = 0;
+    if (block.size() - at < kHeader) return -1;
+    char* header = block.data() + at;
     uint32_t index = 0;
     int64_t value = 0;
-    if (!get(block, at, kind) || !get(block, at, index) || !get(block, at, value)) return -1;
+    std::memcpy(&index, header + 4, sizeof index);
+    std::memcpy(&value, header + 8, sizeof value);
+    at += kHeader;
     int32_t status = 0;
-    switch (static_cast<ExchangeMessage>(kind)) {
+    switch (static_cast<ExchangeMessage>(header[0])) {
       case ExchangeMessage::record: {
         if (index >= routes.size()) return -1;
         const RouteSpec& route = routes[index];
         auto size = static_cast<std::size_t>(route.record_size);
         if (block.size() - at < size) return -1;
-        record.resize((size + sizeof(std::max_align_t) - 1) / sizeof(std::max_align_t) + 1);
-        auto* bytes = reinterpret_cast<char*>(record.data());
-        std::memcpy(bytes, block.data() + at, size);
-        at += size;
+        char* record = block.data() + at;
+        std::size_t body = size;
         for (int64_t offset : route.strings) {
           flow_str s;
-          std::memcpy(&s, bytes + offset, sizeof s);
-          if (s.len < 0 || block.size() - at < static_cast<std::size_t>(s.len)) return -1;
-          s.ptr = block.data() + at;
-          at += static_cast<std::size_t>(s.len);
-          std::memcpy(bytes + offset, &s, sizeof s);
+          std::memcpy(&s, record + offset, sizeof s);
+          if (s.len < 0 || block.size() - at - body < static_cast<std::size_t>(s.len)) return -1;
+          s.ptr = record + body;
+          body += static_cast<std::size_t>(s.len);
+          std::memcpy(record + offset, &s, sizeof s);
         }
-        status = receiver.record(static_cast<int32_t>(index), bytes, value);
+        at += padded(body);
+        if (at > block.size()) return -1;
+        status = receiver.record(static_cast<int32_t>(index), record, value);
         break;
       }
       case ExchangeMessage::watermark:
@@ -144,20 +150,27 @@ int32_t decode_block(const std::string& block, int from, const std::vector<Route
 }  // namespace flow
 
 flow_exchange::flow_exchange(flow::ExchangeHub& h, int s, const std::vector<flow::RouteSpec>& r)
-    : hub(h), self(s), routes(r), building_(static_cast<std::size_t>(h.instances())) {}
+    : hub(h), self(s), instances(h.instances()), routes(r), building_(static_cast<std::size_t>(h.instances())) {}
 
 void flow_exchange::send_record(int32_t route, const void* record, int64_t event_time) {
   const flow::RouteSpec& spec = routes[static_cast<std::size_t>(route)];
   std::string& out = building_[static_cast<std::size_t>(last_owner)];
-  flow::put(out, static_cast<uint8_t>(flow::ExchangeMessage::record));
-  flow::put(out, static_cast<uint32_t>(route));
-  flow::put(out, event_time);
   const auto* bytes = static_cast<const char*>(record);
-  out.append(bytes, static_cast<std::size_t>(spec.record_size));
+  auto size = static_cast<std::size_t>(spec.record_size);
+  std::size_t body = size;
   for (int64_t offset : spec.strings) {
     flow_str s;
     std::memcpy(&s, bytes + offset, sizeof s);
-    out.append(s.ptr, static_cast<std::size_t>(s.len));
+    body += static_cast<std::size_t>(s.len);
+  }
+  char* p = flow::append_message(out, flow::ExchangeMessage::record, static_cast<uint32_t>(route), event_time, body);
+  std::memcpy(p, bytes, size);
+  p += size;
+  for (int64_t offset : spec.strings) {
+    flow_str s;
+    std::memcpy(&s, bytes + offset, sizeof s);
+    if (s.len > 0) std::memcpy(p, s.ptr, static_cast<std::size_t>(s.len));
+    p += s.len;
   }
   ++records_sent;
   if (out.size() >= flow::kBlockBytes) flush_to(last_owner);
@@ -185,13 +198,8 @@ void flow_exchange::write_watermarks() {
 }
 
 void flow_exchange::write_to_others(flow::ExchangeMessage kind, uint32_t index, int64_t value) {
-  for (int to = 0; to < hub.instances(); ++to) {
-    if (to == self) continue;
-    std::string& out = building_[static_cast<std::size_t>(to)];
-    flow::put(out, static_cast<uint8_t>(kind));
-    flow::put(out, index);
-    flow::put(out, value);
-  }
+  for (int to = 0; to < hub.instances(); ++to)
+    if (to != self) flow::append_message(building_[static_cast<std::size_t>(to)], kind, index, value, 0);
 }
 
 void flow_exchange::flush_to(int to) {

@@ -97,9 +97,10 @@ class ExchangeReceiver {
   virtual int32_t stage_done(int from, int32_t stage) = 0;
 };
 
-// Decodes a block sent by instance `from` and hands each message to `receiver`; stops at the
+// Decodes a block sent by instance `from` and hands each message to `receiver`, records where
+// they lie in the block (which it changes: their strings are pointed into it); stops at the
 // first non-zero status and returns it. A block that does not decode is a bug: returns -1.
-int32_t decode_block(const std::string& block, int from, const std::vector<RouteSpec>& routes, ExchangeReceiver& receiver);
+int32_t decode_block(std::string& block, int from, const std::vector<RouteSpec>& routes, ExchangeReceiver& receiver);
 
 }  // namespace flow
 
@@ -109,8 +110,8 @@ struct flow_exchange {
   flow_exchange(flow::ExchangeHub& hub, int self, const std::vector<flow::RouteSpec>& routes);
 
   bool owns(const uint8_t* key, std::size_t len) {
-    last_owner = flow::owner_of_key_group(
-        flow::key_group_of(std::string_view(reinterpret_cast<const char*>(key), len)), hub.instances());
+    last_owner = flow::owner_of_key_group(flow::key_group_of(std::string_view(reinterpret_cast<const char*>(key), len)),
+                                          instances);
     return last_owner == self;
   }
   // Appends a record for the owner found by the last owns().
@@ -129,6 +130,7 @@ struct flow_exchange {
 
   flow::ExchangeHub& hub;
   const int self;
+  const int instances;
   const std::vector<flow::RouteSpec>& routes;
   int last_owner = 0;
   int64_t records_sent = 0;

@@ -141,7 +141,7 @@ class Instance final : public ExchangeReceiver {
       if (from == self_) continue;
       blocks_.clear();
       hub_.take(from, self_, blocks_);
-      for (const std::string& block : blocks_) {
+      for (std::string& block : blocks_) {
         progressed = true;
         int32_t status = decode_block(block, from, ctx.spec->routes, *this);
         ctx.call_arena.reset();

@@ -13,11 +13,7 @@
 
 namespace flow {
 
-uint32_t key_group_of(std::string_view key, uint32_t max_parallelism) {
-  // From the hash's high half: hash tables pick slots with its low bits, and the keys of one
-  // parallel instance (a range of key groups) must still spread over all of them.
-  return static_cast<uint32_t>((XXH3_64bits(key.data(), key.size()) >> 32) % max_parallelism);
-}
+uint64_t long_key_hash(std::string_view key) { return XXH3_64bits(key.data(), key.size()); }
 
 std::string encode_state_key(uint32_t key_group, std::string_view key, int64_t name_space) {
   std::string out;

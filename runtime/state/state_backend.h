@@ -22,13 +22,31 @@
 #include <vector>
 
 #include "agg/agg_table.h"
+#include "core/hash_mix.h"
 
 namespace flow {
 
 constexpr uint32_t kDefaultMaxParallelism = 128;
 
-// hash(key) % max_parallelism: the unit in which state moves when parallelism changes.
-uint32_t key_group_of(std::string_view key, uint32_t max_parallelism = kDefaultMaxParallelism);
+// XXH3 of an encoded key longer than 8 bytes.
+uint64_t long_key_hash(std::string_view key);
+
+// hash(key) % max_parallelism: the unit in which state moves when parallelism changes, and
+// which parallel instance owns a key (exchange/exchange.h), so it is cheap for short keys. The
+// hash's high half is used: hash tables pick slots with the low bits, and the keys of one
+// instance (a range of key groups) must still spread over all of them.
+inline uint32_t key_group_of(std::string_view key, uint32_t max_parallelism = kDefaultMaxParallelism) {
+  uint64_t hash;
+  if (key.size() <= 8) {
+    uint64_t bits = 0;
+    if (key.size() == 8) std::memcpy(&bits, key.data(), 8);  // one load, the common i64 key
+    else if (!key.empty()) std::memcpy(&bits, key.data(), key.size());
+    hash = mix64(bits ^ (uint64_t{key.size()} << 59));
+  } else {
+    hash = long_key_hash(key);
+  }
+  return static_cast<uint32_t>((hash >> 32) % max_parallelism);
+}
 
 // (key group, key, namespace) as one byte string: big-endian key group (2 bytes), the key's
 // memcomparable bytes, the namespace (8 bytes, big-endian with the sign bit flipped), so that
