@@ -127,7 +127,7 @@ void IrBuilder::build() {
   route_of_pipeline.assign(plan.pipelines.size(), -1);
   for (const auto& p : plan.pipelines) {
     pipeline_functions[p.id] = declare_pipeline(p);
-    if (p.sink < 0 && (p.updates_aggregate >= 0 || p.inserts_join >= 0)) {
+    if (p.sink < 0 && ((p.updates_aggregate >= 0 && !combinable(p.updates_aggregate)) || p.inserts_join >= 0)) {
       route_of_pipeline[p.id] = static_cast<int>(routes.size());
       routes.push_back(&p);
     }
@@ -139,11 +139,23 @@ void IrBuilder::build() {
     if (!plan.joins[j].lookup() && plan.joins[j].join->residual) join_conditions_[j] = build_join_condition(static_cast<int>(j));
   merge_functions.assign(plan.aggregates.size(), nullptr);
   for (size_t i = 0; i < plan.aggregates.size(); ++i)
-    if (plan.aggregates[i].windowed()) merge_functions[i] = build_merge_function(static_cast<int>(i));
+    if (plan.aggregates[i].windowed() || combinable(static_cast<int>(i)))
+      merge_functions[i] = build_merge_function(static_cast<int>(i));
   build_setup();
   std::string problems;
   llvm::raw_string_ostream os(problems);
   if (llvm::verifyModule(module, &os)) throw CodegenError("invalid IR generated: " + os.str());
+}
+
+// Whether an unwindowed aggregate's rows can travel between parallel instances, so that each
+// instance aggregates what it reads and only rows are merged at the end: all but a
+// count_distinct's (its set stays in memory).
+bool IrBuilder::combinable(int aggregate) const {
+  const plan::AggregateOperator& op = plan.aggregates[static_cast<std::size_t>(aggregate)];
+  if (op.windowed()) return false;
+  for (const sema::AggregateBinding& binding : op.stage->aggregates)
+    if (binding.aggregator == sema::Aggregator::CountDistinct) return false;
+  return true;
 }
 
 // Tells the runtime where rows of `type` hold strings and count_distinct sets (abi.h,
@@ -232,8 +244,9 @@ void IrBuilder::build_setup() {
     const auto& a = plan.aggregates[i];
     uint64_t size = layout.getTypeAllocSize(aggregate_layouts[i].type);
     if (!a.windowed()) {
-      b.CreateCall(runtime("flow_job_aggregate", b.getVoidTy(), {ptr, i32, i64, ptr}),
-                   {builder, b.getInt32(a.source), b.getInt64(size), pipeline_functions[a.emit_pipeline]});
+      llvm::Value* merge = merge_functions[i] ? static_cast<llvm::Value*>(merge_functions[i]) : null_ptr;
+      b.CreateCall(runtime("flow_job_aggregate", b.getVoidTy(), {ptr, i32, i64, ptr, ptr}),
+                   {builder, b.getInt32(a.source), b.getInt64(size), pipeline_functions[a.emit_pipeline], merge});
       register_state_slots(builder, FLOW_STATE_AGGREGATE, a.table, aggregate_layouts[i].type);
       continue;
     }

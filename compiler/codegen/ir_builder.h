@@ -108,6 +108,7 @@ class IrBuilder {
   std::vector<const plan::Pipeline*> routes;
   std::vector<llvm::Function*> route_functions;  // per route: its apply function
   const sema::RecordType& route_record(const plan::Pipeline& p) const;
+  bool combinable(int aggregate) const;
   // The event time of the records of the pipeline being generated (i64 ms), or nullptr.
   llvm::Value* event_time = nullptr;
   std::vector<AggregateLayout> aggregate_layouts;

@@ -22,6 +22,42 @@ constexpr std::size_t kBlockBytes = 64 << 10;  // a block goes out once it is th
 
 constexpr std::size_t kHeader = 16;
 
+// The bytes of a record (or row) of `size` bytes with its strings after it.
+std::size_t encoded_size(const char* bytes, std::size_t size, const std::vector<int64_t>& strings) {
+  for (int64_t offset : strings) {
+    flow_str s;
+    std::memcpy(&s, bytes + offset, sizeof s);
+    size += static_cast<std::size_t>(s.len);
+  }
+  return size;
+}
+
+void encode(char* p, const char* bytes, std::size_t size, const std::vector<int64_t>& strings) {
+  std::memcpy(p, bytes, size);
+  p += size;
+  for (int64_t offset : strings) {
+    flow_str s;
+    std::memcpy(&s, bytes + offset, sizeof s);
+    if (s.len > 0) std::memcpy(p, s.ptr, static_cast<std::size_t>(s.len));
+    p += s.len;
+  }
+}
+
+// Points the strings of the record at `record` (in a block that ends at `end`) to their bytes
+// after it; returns the end of its strings, or nullptr when they do not fit.
+char* decode_strings(char* record, std::size_t size, const std::vector<int64_t>& strings, const char* end) {
+  char* p = record + size;
+  for (int64_t offset : strings) {
+    flow_str s;
+    std::memcpy(&s, record + offset, sizeof s);
+    if (s.len < 0 || end - p < s.len) return nullptr;
+    s.ptr = p;
+    p += s.len;
+    std::memcpy(record + offset, &s, sizeof s);
+  }
+  return p;
+}
+
 std::size_t padded(std::size_t n) { return (n + 7) & ~std::size_t{7}; }
 
 // Appends a message of `body` bytes after its header; returns where the body goes.
@@ -101,36 +137,40 @@ void ExchangeHub::stop() {
   for (int i = 0; i < instances_; ++i) wake(i);
 }
 
-int32_t decode_block(std::string& block, int from, const std::vector<RouteSpec>& routes, ExchangeReceiver& receiver) {
-  std::size_t at = 0;
-  while (at < block.size()) {
-    if (block.size() - at < kHeader) return -1;
-    char* header = block.data() + at;
+int32_t decode_block(std::string& block, int from, const std::vector<RouteSpec>& routes, const std::vector<RouteSpec>& rows,
+                     ExchangeReceiver& receiver) {
+  char* const begin = block.data();
+  const char* const end = begin + block.size();
+  char* p = begin;
+  while (p != end) {
+    if (end - p < static_cast<std::ptrdiff_t>(kHeader)) return -1;
+    char* header = p;
     uint32_t index = 0;
     int64_t value = 0;
     std::memcpy(&index, header + 4, sizeof index);
     std::memcpy(&value, header + 8, sizeof value);
-    at += kHeader;
+    char* body = header + kHeader;
+    char* body_end = body;
     int32_t status = 0;
     switch (static_cast<ExchangeMessage>(header[0])) {
       case ExchangeMessage::record: {
         if (index >= routes.size()) return -1;
-        const RouteSpec& route = routes[index];
-        auto size = static_cast<std::size_t>(route.record_size);
-        if (block.size() - at < size) return -1;
-        char* record = block.data() + at;
-        std::size_t body = size;
-        for (int64_t offset : route.strings) {
-          flow_str s;
-          std::memcpy(&s, record + offset, sizeof s);
-          if (s.len < 0 || block.size() - at - body < static_cast<std::size_t>(s.len)) return -1;
-          s.ptr = record + body;
-          body += static_cast<std::size_t>(s.len);
-          std::memcpy(record + offset, &s, sizeof s);
-        }
-        at += padded(body);
-        if (at > block.size()) return -1;
-        status = receiver.record(static_cast<int32_t>(index), record, value);
+        auto size = static_cast<std::size_t>(routes[index].record_size);
+        if (end - body < static_cast<std::ptrdiff_t>(size)) return -1;
+        body_end = decode_strings(body, size, routes[index].strings, end);
+        if (!body_end) return -1;
+        status = receiver.record(static_cast<int32_t>(index), body, value);
+        break;
+      }
+      case ExchangeMessage::row: {
+        if (index >= rows.size() || value < 0) return -1;
+        auto key_len = static_cast<std::size_t>(value);
+        auto size = static_cast<std::size_t>(rows[index].record_size);
+        if (static_cast<std::size_t>(end - body) < padded(key_len) + size) return -1;
+        char* row = body + padded(key_len);
+        body_end = decode_strings(row, size, rows[index].strings, end);
+        if (!body_end) return -1;
+        status = receiver.row(static_cast<int32_t>(index), std::string_view(body, key_len), reinterpret_cast<uint8_t*>(row));
         break;
       }
       case ExchangeMessage::watermark:
@@ -143,6 +183,9 @@ int32_t decode_block(std::string& block, int from, const std::vector<RouteSpec>&
         return -1;
     }
     if (status != 0) return status;
+    std::size_t used = padded(static_cast<std::size_t>(body_end - body));
+    if (static_cast<std::size_t>(end - body) < used) return -1;
+    p = body + used;
   }
   return 0;
 }
@@ -157,23 +200,24 @@ void flow_exchange::send_record(int32_t route, const void* record, int64_t event
   std::string& out = building_[static_cast<std::size_t>(last_owner)];
   const auto* bytes = static_cast<const char*>(record);
   auto size = static_cast<std::size_t>(spec.record_size);
-  std::size_t body = size;
-  for (int64_t offset : spec.strings) {
-    flow_str s;
-    std::memcpy(&s, bytes + offset, sizeof s);
-    body += static_cast<std::size_t>(s.len);
-  }
-  char* p = flow::append_message(out, flow::ExchangeMessage::record, static_cast<uint32_t>(route), event_time, body);
-  std::memcpy(p, bytes, size);
-  p += size;
-  for (int64_t offset : spec.strings) {
-    flow_str s;
-    std::memcpy(&s, bytes + offset, sizeof s);
-    if (s.len > 0) std::memcpy(p, s.ptr, static_cast<std::size_t>(s.len));
-    p += s.len;
-  }
+  char* p = flow::append_message(out, flow::ExchangeMessage::record, static_cast<uint32_t>(route), event_time,
+                                 flow::encoded_size(bytes, size, spec.strings));
+  flow::encode(p, bytes, size, spec.strings);
   ++records_sent;
   if (out.size() >= flow::kBlockBytes) flush_to(last_owner);
+}
+
+void flow_exchange::send_row(int32_t aggregate, std::string_view key, const uint8_t* row, const flow::RouteSpec& layout) {
+  int to = flow::owner_of_key_group(flow::key_group_of(key), instances);
+  std::string& out = building_[static_cast<std::size_t>(to)];
+  const auto* bytes = reinterpret_cast<const char*>(row);
+  auto size = static_cast<std::size_t>(layout.record_size);
+  std::size_t key_room = flow::padded(key.size());
+  char* p = flow::append_message(out, flow::ExchangeMessage::row, static_cast<uint32_t>(aggregate),
+                                 static_cast<int64_t>(key.size()), key_room + flow::encoded_size(bytes, size, layout.strings));
+  std::memcpy(p, key.data(), key.size());
+  flow::encode(p + key_room, bytes, size, layout.strings);
+  if (out.size() >= flow::kBlockBytes) flush_to(to);
 }
 
 void flow_exchange::send_watermark(int32_t node, int64_t w) {

@@ -17,6 +17,7 @@
 #include <deque>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "flow/abi.h"
@@ -86,7 +87,7 @@ class ExchangeHub {
 };
 
 // The messages of a block. (ExchangeReceiver gets them decoded.)
-enum class ExchangeMessage : uint8_t { record = 1, watermark = 2, stage_done = 3 };
+enum class ExchangeMessage : uint8_t { record = 1, watermark = 2, stage_done = 3, row = 4 };
 
 // Receives the messages of a block (decode_block).
 class ExchangeReceiver {
@@ -95,12 +96,16 @@ class ExchangeReceiver {
   virtual int32_t record(int32_t route, const void* record, int64_t event_time) = 0;
   virtual int32_t watermark(int from, int32_t node, int64_t w) = 0;
   virtual int32_t stage_done(int from, int32_t stage) = 0;
+  // A row of unwindowed aggregate `aggregate` and its encoded key (flow_exchange::send_row).
+  virtual int32_t row(int32_t aggregate, std::string_view key, uint8_t* row) = 0;
 };
 
 // Decodes a block sent by instance `from` and hands each message to `receiver`, records where
 // they lie in the block (which it changes: their strings are pointed into it); stops at the
 // first non-zero status and returns it. A block that does not decode is a bug: returns -1.
-int32_t decode_block(std::string& block, int from, const std::vector<RouteSpec>& routes, ExchangeReceiver& receiver);
+// `rows`: per unwindowed aggregate, the size and string slots of its rows.
+int32_t decode_block(std::string& block, int from, const std::vector<RouteSpec>& routes, const std::vector<RouteSpec>& rows,
+                     ExchangeReceiver& receiver);
 
 }  // namespace flow
 
@@ -123,6 +128,9 @@ struct flow_exchange {
   // To every other instance: this instance has ended stage `stage` of the job's end
   // (exec/parallel_runner.cpp), after everything sent before.
   void send_stage_done(int32_t stage);
+  // To the owner of `key`: the row of unwindowed aggregate `aggregate` (`layout` its size and
+  // string slots) that this instance aggregated for that key.
+  void send_row(int32_t aggregate, std::string_view key, const uint8_t* row, const flow::RouteSpec& layout);
   // Pushes the blocks built so far into their channels.
   void flush();
   // Whether a channel this instance sends to is full: it should read no input now.

@@ -63,11 +63,12 @@ void flow_job_sink_field(flow_job_builder* b, const char* name) {
   b->spec.sinks.back().fields.push_back(text_or_empty(name));
 }
 
-void flow_job_aggregate(flow_job_builder* b, int32_t source_index, int64_t row_size, flow_row_fn emit) {
+void flow_job_aggregate(flow_job_builder* b, int32_t source_index, int64_t row_size, flow_row_fn emit,
+                        flow_merge_fn merge) {
   if (!emit)
     b->spec.problems.push_back("aggregate " + std::to_string(b->spec.aggregates.size()) +
                                " has no emit function");
-  b->spec.aggregates.push_back(flow::AggregateSpec{source_index, row_size, emit, {}});
+  b->spec.aggregates.push_back(flow::AggregateSpec{source_index, row_size, emit, {}, merge});
 }
 
 void flow_job_source_time(flow_job_builder* b, int32_t kind, int64_t lag_ms, int64_t idle_ms) {

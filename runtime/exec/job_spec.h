@@ -51,6 +51,8 @@ struct AggregateSpec {
   int64_t row_size;
   flow_row_fn emit;
   RowLayout row_layout;
+  // Parallel instances aggregate locally and merge rows with it; nullptr: records are routed.
+  flow_merge_fn merge = nullptr;
 };
 
 // Where a window's or join's input watermark comes from: a source, or the output of a window

@@ -4,12 +4,18 @@
 // goes to the instance that owns its key group (exchange/exchange.h), and each operator's
 // watermark is the minimum over the instances that send to it (EventTimeGraph peers).
 //
+// Unwindowed aggregates (bounded, emitted at the end) whose rows can travel are not routed:
+// each instance aggregates the records it reads, and at the end sends each row to the instance
+// owning its key, which merges them (two-phase aggregation: one row per key and instance
+// crosses, not every record).
+//
 // The end of a bounded job goes in stages, each closed by a mark every instance sends to every
-// other one after the records it covers. Stage 0 ends when an instance has read all its parts
-// and its windows and joins have seen the end of every input; stage i + 1 ends when it has
-// emitted the rows of unwindowed aggregate i, which it starts only once every instance has
-// ended stage i (so all the aggregate's records have arrived). An instance stops once every
-// instance has ended the last stage: nothing can be sent to it any more.
+// other one after the records it covers; an instance starts a stage's work only once every
+// instance has ended the stage before. Stage 0 ends when an instance has read all its parts
+// and its windows and joins have seen the end of every input. For unwindowed aggregate i, in
+// registration order (one may feed the next), stage 2i + 1 ends when the instance has sent the
+// rows it does not own, and stage 2i + 2 when it has emitted those it owns. An instance stops
+// once every instance has ended the last stage: nothing can be sent to it any more.
 //
 // The sinks: each instance formats its records into buffers of its own and hands whole records
 // to the job's sink under one lock, so lines never mix. Records of different keys may come out
@@ -67,7 +73,8 @@ class Instance final : public ExchangeReceiver {
       sources[i].parts = parts[i][static_cast<std::size_t>(self_)];
       if (sources[i].parts.empty()) sources[i].parts.push_back(ByteRange{0, 0});  // nothing to read
     }
-    stage_done_.assign(ctx.spec->aggregates.size() + 1, 0);
+    stage_done_.assign(2 * ctx.spec->aggregates.size() + 1, 0);
+    for (const AggregateSpec& a : ctx.spec->aggregates) row_layouts_.push_back(RouteSpec{a.row_size, nullptr, a.row_layout.strings, {}});
     return true;
   }
 
@@ -143,7 +150,7 @@ class Instance final : public ExchangeReceiver {
       hub_.take(from, self_, blocks_);
       for (std::string& block : blocks_) {
         progressed = true;
-        int32_t status = decode_block(block, from, ctx.spec->routes, *this);
+        int32_t status = decode_block(block, from, ctx.spec->routes, row_layouts_, *this);
         ctx.call_arena.reset();
         if (status == -1 && !ctx.failure.failed)
           ctx.failure.record("internal error: instance " + std::to_string(self_) + " cannot decode what instance " +
@@ -168,7 +175,7 @@ class Instance final : public ExchangeReceiver {
 
   // The stages of the end (see the top of the file).
   bool advance_stages(bool& progressed, bool& finished) {
-    const std::size_t last = ctx.spec->aggregates.size();
+    const int last = 2 * static_cast<int>(ctx.spec->aggregates.size());
     if (stage_ < 0) {
       for (const ActiveSource& source : sources)
         if (!source.ended) return true;
@@ -176,12 +183,14 @@ class Instance final : public ExchangeReceiver {
       end_stage(0);
       progressed = true;
     }
-    while (static_cast<std::size_t>(stage_) < last && stage_done_[static_cast<std::size_t>(stage_)] == hub_.instances() - 1) {
-      if (!emit_aggregate(ctx, static_cast<std::size_t>(stage_))) return false;
+    while (stage_ < last && stage_done_[static_cast<std::size_t>(stage_)] == hub_.instances() - 1) {
+      auto aggregate = static_cast<std::size_t>(stage_ / 2);
+      if (stage_ % 2 == 0) send_rows(aggregate);
+      else if (!emit_owned_rows(aggregate)) return false;
       end_stage(stage_ + 1);
       progressed = true;
     }
-    finished = static_cast<std::size_t>(stage_) == last && stage_done_[last] == hub_.instances() - 1;
+    finished = stage_ == last && stage_done_[static_cast<std::size_t>(last)] == hub_.instances() - 1;
     return true;
   }
 
@@ -190,10 +199,44 @@ class Instance final : public ExchangeReceiver {
     exchange_.send_stage_done(stage);
   }
 
+  bool owns(std::string_view key) const {
+    return owner_of_key_group(key_group_of(key), hub_.instances()) == self_;
+  }
+
+  // A locally aggregated table: each row whose key another instance owns goes there.
+  void send_rows(std::size_t aggregate) {
+    if (!ctx.spec->aggregates[aggregate].merge) return;  // its records were routed
+    ctx.aggregates[aggregate]->for_each_entry([&](std::string_view key, const uint8_t* row) {
+      if (!owns(key)) exchange_.send_row(static_cast<int32_t>(aggregate), key, row, row_layouts_[aggregate]);
+    });
+  }
+
+  bool emit_owned_rows(std::size_t aggregate) {
+    const AggregateSpec& spec = ctx.spec->aggregates[aggregate];
+    flow_agg_table& table = *ctx.aggregates[aggregate];
+    for (const flow_agg_table::KeyedRow& entry : table.entries_in_key_order()) {
+      if (!owns(entry.key)) continue;
+      ++table.records_out;
+      int32_t status = spec.emit(&ctx, entry.row);
+      ctx.call_arena.reset();
+      if (!check_status(ctx, status, "aggregate " + std::to_string(aggregate))) return false;
+    }
+    return true;
+  }
+
   int32_t record(int32_t route, const void* record, int64_t event_time) override {
     return ctx.spec->routes[static_cast<std::size_t>(route)].apply(&ctx, record, event_time);
   }
   int32_t watermark(int from, int32_t node, int64_t w) override { return ctx.time.peer_watermark(node, from, w); }
+  int32_t row(int32_t aggregate, std::string_view key, uint8_t* row) override {
+    const AggregateSpec& spec = ctx.spec->aggregates[static_cast<std::size_t>(aggregate)];
+    flow_agg_table* table = ctx.aggregates[static_cast<std::size_t>(aggregate)].get();
+    if (!spec.merge) return -1;
+    int32_t is_new = 0;
+    uint8_t* into = table->upsert(reinterpret_cast<const uint8_t*>(key.data()), key.size(), &is_new);
+    spec.merge(&ctx, table, into, row);
+    return 0;
+  }
   int32_t stage_done(int /*from*/, int32_t stage) override {
     if (stage < 0 || static_cast<std::size_t>(stage) >= stage_done_.size()) return -1;
     ++stage_done_[static_cast<std::size_t>(stage)];
@@ -207,6 +250,7 @@ class Instance final : public ExchangeReceiver {
   std::vector<std::string> blocks_;
   int stage_ = -1;               // the last stage this instance ended
   std::vector<int> stage_done_;  // per stage: how many other instances ended it
+  std::vector<RouteSpec> row_layouts_;  // per unwindowed aggregate: its rows' size and strings
 };
 
 // A route whose record holds a list cannot cross instances (the list's elements are not sent).

@@ -329,9 +329,11 @@ void flow_job_sink(flow_job_builder *b, int32_t kind, int32_t format, flow_strin
 void flow_job_sink_field(flow_job_builder *b, const char *name);
 
 /* An unwindowed aggregate over the bounded input of source `source_index`: when that source
- * has been read to the end, every row is handed to `emit` in key order. */
+ * has been read to the end, every row is handed to `emit` in key order. With `merge` (NULL
+ * when its rows cannot travel: a count_distinct), parallel instances aggregate their records
+ * where they read them and merge the rows at the end, at the instance owning each key. */
 void flow_job_aggregate(flow_job_builder *b, int32_t source_index, int64_t row_size,
-                        flow_row_fn emit);
+                        flow_row_fn emit, flow_merge_fn merge);
 
 /* The event time of source `source_index` (after flow_job_source): `kind` FIELD (the pipeline
  * passes each record's timestamp to flow_source_advance), INGESTION or PROCESSING (the

@@ -120,7 +120,7 @@ void setup(flow_job_builder* b) {
   flow_job_sink_field(b, "n");
   flow_job_sink(b, FLOW_SINK_FILE, FLOW_FORMAT_CSV, dead_letter_path);
   for (const char* f : {"source", "position", "raw", "error"}) flow_job_sink_field(b, f);
-  flow_job_aggregate(b, 0, sizeof(CountRow), emit_count);
+  flow_job_aggregate(b, 0, sizeof(CountRow), emit_count, nullptr);
 }
 
 struct RunResult {

@@ -62,7 +62,7 @@ void wordcount_setup(flow_job_builder* b) {
   flow_job_sink(b, FLOW_SINK_STDOUT, FLOW_FORMAT_CSV, nullptr);
   flow_job_sink_field(b, "word");
   flow_job_sink_field(b, "n");
-  flow_job_aggregate(b, 0, sizeof(WordRow), emit_word);
+  flow_job_aggregate(b, 0, sizeof(WordRow), emit_word, nullptr);
 }
 
 }  // namespace
