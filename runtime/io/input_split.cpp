@@ -33,10 +33,10 @@ uint64_t next_line_start(int fd, uint64_t from, uint64_t size) {
 std::vector<std::vector<ByteRange>> split_input(const std::string& path, int instances, uint64_t part_bytes) {
   std::vector<std::vector<ByteRange>> parts(static_cast<std::size_t>(instances));
   const ByteRange whole{0, std::numeric_limits<uint64_t>::max()};
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // Checked before opening: opening a named pipe would wait for its writer.
   struct stat st;
-  if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    if (fd >= 0) ::close(fd);
+  int fd = ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) ? ::open(path.c_str(), O_RDONLY | O_CLOEXEC) : -1;
+  if (fd < 0) {
     parts[0].push_back(whole);
     return parts;
   }
