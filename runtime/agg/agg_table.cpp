@@ -11,7 +11,7 @@
 #include "agg/key_buffer.h"
 
 namespace {
-constexpr std::size_t kInitialSlots = 1024;
+constexpr std::size_t kInitialSlots = 16;  // a window slice may hold a single row
 }  // namespace
 
 flow_agg_table::flow_agg_table(int64_t row_size) : row_size_(row_size <= 0 ? 8 : (row_size + 7) / 8 * 8) {
@@ -76,8 +76,10 @@ uint8_t* flow_agg_table::upsert(const uint8_t* key, std::size_t key_len, int32_t
 // The row of the newest entry, zero-filled.
 uint8_t* flow_agg_table::new_row() {
   std::size_t entry = entries_.size() - 1;
-  if (entry / kRowsPerChunk >= row_chunks_.size())
-    row_chunks_.emplace_back(new uint8_t[kRowsPerChunk * static_cast<std::size_t>(row_size_)]);
+  std::size_t index = 0;
+  std::size_t chunk = chunk_of(entry, index);
+  if (chunk >= row_chunks_.size())
+    row_chunks_.emplace_back(new uint8_t[chunk_rows(chunk) * static_cast<std::size_t>(row_size_)]);
   uint8_t* row = row_at(entry);
   std::memset(row, 0, static_cast<std::size_t>(row_size_));
   return row;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <bit>
 #include <cstdint>
 #include <memory>
 #include <string_view>
@@ -99,11 +100,29 @@ struct flow_agg_table {
   static uint32_t check_word(uint64_t hash, std::size_t key_len) {
     return (static_cast<uint32_t>(hash >> 32) & ~uint32_t{0xF}) | static_cast<uint32_t>(key_len < 0xF ? key_len : 0xF);
   }
-  // Rows live in fixed-size chunks, so a row's address follows from its entry index and rows
-  // never move.
+  // Rows live in chunks, so a row's address follows from its entry index and rows never move.
+  // The chunks double from 16 rows to 1024 (a window slice may hold a handful of rows), then
+  // stay at 1024.
+  static constexpr std::size_t kFirstChunkRows = 16;
   static constexpr std::size_t kRowsPerChunk = 1024;
+  static constexpr std::size_t kGrowingChunks = 7;                   // 16, 32, ..., 1024 rows
+  static constexpr std::size_t kGrowingRows = kFirstChunkRows * 127;  // rows in those: 2032
+  static std::size_t chunk_of(std::size_t entry, std::size_t& index_in_chunk) {
+    if (entry < kGrowingRows) {
+      std::size_t chunk = static_cast<std::size_t>(std::bit_width(entry / kFirstChunkRows + 1)) - 1;
+      index_in_chunk = entry - kFirstChunkRows * ((std::size_t{1} << chunk) - 1);
+      return chunk;
+    }
+    index_in_chunk = (entry - kGrowingRows) % kRowsPerChunk;
+    return kGrowingChunks + (entry - kGrowingRows) / kRowsPerChunk;
+  }
+  static std::size_t chunk_rows(std::size_t chunk) {
+    return chunk < kGrowingChunks ? kFirstChunkRows << chunk : kRowsPerChunk;
+  }
   uint8_t* row_at(std::size_t entry) const {
-    return row_chunks_[entry / kRowsPerChunk].get() + (entry % kRowsPerChunk) * static_cast<std::size_t>(row_size_);
+    std::size_t index = 0;
+    std::size_t chunk = chunk_of(entry, index);
+    return row_chunks_[chunk].get() + index * static_cast<std::size_t>(row_size_);
   }
   uint8_t* new_row();
   void grow();
@@ -125,7 +144,7 @@ struct flow_agg_table {
   std::vector<Entry> entries_;
   std::vector<Slot> slots_;
   std::size_t mask_ = 0;
-  flow::Arena storage_{256 * 1024};
+  flow::Arena storage_{4 * 1024, 256 * 1024};  // small at first: a window slice may hold few rows
   std::vector<std::unique_ptr<uint8_t[]>> row_chunks_;
   std::vector<std::unique_ptr<flow_distinct_set>> distinct_sets_;
 };

@@ -12,6 +12,7 @@ char* Arena::allocate_slow(std::size_t n, std::size_t align) {
   if (next >= blocks_.size()) {
     std::size_t size = need > block_size_ ? need : block_size_;
     blocks_.push_back(Block{std::unique_ptr<char[]>(new char[size]), size});
+    if (block_size_ < max_block_size_) block_size_ = block_size_ * 2 < max_block_size_ ? block_size_ * 2 : max_block_size_;
     next = blocks_.size() - 1;
   }
   if (next != current_ + 1 && current_ + 1 < blocks_.size()) {

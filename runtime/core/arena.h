@@ -15,7 +15,10 @@ namespace flow {
 
 class Arena {
  public:
-  explicit Arena(std::size_t block_size = 64 * 1024) : block_size_(block_size) {}
+  explicit Arena(std::size_t block_size = 64 * 1024) : block_size_(block_size), max_block_size_(block_size) {}
+  // Blocks start at `first_block` bytes and double up to `max_block`: an arena that may stay
+  // small (a window slice's rows) costs little, one that grows needs few blocks.
+  Arena(std::size_t first_block, std::size_t max_block) : block_size_(first_block), max_block_size_(max_block) {}
   Arena(const Arena&) = delete;
   Arena& operator=(const Arena&) = delete;
 
@@ -51,7 +54,8 @@ class Arena {
   };
   char* allocate_slow(std::size_t n, std::size_t align);
 
-  std::size_t block_size_;
+  std::size_t block_size_;  // of the next new block
+  std::size_t max_block_size_;
   std::vector<Block> blocks_;
   std::size_t current_ = 0;   // block being filled
   std::size_t position_ = 0;  // next free byte in that block

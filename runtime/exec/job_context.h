@@ -41,6 +41,7 @@ struct ActiveSource {
   // Read in parts by parallel instances: this instance's parts after the first (io/input_split.h).
   std::vector<ByteRange> parts;
   std::size_t next_part = 0;
+  bool between_parts = false;  // a part has been read, the next not started
 };
 
 // Tuning knobs, changed only by tests.

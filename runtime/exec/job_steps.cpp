@@ -194,10 +194,8 @@ bool step_source(flow_ctx& ctx, ActiveSource& source) {
     case DecodeStep::end: {
       ctx.source = nullptr;
       if (source.next_part < source.parts.size()) {
-        const ByteRange& part = source.parts[source.next_part++];
-        if (decoder->read_range(part.begin, part.end)) return true;
-        ctx.failure.record(decoder_failure(source, decoder->error()));
-        return false;
+        source.between_parts = true;  // the caller starts the next part (start_next_part)
+        return true;
       }
       source.ended = true;
       source.decoder.reset();  // its buffer is not needed any more
@@ -208,6 +206,14 @@ bool step_source(flow_ctx& ctx, ActiveSource& source) {
     }
   }
   return true;
+}
+
+bool start_next_part(flow_ctx& ctx, ActiveSource& source) {
+  const ByteRange& part = source.parts[source.next_part++];
+  source.between_parts = false;
+  if (source.decoder->read_range(part.begin, part.end)) return true;
+  ctx.failure.record(decoder_failure(source, source.decoder->error()));
+  return false;
 }
 
 bool emit_aggregate(flow_ctx& ctx, std::size_t index) {

@@ -25,8 +25,10 @@ bool build_operators(flow_ctx& ctx, const std::string& state_dir);
 // Opens the source's input and decoder and reads what precedes its records.
 bool open_source(flow_ctx& ctx, ActiveSource& source);
 // Reads and processes one batch (or bad record) of the source; at its end (of its last part,
-// when it is read in parts), sends the final watermark.
+// when it is read in parts), sends the final watermark. At the end of another part it sets
+// source.between_parts, and start_next_part goes on.
 bool step_source(flow_ctx& ctx, ActiveSource& source);
+bool start_next_part(flow_ctx& ctx, ActiveSource& source);
 // Emits the rows of the unwindowed aggregates fed by `source_index` (-1: by several sources).
 bool emit_aggregates(flow_ctx& ctx, int32_t source_index);
 // Emits the rows of unwindowed aggregate `index`.

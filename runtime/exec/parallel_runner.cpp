@@ -20,6 +20,7 @@
 // The sinks: each instance formats its records into buffers of its own and hands whole records
 // to the job's sink under one lock, so lines never mix. Records of different keys may come out
 // in another order than at parallelism 1; each record is the same.
+#include <atomic>
 #include <cstdio>
 #include <exception>
 #include <mutex>
@@ -36,10 +37,40 @@ namespace {
 constexpr std::size_t kChannelBytes = 4 << 20;  // blocks in flight from one instance to another
 constexpr int kIdleWaitMs = 100;                 // a wait with nothing to do, in case a wake-up is missed
 
+// How far each instance has read each stream source, in parts. An instance starts its part j
+// only once every instance has read its parts before j - 1: the instances stay within two
+// rounds of parts of each other. Without this one could read far ahead (its records are taken in as
+// fast as it sends them), and as an operator's watermark waits for the instance furthest
+// behind, windows would stay open over the whole gap, in memory (Flink's watermark alignment
+// solves the same problem).
+class PartProgress {
+ public:
+  PartProgress(std::size_t sources, int instances)
+      : instances_(instances), done_(sources * static_cast<std::size_t>(instances)), parts_(done_.size(), 0) {}
+
+  void set_parts(std::size_t source, int instance, std::size_t parts) { parts_[at(source, instance)] = parts; }
+  void part_done(std::size_t source, int instance) { done_[at(source, instance)].fetch_add(1, std::memory_order_release); }
+  // Whether `instance` may start its part `j` of `source`.
+  bool may_start(std::size_t source, int instance, std::size_t j) const {
+    for (int k = 0; k < instances_; ++k) {
+      if (k == instance) continue;
+      auto done = static_cast<std::size_t>(done_[at(source, k)].load(std::memory_order_acquire));
+      if (j > 0 && done < std::min(j - 1, parts_[at(source, k)])) return false;
+    }
+    return true;
+  }
+
+ private:
+  std::size_t at(std::size_t source, int instance) const { return source * static_cast<std::size_t>(instances_) + static_cast<std::size_t>(instance); }
+  int instances_;
+  std::vector<std::atomic<int>> done_;
+  std::vector<std::size_t> parts_;
+};
+
 class Instance final : public ExchangeReceiver {
  public:
-  Instance(flow_ctx& job, ExchangeHub& hub, int self)
-      : job_(job), hub_(hub), self_(self), exchange_(hub, self, job.spec->routes) {
+  Instance(flow_ctx& job, ExchangeHub& hub, int self, PartProgress& progress)
+      : job_(job), hub_(hub), self_(self), progress_(progress), exchange_(hub, self, job.spec->routes) {
     ctx.spec = job.spec;
     ctx.params = job.params;
     ctx.options = job.options;
@@ -72,6 +103,7 @@ class Instance final : public ExchangeReceiver {
       if (is_table(ctx, static_cast<int32_t>(i))) continue;
       sources[i].parts = parts[i][static_cast<std::size_t>(self_)];
       if (sources[i].parts.empty()) sources[i].parts.push_back(ByteRange{0, 0});  // nothing to read
+      progress_.set_parts(i, self_, sources[i].parts.size());
     }
     stage_done_.assign(2 * ctx.spec->aggregates.size() + 1, 0);
     for (const AggregateSpec& a : ctx.spec->aggregates) row_layouts_.push_back(RouteSpec{a.row_size, nullptr, a.row_layout.strings, {}});
@@ -115,16 +147,8 @@ class Instance final : public ExchangeReceiver {
   }
 
   bool start_streams() {
-    for (ActiveSource& source : sources) {
-      if (is_table(ctx, source.index)) continue;
-      if (!open_source(ctx, source)) return false;
-      const ByteRange& first = source.parts[source.next_part++];
-      if (!source.decoder->read_range(first.begin, first.end)) {
-        ctx.failure.record("cannot read `" + source.path + "` (source `" + source.spec->name + "`): " +
-                           source.decoder->error().message);
-        return false;
-      }
-    }
+    for (ActiveSource& source : sources)
+      if (!is_table(ctx, source.index) && !(open_source(ctx, source) && start_next_part(ctx, source))) return false;
     return true;
   }
 
@@ -161,16 +185,27 @@ class Instance final : public ExchangeReceiver {
     return true;
   }
 
-  // One batch of the stream source furthest behind, as a single instance reads them.
+  // One batch of the stream source furthest behind, as a single instance reads them; a source
+  // between parts starts its next one when the others have caught up.
   bool step_streams(bool& progressed) {
     ActiveSource* behind = nullptr;
-    for (ActiveSource& source : sources)
-      if (!source.ended && !is_table(ctx, source.index) &&
-          (!behind || ctx.time.source_watermark(source.index) < ctx.time.source_watermark(behind->index)))
-        behind = &source;
+    for (ActiveSource& source : sources) {
+      if (source.ended || is_table(ctx, source.index)) continue;
+      if (source.between_parts) {
+        if (!progress_.may_start(static_cast<std::size_t>(source.index), self_, source.next_part)) continue;
+        if (!start_next_part(ctx, source)) return false;
+      }
+      if (!behind || ctx.time.source_watermark(source.index) < ctx.time.source_watermark(behind->index)) behind = &source;
+    }
     if (!behind) return true;
     progressed = true;
-    return step_source(ctx, *behind);
+    bool ok = step_source(ctx, *behind);
+    if (behind->between_parts || behind->ended) {
+      progress_.part_done(static_cast<std::size_t>(behind->index), self_);
+      for (int k = 0; k < hub_.instances(); ++k)
+        if (k != self_) hub_.wake(k);  // one may be waiting for this part
+    }
+    return ok;
   }
 
   // The stages of the end (see the top of the file).
@@ -246,6 +281,7 @@ class Instance final : public ExchangeReceiver {
   flow_ctx& job_;
   ExchangeHub& hub_;
   const int self_;
+  PartProgress& progress_;
   flow_exchange exchange_;
   std::vector<std::string> blocks_;
   int stage_ = -1;               // the last stage this instance ended
@@ -288,11 +324,12 @@ int run_parallel_job(flow_ctx& job) {
   }
 
   ExchangeHub hub(n, kChannelBytes);
+  PartProgress progress(spec.sources.size(), n);
   std::mutex output_lock;
   std::vector<std::unique_ptr<Instance>> instances;
   bool ok = !job.failure.failed;
   for (int i = 0; i < n && ok; ++i) {
-    instances.push_back(std::make_unique<Instance>(job, hub, i));
+    instances.push_back(std::make_unique<Instance>(job, hub, i, progress));
     ok = instances.back()->prepare(parts, output_lock);
   }
   if (!ok && !instances.back()->failed()) {

@@ -41,7 +41,7 @@ std::vector<std::vector<ByteRange>> split_input(const std::string& path, int ins
     return parts;
   }
   auto size = static_cast<uint64_t>(st.st_size);
-  if (part_bytes == 0) part_bytes = std::clamp<uint64_t>(size / (static_cast<uint64_t>(instances) * 8), 1 << 20, 64 << 20);
+  if (part_bytes == 0) part_bytes = std::clamp<uint64_t>(size / (static_cast<uint64_t>(instances) * 8), 1 << 20, 4 << 20);
   uint64_t begin = 0;
   std::size_t k = 0;
   while (begin < size) {

@@ -184,10 +184,20 @@ class SliceWindows final : public flow_window {
     return state_.rows(a);
   }
 
-  // The smallest end of a window that has not fired and holds a slice.
+  // The smallest end of a window that has not fired and holds a slice. Slices whose windows
+  // have all fired (kept for lateness) are skipped in order, and a window holding slice a ends
+  // after a, so the walk stops at the first slice that starts past the best end so far: with
+  // many slices open (tiny windows, a watermark that moves in steps) this stays short.
   int64_t next_window_end() const {
     int64_t best = INT64_MAX;
-    for (const auto& [a, unused] : slices_) best = std::min(best, geometry_.first_end_after(a, fired_upto_));
+    // A window holding slice a ends by a + size: slices that start earlier have fired.
+    auto from = fired_upto_ <= INT64_MIN + spec_.size_ms ? slices_.begin() : slices_.lower_bound(fired_upto_ - spec_.size_ms);
+    for (auto it = from; it != slices_.end(); ++it) {
+      int64_t a = it->first;
+      if (a >= best) break;
+      if (geometry_.last_end(a) <= fired_upto_) continue;
+      best = std::min(best, geometry_.first_end_after(a, fired_upto_));
+    }
     return best;
   }
 

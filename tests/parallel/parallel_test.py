@@ -1,0 +1,232 @@
+#!/usr/bin/env python3
+"""Parallel instances (issue 6): what the golden cases at --parallelism 2 and 4 do not cover.
+
+- A built executable runs at --parallelism 2 and 3 with the records of --parallelism 1, for a
+  job with a window, a join and an unwindowed aggregate over a few MB (parts of the default
+  size, so every instance reads several).
+- Bad input names the line in the whole file, though instances count lines from their parts.
+- A CSV whose quoted field holds a line break cannot be cut into parts: exit 3 with a message.
+- A record holding a list cannot go to another instance: exit 2 with a message.
+- Backpressure: stdout read 100 times slower than the job writes does not raise the job's peak
+  while it has far more input than memory bound, and every record still comes out.
+
+    parallel_test.py FLOWC
+"""
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+FLOWC = os.path.abspath(sys.argv[1])
+
+
+def fail(message):
+    print("FAIL: " + message)
+    sys.exit(1)
+
+
+def run(args, cwd, **kwargs):
+    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=300, **kwargs)
+
+
+def sorted_lines(text):
+    return sorted(text.splitlines())
+
+
+JOB = """
+schema E { k: i64, v: i64, name: string, ts: timestamp }
+schema R { k: i64, label: string, ts: timestamp }
+source events: E = file("events.csv", format = csv) time ts watermark lag 2s
+source refs: R = file("refs.csv", format = csv) time ts watermark lag 2s
+events
+| filter v % 5 != 0
+| aggregate by k over tumbling(1s) late 0s drop { n = count(), total = sum(v), top = max(name) }
+| sink file("windows.csv", format = csv)
+events | aggregate by name { n = count(), low = min(v) } | sink stdout()
+events
+| join refs as r on k == r.k within -1s .. 1s
+| map { k, v, label = r.label }
+| sink file("joined.csv", format = csv)
+"""
+
+
+def write_inputs(work):
+    rng = random.Random(7)
+    start = 1700000000000
+    with open(os.path.join(work, "events.csv"), "w") as f:
+        f.write("k,v,name,ts\n")
+        for i in range(120000):
+            ts = start + i * 10 - rng.randrange(1500)  # out of order within the 2 s lag
+            f.write("%d,%d,n%d,%d\n" % (rng.randrange(300), rng.randrange(1000), rng.randrange(500), ts))
+    with open(os.path.join(work, "refs.csv"), "w") as f:
+        f.write("k,label,ts\n")
+        for i in range(6000):
+            ts = start + i * 200 - rng.randrange(1000)
+            f.write("%d,label-%d,%d\n" % (rng.randrange(300), i, ts))
+
+
+def check_same_records(work):
+    with open(os.path.join(work, "job.flow"), "w") as f:
+        f.write(JOB)
+    write_inputs(work)
+    built = run([FLOWC, "build", "job.flow", "-o", "job"], work)
+    if built.returncode != 0:
+        fail("flowc build failed: " + built.stderr)
+    results = {}
+    for n in (1, 2, 3):
+        got = run(["./job", "--parallelism", str(n)], work)
+        if got.returncode != 0:
+            fail("--parallelism %d: exit %d: %s" % (n, got.returncode, got.stderr))
+        if got.stderr != "":
+            fail("--parallelism %d: unexpected stderr: %s" % (n, got.stderr))
+        outputs = {"stdout": sorted_lines(got.stdout)}
+        for name in ("windows.csv", "joined.csv"):
+            with open(os.path.join(work, name)) as f:
+                outputs[name] = sorted_lines(f.read())
+        results[n] = outputs
+    for name, lines in results[1].items():
+        if len(lines) < 100:
+            fail("%s has only %d lines: the job is too small to test anything" % (name, len(lines)))
+        for n in (2, 3):
+            if results[n][name] != lines:
+                fail("%s at --parallelism %d differs from --parallelism 1" % (name, n))
+    print("ok: a built job gives the records of --parallelism 1 at 2 and 3")
+
+
+ONE_FIELD = """
+schema T { id: i64, text: string }
+source ts: T = file("in.csv", format = csv)
+ts | aggregate by text { n = count(), s = sum(id) } | sink stdout()
+"""
+
+
+def check_errors(work):
+    with open(os.path.join(work, "one.flow"), "w") as f:
+        f.write(ONE_FIELD)
+    # A bad field far into the file: the line is the file's, not the part's.
+    with open(os.path.join(work, "in.csv"), "w") as f:
+        f.write("id,text\n")
+        for i in range(1, 5000):
+            f.write("%s,word%d\n" % ("x" if i == 4321 else str(i), i % 10))
+    got = run([FLOWC, "run", "one.flow", "--parallelism", "2", "--test-part-bytes", "1000"], work)
+    expected = "error: in.csv:4322:1: field `id`: expected i64, found `x`\n"
+    if got.returncode != 3 or not got.stderr.endswith(expected):
+        fail("a bad field at --parallelism 2: exit %d, stderr %r, expected it to end with %r" % (got.returncode, got.stderr, expected))
+    print("ok: a bad field names its line in the whole file")
+
+    with open(os.path.join(work, "in.csv"), "w") as f:
+        f.write('id,text\n1,plain\n2,"two\nlines"\n3,plain\n')
+    got = run([FLOWC, "run", "one.flow", "--parallelism", "2"], work)
+    expected = ("error: in.csv:3: a quoted field holds a line break, so the file cannot be read in parts by parallel "
+                "instances; run with --parallelism 1 (source `ts`)\n")
+    if got.returncode != 3 or got.stderr != expected:
+        fail("a quoted line break at --parallelism 2: exit %d, stderr %r" % (got.returncode, got.stderr))
+    print("ok: a quoted line break is refused")
+
+    with open(os.path.join(work, "lists.flow"), "w") as f:
+        f.write("""
+schema L { line: string }
+source lines: L = file("in.txt", format = text)
+lines | map { words = split_words(line), first = lower(line) } | aggregate by first { n = count_distinct(first) } | sink stdout()
+""")
+    with open(os.path.join(work, "in.txt"), "w") as f:
+        f.write("a b\nc d\n")
+    got = run([FLOWC, "run", "lists.flow", "--parallelism", "2"], work)
+    expected = ("error: --parallelism 2: a record that holds a list reaches a keyed operator, and lists cannot go to "
+                "another instance yet; run with --parallelism 1\n")
+    if got.returncode != 2 or got.stderr != expected:
+        fail("a list at --parallelism 2: exit %d, stderr %r" % (got.returncode, got.stderr))
+    print("ok: a record holding a list is refused")
+
+
+SLOW = """
+schema E { k: i64, v: i64, pad: string, ts: timestamp }
+source events: E = file("big.csv", format = csv) time ts watermark lag 0s
+events
+| aggregate by k over tumbling(100ms) late 0s drop { n = count(), pad = max(pad) }
+| sink stdout()
+"""
+
+
+def rss_kb(pid):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        return 0
+    return 0
+
+
+def check_backpressure(work):
+    with open(os.path.join(work, "slow.flow"), "w") as f:
+        f.write(SLOW)
+    records = 1200000
+    pad = "p" * 100
+    with open(os.path.join(work, "big.csv"), "w") as f:
+        f.write("k,v,pad,ts\n")
+        for i in range(records):
+            f.write("%d,%d,%s,%d\n" % (i % 100, i, pad, 1700000000000 + i))
+    size_mb = os.path.getsize(os.path.join(work, "big.csv")) / 1e6
+    built = run([FLOWC, "build", "slow.flow", "-o", "slow"], work)
+    if built.returncode != 0:
+        fail("flowc build failed: " + built.stderr)
+    fast_peak = run_slowed(work, records, 0)
+    peak_mb = run_slowed(work, records, 4)
+    print("ok: slowed 100x for 4 s, peak RSS %.1f MB (%.1f MB not slowed) for %.0f MB of input" % (peak_mb, fast_peak, size_mb))
+    if peak_mb > 80 or peak_mb > size_mb / 2:
+        fail("peak RSS %.1f MB for %.0f MB of input: memory is not bounded" % (peak_mb, size_mb))
+    if peak_mb > fast_peak + 16:
+        fail("the slow sink made the peak RSS grow from %.1f MB to %.1f MB" % (fast_peak, peak_mb))
+
+
+def run_slowed(work, records, slow_seconds):
+    """Runs ./slow at --parallelism 2 with its stdout read 16 KB every 10 ms (1.6 MB/s, about 100
+    times slower than the job writes) for `slow_seconds`, then at full speed; returns its peak
+    RSS in MB. Every record must come out."""
+    job = subprocess.Popen(["./slow", "--parallelism", "2"], cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    samples = []
+    done = threading.Event()
+
+    def sample():
+        while not done.is_set():
+            samples.append(rss_kb(job.pid))
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    began = time.monotonic()
+    lines = 0
+    while True:
+        slow = time.monotonic() - began < slow_seconds
+        chunk = job.stdout.read1(16384 if slow else 1 << 20)
+        if not chunk:
+            break
+        lines += chunk.count(b"\n")
+        if slow:
+            time.sleep(0.01)
+    job.wait(timeout=120)
+    done.set()
+    sampler.join()
+    err = job.stderr.read().decode()
+    if job.returncode != 0:
+        fail("the job failed: exit %d: %s" % (job.returncode, err))
+    if lines != records + 1:  # 100 keys, each in each 100 ms window once: one line per record
+        fail("the job wrote %d lines, expected %d" % (lines, records + 1))
+    if len(samples) < 10:
+        fail("too few memory samples: %d" % len(samples))
+    return max(samples) / 1024
+
+
+def main():
+    with tempfile.TemporaryDirectory() as work:
+        check_same_records(work)
+        check_errors(work)
+        check_backpressure(work)
+
+
+main()
