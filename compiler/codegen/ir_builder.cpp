@@ -147,15 +147,8 @@ void IrBuilder::build() {
   if (llvm::verifyModule(module, &os)) throw CodegenError("invalid IR generated: " + os.str());
 }
 
-// Whether an unwindowed aggregate's rows can travel between parallel instances, so that each
-// instance aggregates what it reads and only rows are merged at the end: all but a
-// count_distinct's (its set stays in memory).
 bool IrBuilder::combinable(int aggregate) const {
-  const plan::AggregateOperator& op = plan.aggregates[static_cast<std::size_t>(aggregate)];
-  if (op.windowed()) return false;
-  for (const sema::AggregateBinding& binding : op.stage->aggregates)
-    if (binding.aggregator == sema::Aggregator::CountDistinct) return false;
-  return true;
+  return plan::combinable(plan.aggregates[static_cast<std::size_t>(aggregate)]);
 }
 
 // Tells the runtime where rows of `type` hold strings and count_distinct sets (abi.h,

@@ -358,6 +358,45 @@ std::string describe_time(const sema::Source& source) {
 
 }  // namespace
 
+bool combinable(const AggregateOperator& aggregate) {
+  if (aggregate.windowed()) return false;
+  for (const sema::AggregateBinding& binding : aggregate.stage->aggregates)
+    if (binding.aggregator == sema::Aggregator::CountDistinct) return false;
+  return true;
+}
+
+namespace {
+
+// Where records cross between instances at --parallelism N > 1.
+std::string explain_parallel(const PhysicalPlan& plan) {
+  const auto& program = *plan.program;
+  std::string out = "\nat --parallelism N > 1 (N instances, keys dealt by key group: hash % 128)\n";
+  std::vector<bool> table(program.sources.size(), false);
+  for (const JoinOperator& j : plan.joins)
+    if (j.lookup()) table[static_cast<std::size_t>(j.join->table)] = true;
+  for (size_t i = 0; i < program.sources.size(); ++i)
+    out += table[i] ? fmt::format("  source `{}`: read whole by every instance (a lookup table)\n", program.sources[i].name)
+                    : fmt::format("  source `{}`: each instance reads its parts of the file, cut at line breaks\n", program.sources[i].name);
+  for (size_t i = 0; i < plan.aggregates.size(); ++i) {
+    const AggregateOperator& a = plan.aggregates[i];
+    if (combinable(a))
+      out += fmt::format("  aggregate {}: local aggregation where read; at the end one row per key and instance goes to the "
+                         "key's instance and is merged there (two-phase, no shuffle of records)\n", i);
+    else
+      out += fmt::format("  aggregate {}{}: shuffle: each record goes to the instance owning its key (pipeline {})\n", i,
+                         a.windowed() ? fmt::format(" (window {})", a.window) : std::string(" (count_distinct)"), a.update_pipeline);
+  }
+  for (size_t i = 0; i < plan.joins.size(); ++i) {
+    const JoinOperator& j = plan.joins[i];
+    out += j.lookup() ? fmt::format("  join {}: no shuffle: every instance probes its own copy of the table\n", i)
+                      : fmt::format("  join {}: shuffle: the records of both inputs go to the instance owning their key (pipelines {} "
+                                    "and {})\n", i, j.left_pipeline, j.right_pipeline);
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string explain(const PhysicalPlan& plan) {
   const auto& program = *plan.program;
   std::string out = "dataflow graph\n";
@@ -450,7 +489,7 @@ std::string explain(const PhysicalPlan& plan) {
       if (plan.fields_used[i][f]) read += (read.empty() ? "" : ", ") + fields[f].name;
     out += fmt::format("  source `{}` decodes only: {}\n", program.sources[i].name, read.empty() ? "(nothing)" : read);
   }
-  return out;
+  return out + explain_parallel(plan);
 }
 
 }  // namespace flow::plan

@@ -114,6 +114,12 @@ PhysicalPlan build_plan(const sema::CheckedProgram& program);
 uint64_t fixed_key_width(const sema::Stage& aggregate);
 uint64_t fixed_key_width(const std::vector<sema::Type>& key_types);
 
+// Whether an unwindowed aggregate's rows can travel between parallel instances, so that each
+// instance aggregates what it reads and only rows are merged at the owner of each key at the
+// end (two-phase aggregation): all but a count_distinct's (its set stays in memory). The
+// records of other keyed operators are routed to the instance owning their key.
+bool combinable(const AggregateOperator& aggregate);
+
 // The key types of a join, the same on both sides: non-null, since a null part never matches.
 std::vector<sema::Type> join_key_types(const sema::Join& join);
 

@@ -207,6 +207,20 @@ TEST_CASE("plan: stateless stages fuse into the pipeline of their source") {
   CHECK(explained.find("key: variable width, encoded by runtime calls") != std::string::npos);
   CHECK(explained.find("source `bids` decodes only: auction, price, channel") != std::string::npos);
   CHECK(flow::plan::fixed_key_width(*plan.aggregates[0].stage) == 0);
+  // In parallel: the unwindowed aggregate is aggregated where read, not shuffled.
+  CHECK(explained.find("source `bids`: each instance reads its parts of the file, cut at line breaks") != std::string::npos);
+  CHECK(explained.find("aggregate 0: local aggregation where read; at the end one row per key and instance goes to the "
+                       "key's instance and is merged there (two-phase, no shuffle of records)") != std::string::npos);
+}
+
+TEST_CASE("plan: explain says which operators shuffle records at --parallelism > 1") {
+  Checked c = check(kBid + "bids | aggregate by channel { n = count_distinct(auction) } | sink stdout()\n");
+  INFO(c.diagnostics);
+  REQUIRE(c.program);
+  auto plan = flow::plan::build_plan(*c.program);
+  CHECK_FALSE(flow::plan::combinable(plan.aggregates[0]));
+  CHECK(flow::plan::explain(plan).find("aggregate 0 (count_distinct): shuffle: each record goes to the instance owning its key "
+                                       "(pipeline 0)") != std::string::npos);
 }
 
 TEST_CASE("plan: explain states each source's time clause as the watermark it gives") {
