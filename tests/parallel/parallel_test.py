@@ -103,43 +103,40 @@ ts | aggregate by text { n = count(), s = sum(id) } | sink stdout()
 """
 
 
+def expect_failure(work, program, args, code, expected, what):
+    """Runs PROGRAM (a file in `work`) with ARGS: exit CODE and a stderr that ends with EXPECTED."""
+    got = run([FLOWC, "run", program] + args, work)
+    if got.returncode != code or not got.stderr.endswith(expected):
+        fail("%s: exit %d, stderr %r, expected exit %d and a stderr ending with %r" % (what, got.returncode, got.stderr, code, expected))
+    print("ok: " + what)
+
+
+def write(work, name, text):
+    with open(os.path.join(work, name), "w") as f:
+        f.write(text)
+
+
 def check_errors(work):
-    with open(os.path.join(work, "one.flow"), "w") as f:
-        f.write(ONE_FIELD)
+    write(work, "one.flow", ONE_FIELD)
     # A bad field far into the file: the line is the file's, not the part's.
-    with open(os.path.join(work, "in.csv"), "w") as f:
-        f.write("id,text\n")
-        for i in range(1, 5000):
-            f.write("%s,word%d\n" % ("x" if i == 4321 else str(i), i % 10))
-    got = run([FLOWC, "run", "one.flow", "--parallelism", "2", "--test-part-bytes", "1000"], work)
-    expected = "error: in.csv:4322:1: field `id`: expected i64, found `x`\n"
-    if got.returncode != 3 or not got.stderr.endswith(expected):
-        fail("a bad field at --parallelism 2: exit %d, stderr %r, expected it to end with %r" % (got.returncode, got.stderr, expected))
-    print("ok: a bad field names its line in the whole file")
+    write(work, "in.csv", "id,text\n" + "".join("%s,word%d\n" % ("x" if i == 4321 else str(i), i % 10) for i in range(1, 5000)))
+    expect_failure(work, "one.flow", ["--parallelism", "2", "--test-part-bytes", "1000"], 3,
+                   "error: in.csv:4322:1: field `id`: expected i64, found `x`\n", "a bad field names its line in the whole file")
 
-    with open(os.path.join(work, "in.csv"), "w") as f:
-        f.write('id,text\n1,plain\n2,"two\nlines"\n3,plain\n')
-    got = run([FLOWC, "run", "one.flow", "--parallelism", "2"], work)
-    expected = ("error: in.csv:3: a quoted field holds a line break, so the file cannot be read in parts by parallel "
-                "instances; run with --parallelism 1 (source `ts`)\n")
-    if got.returncode != 3 or got.stderr != expected:
-        fail("a quoted line break at --parallelism 2: exit %d, stderr %r" % (got.returncode, got.stderr))
-    print("ok: a quoted line break is refused")
+    write(work, "in.csv", 'id,text\n1,plain\n2,"two\nlines"\n3,plain\n')
+    expect_failure(work, "one.flow", ["--parallelism", "2"], 3,
+                   "error: in.csv:3: a quoted field holds a line break, so the file cannot be read in parts by parallel "
+                   "instances; run with --parallelism 1 (source `ts`)\n", "a quoted line break is refused")
 
-    with open(os.path.join(work, "lists.flow"), "w") as f:
-        f.write("""
+    write(work, "lists.flow", """
 schema L { line: string }
 source lines: L = file("in.txt", format = text)
 lines | map { words = split_words(line), first = lower(line) } | aggregate by first { n = count_distinct(first) } | sink stdout()
 """)
-    with open(os.path.join(work, "in.txt"), "w") as f:
-        f.write("a b\nc d\n")
-    got = run([FLOWC, "run", "lists.flow", "--parallelism", "2"], work)
-    expected = ("error: --parallelism 2: a record that holds a list reaches a keyed operator, and lists cannot go to "
-                "another instance yet; run with --parallelism 1\n")
-    if got.returncode != 2 or got.stderr != expected:
-        fail("a list at --parallelism 2: exit %d, stderr %r" % (got.returncode, got.stderr))
-    print("ok: a record holding a list is refused")
+    write(work, "in.txt", "a b\nc d\n")
+    expect_failure(work, "lists.flow", ["--parallelism", "2"], 2,
+                   "error: --parallelism 2: a record that holds a list reaches a keyed operator, and lists cannot go to "
+                   "another instance yet; run with --parallelism 1\n", "a record holding a list is refused")
 
 
 SLOW = """
