@@ -133,7 +133,6 @@ int parse_command_line(int argc, char** argv, const JobSpec& spec, CommandLine& 
     const char* refused = !out.checkpoint_dir.empty()  ? "--checkpoint-dir"
                           : !out.savepoint_dir.empty() ? "--savepoint-dir"
                           : !out.restore.empty()       ? "--restore"
-                          : out.metrics_port >= 0      ? "--metrics-port"
                                                        : nullptr;
     if (refused) {
       std::fprintf(stderr, "error: %s cannot be combined with --parallelism %d yet; run with --parallelism 1\n", refused,

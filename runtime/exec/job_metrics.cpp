@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "core/value_format.h"
@@ -63,17 +64,19 @@ bool writes_stdout(const JobSpec& spec) {
 
 }  // namespace
 
-JobMetrics::JobMetrics(flow_ctx& ctx, const std::vector<ActiveSource>& sources, const JobCheckpoints& checkpoints)
+JobMetrics::JobMetrics(flow_ctx& ctx, const std::vector<ActiveSource>& sources, const JobCheckpoints& checkpoints,
+                       bool instance_of_parallel)
     : ctx_(ctx),
       sources_(sources),
       checkpoints_(checkpoints),
       server_(ctx.options.metrics),
-      progress_(::isatty(STDERR_FILENO) && !(writes_stdout(*ctx.spec) && ::isatty(STDOUT_FILENO))),
+      progress_(!instance_of_parallel && ::isatty(STDERR_FILENO) && !(writes_stdout(*ctx.spec) && ::isatty(STDOUT_FILENO))),
       active_(server_ || progress_),
       started_(std::chrono::steady_clock::now()),
       last_(started_),
       next_(started_),
-      next_progress_(started_ + kProgressEvery) {}
+      next_progress_(started_ + kProgressEvery),
+      instance_of_parallel_(instance_of_parallel) {}
 
 void JobMetrics::finish(bool ok) {
   if (!active_) return;
@@ -86,7 +89,8 @@ void JobMetrics::update(std::chrono::steady_clock::time_point now, const char* s
   MetricsReading reading = read(seconds, status);
   last_ = now;
   next_ = now + kReadingEvery;
-  if (server_) server_->publish(reading);
+  if (server_ && instance_of_parallel_) server_->publish_instance(ctx_.instance, ctx_.options.parallelism, reading);
+  else if (server_) server_->publish(reading);
   if (progress_ && now >= next_progress_ && std::string(status) == "running") {
     print_progress(reading);
     next_progress_ = now + kProgressEvery;
@@ -107,7 +111,7 @@ MetricsReading JobMetrics::read(double seconds, const char* status) {
     o.records_out = s.records;
     if (spec.sources[i].time_kind != 0) set_watermark(o, ctx_.time.source_watermark(static_cast<int32_t>(i)), now_ms);
     o.bytes_total = s.bytes_total;
-    o.bytes_read = s.ended && s.bytes_total >= 0 ? s.bytes_total : s.decoder ? static_cast<int64_t>(s.decoder->position().offset) : 0;
+    o.bytes_read = bytes_read(s);
     r.operators.push_back(std::move(o));
   }
   for (std::size_t i = 0; i < ctx_.aggregates.size(); ++i) {
@@ -164,6 +168,21 @@ MetricsReading JobMetrics::read(double seconds, const char* status) {
   JobCheckpoints::Stats stats = checkpoints_.stats();
   r.checkpoints = CheckpointReading{checkpoints_.enabled(), stats.taken, stats.last_pause_ms, stats.last_duration_ms, stats.last_bytes};
   return r;
+}
+
+// How far into its input a source has read; read in parts, the bytes of the parts it read.
+int64_t JobMetrics::bytes_read(const ActiveSource& s) {
+  auto offset = [&] { return s.decoder ? static_cast<int64_t>(s.decoder->position().offset) : 0; };
+  if (s.parts.empty()) return s.ended && s.bytes_total >= 0 ? s.bytes_total : offset();
+  int64_t total = s.bytes_total >= 0 ? s.bytes_total : INT64_MAX;
+  int64_t read = 0;
+  for (std::size_t k = 0; k < s.next_part; ++k) {
+    const ByteRange& part = s.parts[k];
+    int64_t end = static_cast<int64_t>(std::min<uint64_t>(part.end, static_cast<uint64_t>(total)));
+    bool current = k + 1 == s.next_part && !s.ended && !s.between_parts;
+    read += (current ? std::min(offset(), end) : end) - static_cast<int64_t>(part.begin);
+  }
+  return read;
 }
 
 void JobMetrics::print_progress(const MetricsReading& reading) {

@@ -15,7 +15,10 @@ namespace flow {
 
 class JobMetrics {
  public:
-  JobMetrics(flow_ctx& ctx, const std::vector<ActiveSource>& sources, const JobCheckpoints& checkpoints);
+  // `instance_of_parallel`: the job is an instance of a parallel one, which publishes its
+  // readings for the server to merge (and keeps no progress line).
+  JobMetrics(flow_ctx& ctx, const std::vector<ActiveSource>& sources, const JobCheckpoints& checkpoints,
+             bool instance_of_parallel = false);
   // Between batches: a reading when one is due, or at once when `waiting` (the source has
   // run out of input read so far and may wait for more).
   void tick(bool waiting = false) {
@@ -30,6 +33,7 @@ class JobMetrics {
   void update(std::chrono::steady_clock::time_point now, const char* status);
   MetricsReading read(double seconds_since_last, const char* status);
   void print_progress(const MetricsReading& reading);
+  static int64_t bytes_read(const ActiveSource& source);
 
   flow_ctx& ctx_;
   const std::vector<ActiveSource>& sources_;
@@ -39,6 +43,7 @@ class JobMetrics {
   bool active_;
   std::chrono::steady_clock::time_point started_, last_, next_, next_progress_;
   MetricsReading previous_;  // for rates
+  bool instance_of_parallel_;
 };
 
 }  // namespace flow

@@ -20,13 +20,17 @@
 // The sinks: each instance formats its records into buffers of its own and hands whole records
 // to the job's sink under one lock, so lines never mix. Records of different keys may come out
 // in another order than at parallelism 1; each record is the same.
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <exception>
 #include <mutex>
 #include <thread>
 
 #include "exchange/exchange.h"
+#include "metrics/metrics.h"
+#include "exec/job_metrics.h"
 #include "exec/job_runner.h"
 #include "exec/job_steps.h"
 
@@ -67,6 +71,34 @@ class PartProgress {
   std::vector<std::size_t> parts_;
 };
 
+// How an instance spends its time, for the metrics: written by the instance, read by the
+// monitor (run_parallel_job's thread), which publishes shares even while an instance is
+// blocked writing to a slow sink and takes no reading of its own.
+class InstanceTimes {
+ public:
+  static int64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  }
+  void begin(bool held) { (held ? held_since_ : idle_since_).store(now_ns(), std::memory_order_relaxed); }
+  void end(bool held) {
+    std::atomic<int64_t>& since = held ? held_since_ : idle_since_;
+    (held ? held_ns_ : idle_ns_).fetch_add(now_ns() - since.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    since.store(0, std::memory_order_relaxed);
+  }
+  // Idle and held nanoseconds so far, the stretch going on included.
+  std::pair<int64_t, int64_t> totals(int64_t now) const {
+    auto with_current = [now](const std::atomic<int64_t>& total, const std::atomic<int64_t>& since) {
+      int64_t from = since.load(std::memory_order_relaxed);
+      return total.load(std::memory_order_relaxed) + (from > 0 && from < now ? now - from : 0);
+    };
+    return {with_current(idle_ns_, idle_since_), with_current(held_ns_, held_since_)};
+  }
+  std::atomic<int64_t> queued_bytes{0};
+
+ private:
+  std::atomic<int64_t> idle_ns_{0}, held_ns_{0}, idle_since_{0}, held_since_{0};
+};
+
 class Instance final : public ExchangeReceiver {
  public:
   Instance(flow_ctx& job, ExchangeHub& hub, int self, PartProgress& progress)
@@ -74,7 +106,6 @@ class Instance final : public ExchangeReceiver {
     ctx.spec = job.spec;
     ctx.params = job.params;
     ctx.options = job.options;
-    ctx.options.metrics = nullptr;
     if (!ctx.options.state_dir.empty()) ctx.options.state_dir += "/instance-" + std::to_string(self);
     ctx.time.clock() = job.time.clock();
     ctx.exchange = &exchange_;
@@ -89,9 +120,13 @@ class Instance final : public ExchangeReceiver {
     for (std::size_t i = 0; i < job_.sinks.size(); ++i) {
       const SinkSpec& spec = ctx.spec->sinks[i];
       flow_sink* shared = job_.sinks[i].get();
-      auto deliver = [shared, &output_lock](const char* p, std::size_t n, std::string& error) {
+      // Waiting for the lock or for the output counts as held back: the sink is slow.
+      auto deliver = [this, shared, &output_lock](const char* p, std::size_t n, std::string& error) {
+        times_.begin(true);
         std::lock_guard lock(output_lock);
-        return shared->append_records(p, n, error);
+        bool ok = shared->append_records(p, n, error);
+        times_.end(true);
+        return ok;
       };
       SinkTarget target{spec.kind, spec.format, job_.sink_paths[i], spec.fields};
       ctx.sinks.push_back(open_instance_sink(target, ctx.failure, ctx.options.output_buffer, deliver));
@@ -106,6 +141,10 @@ class Instance final : public ExchangeReceiver {
       progress_.set_parts(i, self_, sources[i].parts.size());
     }
     stage_done_.assign(2 * ctx.spec->aggregates.size() + 1, 0);
+    if (ctx.options.metrics) {
+      checkpoints_ = std::make_unique<JobCheckpoints>(ctx);  // takes none: only its (empty) stats are read
+      metrics_ = std::make_unique<JobMetrics>(ctx, sources, *checkpoints_, true);
+    }
     for (const AggregateSpec& a : ctx.spec->aggregates) row_layouts_.push_back(RouteSpec{a.row_size, nullptr, a.row_layout.strings, {}});
     return true;
   }
@@ -116,6 +155,7 @@ class Instance final : public ExchangeReceiver {
     try {
       ok = read_tables() && start_streams() && loop();
       for (auto& sink : ctx.sinks) ok = sink->finish() && ok;  // hands over what is buffered
+      if (metrics_) metrics_->finish(ok && !ctx.failure.failed);
     } catch (const std::bad_alloc&) {
       ctx.failure.record("out of memory");
     } catch (const std::exception& e) {
@@ -123,7 +163,11 @@ class Instance final : public ExchangeReceiver {
     }
     if (!ok && !ctx.failure.failed && !hub_.stopped()) ctx.failure.record("the job failed");
     if (!ok) hub_.stop();
+    done.store(true, std::memory_order_release);
   }
+
+  const InstanceTimes& times() const { return times_; }
+  std::atomic<bool> done{false};
 
   // Whether this instance failed by itself (not stopped because another one did).
   bool failed() const { return ctx.failure.failed; }
@@ -162,8 +206,26 @@ class Instance final : public ExchangeReceiver {
       if (!advance_stages(progressed, finished)) return false;
       exchange_.flush();
       if (finished) return true;
-      if (!progressed) hub_.wait(self_, kIdleWaitMs);
+      if (metrics_) {
+        int64_t queued = 0;
+        for (int to = 0; to < hub_.instances(); ++to)
+          if (to != self_) queued += static_cast<int64_t>(hub_.queued(self_, to));
+        times_.queued_bytes.store(queued, std::memory_order_relaxed);
+        metrics_->tick();
+      }
+      if (!progressed) wait();
     }
+  }
+
+  // Nothing to do now: waits to be woken, counting the time as held back when there is input
+  // to read but a channel to another instance is full.
+  void wait() {
+    bool held = exchange_.blocked() && std::any_of(sources.begin(), sources.end(), [&](const ActiveSource& s) {
+      return !s.ended && !is_table(ctx, s.index);
+    });
+    times_.begin(held);
+    hub_.wait(self_, kIdleWaitMs);
+    times_.end(held);
   }
 
   // Applies everything the other instances have sent.
@@ -200,6 +262,7 @@ class Instance final : public ExchangeReceiver {
     if (!behind) return true;
     progressed = true;
     bool ok = step_source(ctx, *behind);
+    if (metrics_) metrics_->tick(behind->ended || (behind->decoder && behind->decoder->drained()));
     if (behind->between_parts || behind->ended) {
       progress_.part_done(static_cast<std::size_t>(behind->index), self_);
       for (int k = 0; k < hub_.instances(); ++k)
@@ -283,11 +346,42 @@ class Instance final : public ExchangeReceiver {
   const int self_;
   PartProgress& progress_;
   flow_exchange exchange_;
+  InstanceTimes times_;
+  std::unique_ptr<JobCheckpoints> checkpoints_;  // with --metrics-port
+  std::unique_ptr<JobMetrics> metrics_;
   std::vector<std::string> blocks_;
   int stage_ = -1;               // the last stage this instance ended
   std::vector<int> stage_done_;  // per stage: how many other instances ended it
   std::vector<RouteSpec> row_layouts_;  // per unwindowed aggregate: its rows' size and strings
 };
+
+// With --metrics-port: every 200 ms until the instances are done, each one's time shares since
+// the time before.
+void monitor(MetricsServer& server, const std::vector<std::unique_ptr<Instance>>& instances) {
+  const auto n = static_cast<int>(instances.size());
+  std::vector<std::pair<int64_t, int64_t>> before(instances.size());
+  int64_t last = InstanceTimes::now_ns();
+  for (std::size_t i = 0; i < instances.size(); ++i) before[i] = instances[i]->times().totals(last);
+  for (;;) {
+    bool all_done = true;
+    for (const auto& instance : instances) all_done = all_done && instance->done.load(std::memory_order_acquire);
+    if (all_done) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    int64_t now = InstanceTimes::now_ns();
+    auto interval = static_cast<double>(now - last);
+    for (std::size_t i = 0; i < instances.size(); ++i) {
+      auto totals = instances[i]->times().totals(now);
+      TimeShares shares;
+      shares.idle = std::clamp(static_cast<double>(totals.first - before[i].first) / interval, 0.0, 1.0);
+      shares.backpressured = std::clamp(static_cast<double>(totals.second - before[i].second) / interval, 0.0, 1.0 - shares.idle);
+      shares.busy = 1.0 - shares.idle - shares.backpressured;
+      shares.queued_bytes = instances[i]->times().queued_bytes.load(std::memory_order_relaxed);
+      server.publish_shares(static_cast<int>(i), n, shares);
+      before[i] = totals;
+    }
+    last = now;
+  }
+}
 
 // A route whose record holds a list cannot cross instances (the list's elements are not sent).
 bool routes_can_cross(const JobSpec& spec) {
@@ -339,6 +433,7 @@ int run_parallel_job(flow_ctx& job) {
   if (ok) {
     std::vector<std::thread> threads;
     for (auto& instance : instances) threads.emplace_back([&instance] { instance->run(); });
+    if (job.options.metrics) monitor(*job.options.metrics, instances);
     for (std::thread& t : threads) t.join();
   }
   // The failure of the first instance that failed by itself; the others only stopped.

@@ -34,6 +34,12 @@ struct OperatorReading {
   int64_t state_rows = -1;   // rows or records kept
   int64_t bytes_read = -1;   // sources: how far into the input
   int64_t bytes_total = -1;  // sources: the input's size, when known
+  // Sources at --parallelism N > 1: the shares of the last interval the instances reading it
+  // spent working, waiting for input or the end, and held back (backpressure: a channel to
+  // another instance full, or a sink slow to take records), averaged over the instances; and
+  // the bytes waiting in the channels they send to.
+  double busy = -1, idle = -1, backpressured = -1;
+  int64_t queued_bytes = -1;
 };
 
 struct CheckpointReading {
@@ -52,6 +58,19 @@ struct MetricsReading {
   std::vector<std::pair<std::string, std::string>> edges;  // operator ids
   CheckpointReading checkpoints;
 };
+
+// How an instance of a parallel job spent the last interval: shares of working, waiting for
+// input, and being held back (backpressure), and the bytes in the channels it sends to.
+struct TimeShares {
+  double busy = -1, idle = -1, backpressured = -1;
+  int64_t queued_bytes = -1;
+};
+
+// At --parallelism N > 1: the reading of the whole job from its instances' (records, rates,
+// state and late records summed, watermarks the minimum, input read summed), each instance's
+// time shares put on the sources it reads, then averaged. `readings` all have the same
+// operators; `shares` has one entry per reading.
+MetricsReading merge_readings(const std::vector<MetricsReading>& readings, const std::vector<TimeShares>& shares);
 
 std::string metrics_json(const MetricsReading& reading);
 std::string metrics_prometheus(const MetricsReading& reading);
@@ -72,6 +91,11 @@ class MetricsServer {
   bool start(int port, std::string& error);
   int port() const { return port_; }
   void publish(const MetricsReading& reading);
+  // Parallel instances publish their own readings, and a monitor their time shares (fresh
+  // even while an instance is blocked and takes no reading); the server serves their merge
+  // once each instance has published a reading.
+  void publish_instance(int instance, int instances, MetricsReading reading);
+  void publish_shares(int instance, int instances, const TimeShares& shares);
   void stop();
 
  private:
@@ -85,6 +109,12 @@ class MetricsServer {
   std::mutex mutex_;  // guards the published texts and when they were published
   std::string json_ = "{}", prometheus_;
   std::chrono::steady_clock::time_point published_ = std::chrono::steady_clock::now();
+  std::mutex instances_mutex_;
+  void size_instances(int instances);  // instances_mutex_ held
+  void publish_merged(int instances);  // instances_mutex_ held
+  std::vector<MetricsReading> instance_readings_;
+  std::vector<bool> instance_published_;
+  std::vector<TimeShares> instance_shares_;
 };
 
 }  // namespace flow

@@ -78,6 +78,35 @@ void MetricsServer::publish(const MetricsReading& reading) {
   published_ = std::chrono::steady_clock::now();
 }
 
+void MetricsServer::publish_instance(int instance, int instances, MetricsReading reading) {
+  std::lock_guard<std::mutex> lock(instances_mutex_);
+  size_instances(instances);
+  instance_readings_[static_cast<std::size_t>(instance)] = std::move(reading);
+  instance_published_[static_cast<std::size_t>(instance)] = true;
+  publish_merged(instances);
+}
+
+void MetricsServer::publish_shares(int instance, int instances, const TimeShares& shares) {
+  std::lock_guard<std::mutex> lock(instances_mutex_);
+  size_instances(instances);
+  instance_shares_[static_cast<std::size_t>(instance)] = shares;
+  publish_merged(instances);
+}
+
+void MetricsServer::size_instances(int instances) {
+  auto n = static_cast<std::size_t>(instances);
+  if (instance_readings_.size() == n) return;
+  instance_readings_.assign(n, MetricsReading{});
+  instance_published_.assign(n, false);
+  instance_shares_.assign(n, TimeShares{});
+}
+
+void MetricsServer::publish_merged(int /*instances*/) {
+  for (bool published : instance_published_)
+    if (!published) return;
+  publish(merge_readings(instance_readings_, instance_shares_));
+}
+
 void MetricsServer::stop() {
   if (!thread_.joinable()) return;
   stopping_ = true;

@@ -1,5 +1,6 @@
 // A metrics reading as JSON (/metrics.json, for the web page and scripts) and in Prometheus'
 // text exposition format (/metrics). Counts that do not apply to an operator are left out.
+#include <algorithm>
 #include <cstdio>
 #include <optional>
 
@@ -54,6 +55,57 @@ std::string prometheus_label(const std::string& text) {
 
 }  // namespace
 
+MetricsReading merge_readings(const std::vector<MetricsReading>& readings, const std::vector<TimeShares>& shares) {
+  auto with_shares = [&](std::size_t k) {
+    MetricsReading r = readings[k];
+    for (OperatorReading& o : r.operators)
+      if (o.kind == "source" && shares[k].busy >= 0) {
+        o.busy = shares[k].busy;
+        o.idle = shares[k].idle;
+        o.backpressured = shares[k].backpressured;
+        o.queued_bytes = shares[k].queued_bytes;
+      }
+    return r;
+  };
+  MetricsReading out = with_shares(0);
+  // The job is running until every instance has finished; it failed if one did.
+  for (const MetricsReading& r : readings) {
+    if (r.status == "failed" || (r.status == "running" && out.status != "failed")) out.status = r.status;
+    out.uptime_s = std::max(out.uptime_s, r.uptime_s);
+  }
+  auto sum = [](int64_t& into, int64_t v) {
+    if (into >= 0 && v >= 0) into += v;
+  };
+  for (std::size_t k = 1; k < readings.size(); ++k) {
+    const MetricsReading r = with_shares(k);
+    for (std::size_t i = 0; i < out.operators.size() && i < r.operators.size(); ++i) {
+      OperatorReading& o = out.operators[i];
+      const OperatorReading& p = r.operators[i];
+      sum(o.records_in, p.records_in);
+      sum(o.records_out, p.records_out);
+      o.rate_in += p.rate_in;
+      o.rate_out += p.rate_out;
+      sum(o.late_dropped, p.late_dropped);
+      if (o.kind != "lookup") sum(o.state_rows, p.state_rows);  // every instance holds the whole table
+      sum(o.bytes_read, p.bytes_read);
+      o.bytes_total = std::max(o.bytes_total, p.bytes_total);
+      if (p.has_watermark && (!o.has_watermark || p.watermark < o.watermark)) {
+        o.watermark = p.watermark;
+        o.watermark_lag_ms = p.watermark_lag_ms;
+      }
+      o.has_watermark = o.has_watermark && p.has_watermark;
+      o.busy += p.busy;
+      o.idle += p.idle;
+      o.backpressured += p.backpressured;
+      sum(o.queued_bytes, p.queued_bytes);
+    }
+  }
+  auto n = static_cast<double>(readings.size());
+  for (OperatorReading& o : out.operators)
+    if (o.busy >= 0) o.busy /= n, o.idle /= n, o.backpressured /= n;
+  return out;
+}
+
 std::string metrics_json(const MetricsReading& reading) {
   std::string out = "{\"job\":" + json_string(reading.job) + ",\"status\":" + json_string(reading.status) +
                     ",\"uptime_s\":" + number(reading.uptime_s) + ",\"operators\":[";
@@ -72,6 +124,9 @@ std::string metrics_json(const MetricsReading& reading) {
     json_count(out, "state_rows", o.state_rows);
     json_count(out, "bytes_read", o.bytes_read);
     json_count(out, "bytes_total", o.bytes_total);
+    if (o.busy >= 0)
+      out += ",\"busy_ratio\":" + number(o.busy) + ",\"idle_ratio\":" + number(o.idle) + ",\"backpressured_ratio\":" + number(o.backpressured);
+    json_count(out, "queued_bytes", o.queued_bytes);
     out += '}';
   }
   out += "],\"edges\":[";
@@ -119,6 +174,15 @@ std::string metrics_prometheus(const MetricsReading& reading) {
   family("flowc_state_rows", "gauge", "Rows or records the operator keeps.", count(&OperatorReading::state_rows));
   family("flowc_input_bytes_read", "gauge", "How far into its input a source has read.", count(&OperatorReading::bytes_read));
   family("flowc_input_bytes_total", "gauge", "The size of a source's input.", count(&OperatorReading::bytes_total));
+  auto share = [](double OperatorReading::*field) {
+    return [field](const OperatorReading& o) -> std::optional<double> { return o.*field >= 0 ? std::optional<double>(o.*field) : std::nullopt; };
+  };
+  family("flowc_busy_ratio", "gauge", "Share of the last interval the instances reading a source worked.", share(&OperatorReading::busy));
+  family("flowc_idle_ratio", "gauge", "Share of the last interval they waited for input.", share(&OperatorReading::idle));
+  family("flowc_backpressured_ratio", "gauge", "Share of the last interval they were held back by a full channel or a slow sink.",
+         share(&OperatorReading::backpressured));
+  family("flowc_queued_bytes", "gauge", "Bytes waiting in the channels the instances reading a source send to.",
+         count(&OperatorReading::queued_bytes));
   const CheckpointReading& c = reading.checkpoints;
   auto job_gauge = [&](const char* name, const char* type, const char* help, double value) {
     char text[40];

@@ -21,6 +21,7 @@ const std::string& metrics_web_page() {
   .active { stroke: #2a9d3c; }
   .idle { stroke: #999; }
   .ended { stroke: #3b6fb6; }
+  .held { stroke: #d1342c; fill: #fdecea; }
   .edge { stroke: #777; fill: none; marker-end: url(#arrow); }
   .kind { font-weight: 600; }
   #error { color: #b00; }
@@ -102,7 +103,9 @@ function draw(job) {
     const moving = (o.rate_in || 0) > 0 || (o.rate_out || 0) > 0;
     const r = document.createElementNS(ns, "rect");
     r.setAttribute("width", W); r.setAttribute("height", H); r.setAttribute("rx", 6);
-    r.setAttribute("class", "box " + (job.status !== "running" ? "ended" : moving ? "active" : "idle"));
+    // Backpressure (parallel jobs): a source held back more than half of the time is red.
+    const held = (o.backpressured_ratio || 0) > 0.5;
+    r.setAttribute("class", "box " + (job.status !== "running" ? "ended" : held ? "held" : moving ? "active" : "idle"));
     g.appendChild(r);
     const lines = [[o.kind + " " + o.id.split("-").pop(), "kind"], [o.label, ""]];
     let io = [];
@@ -114,6 +117,8 @@ function draw(job) {
     if (o.bytes_total) more.push(Math.floor(100 * o.bytes_read / o.bytes_total) + "% read");
     if (o.state_rows !== undefined) more.push("state " + o.state_rows);
     if (o.late_dropped) more.push("late " + o.late_dropped);
+    if (o.backpressured_ratio !== undefined)
+      more.push("busy " + Math.round(100 * o.busy_ratio) + "% held " + Math.round(100 * o.backpressured_ratio) + "%");
     lines.push([more.join("  "), ""]);
     lines.forEach(([text, cls], i) => {
       const t = document.createElementNS(ns, "text");

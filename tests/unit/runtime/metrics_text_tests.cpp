@@ -61,3 +61,29 @@ TEST_CASE("metrics Prometheus text: one family per measure, labels escaped, only
   CHECK(text.find("flowc_checkpoints_total") == std::string::npos);  // not checkpointing
   CHECK(text.find("flowc_uptime_seconds{job=\"q\\\"1\\\".flow\"} 1.5\n") != std::string::npos);
 }
+
+TEST_CASE("metrics: the reading of a parallel job merges its instances'") {
+  flow::MetricsReading a = sample_reading(), b = sample_reading();
+  b.operators[0].records_out = 30;
+  b.operators[0].watermark = 400;  // this instance is behind
+  b.operators[0].watermark_lag_ms = 607;
+  b.operators[0].bytes_read = 3;
+  b.status = "finished";
+  flow::TimeShares working{0.9, 0.1, 0.0, 0}, held{0.1, 0.0, 0.9, 4096};
+  flow::MetricsReading merged = flow::merge_readings({a, b}, {working, held});
+  CHECK(merged.status == "running");  // until every instance has finished
+  const flow::OperatorReading& source = merged.operators[0];
+  CHECK(source.records_out == 40);
+  CHECK(source.rate_out == doctest::Approx(5.0));
+  CHECK(source.watermark == 400);  // the minimum
+  CHECK(source.watermark_lag_ms == 607);
+  CHECK(source.bytes_read == 8);
+  CHECK(source.bytes_total == 9);  // one file, read in parts
+  CHECK(source.busy == doctest::Approx(0.5));
+  CHECK(source.backpressured == doctest::Approx(0.45));
+  CHECK(source.queued_bytes == 4096);
+  CHECK(merged.operators[1].busy < 0);  // shares are the sources'
+  std::string json = flow::metrics_json(merged);
+  CHECK(json.find("\"busy_ratio\":0.500,\"idle_ratio\":0.050,\"backpressured_ratio\":0.450,\"queued_bytes\":4096") != std::string::npos);
+  CHECK(flow::metrics_prometheus(merged).find("flowc_backpressured_ratio{job=") != std::string::npos);
+}
