@@ -218,9 +218,10 @@ class Instance final : public ExchangeReceiver {
   }
 
   // Nothing to do now: waits to be woken, counting the time as held back when there is input
-  // to read but a channel to another instance is full.
+  // left to read (a channel to another instance is full, or this instance waits for the others
+  // to catch up, and they are held back), as idle when there is none.
   void wait() {
-    bool held = exchange_.blocked() && std::any_of(sources.begin(), sources.end(), [&](const ActiveSource& s) {
+    bool held = std::any_of(sources.begin(), sources.end(), [&](const ActiveSource& s) {
       return !s.ended && !is_table(ctx, s.index);
     });
     times_.begin(held);

@@ -35,9 +35,10 @@ struct OperatorReading {
   int64_t bytes_read = -1;   // sources: how far into the input
   int64_t bytes_total = -1;  // sources: the input's size, when known
   // Sources at --parallelism N > 1: the shares of the last interval the instances reading it
-  // spent working, waiting for input or the end, and held back (backpressure: a channel to
-  // another instance full, or a sink slow to take records), averaged over the instances; and
-  // the bytes waiting in the channels they send to.
+  // spent working, with nothing to read, and held back with input left (backpressure: a
+  // channel to another instance full, a sink slow to take records, or waiting for the other
+  // instances to catch up), averaged over the instances; and the bytes waiting in the channels
+  // they send to.
   double busy = -1, idle = -1, backpressured = -1;
   int64_t queued_bytes = -1;
 };

@@ -204,7 +204,7 @@ def check_backpressure_shown(work, port):
     profile = tempfile.mkdtemp(dir=work)
     dom = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                           "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                          "--user-data-dir=" + profile, "--virtual-time-budget=1500", "--dump-dom",
+                          "--user-data-dir=" + profile, "--virtual-time-budget=3000", "--dump-dom",
                           "http://127.0.0.1:%d/" % port], capture_output=True, text=True, timeout=120).stdout
     drawn = re.search(r'data-operator="source-0"><rect[^>]*class="box held"', dom)
     if not drawn or " held " not in dom:
