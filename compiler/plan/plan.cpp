@@ -359,9 +359,17 @@ std::string describe_time(const sema::Source& source) {
 }  // namespace
 
 bool combinable(const AggregateOperator& aggregate) {
+  using A = sema::Aggregator;
   if (aggregate.windowed()) return false;
   for (const sema::AggregateBinding& binding : aggregate.stage->aggregates)
-    if (binding.aggregator == sema::Aggregator::CountDistinct) return false;
+    switch (binding.aggregator) {
+      case A::CountDistinct:  // its set stays in memory
+      case A::First:          // these need the order of the records, which rows do not keep
+      case A::Last:
+      case A::ArgMax:
+      case A::ArgMin: return false;
+      default: break;
+    }
   return true;
 }
 
@@ -384,7 +392,7 @@ std::string explain_parallel(const PhysicalPlan& plan) {
                          "key's instance and is merged there (two-phase, no shuffle of records)\n", i);
     else
       out += fmt::format("  aggregate {}{}: shuffle: each record goes to the instance owning its key (pipeline {})\n", i,
-                         a.windowed() ? fmt::format(" (window {})", a.window) : std::string(" (count_distinct)"), a.update_pipeline);
+                         a.windowed() ? fmt::format(" (window {})", a.window) : std::string(""), a.update_pipeline);
   }
   for (size_t i = 0; i < plan.joins.size(); ++i) {
     const JoinOperator& j = plan.joins[i];

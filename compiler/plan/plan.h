@@ -116,7 +116,8 @@ uint64_t fixed_key_width(const std::vector<sema::Type>& key_types);
 
 // Whether an unwindowed aggregate's rows can travel between parallel instances, so that each
 // instance aggregates what it reads and only rows are merged at the owner of each key at the
-// end (two-phase aggregation): all but a count_distinct's (its set stays in memory). The
+// end (two-phase aggregation): all but those with count_distinct (its set stays in memory) or
+// first, last, arg_max, arg_min (they need the records' order, which rows do not keep). The
 // records of other keyed operators are routed to the instance owning their key.
 bool combinable(const AggregateOperator& aggregate);
 

@@ -25,8 +25,11 @@
 #include <chrono>
 #include <cstdio>
 #include <exception>
+#include <limits>
 #include <mutex>
 #include <thread>
+
+#include <sys/stat.h>
 
 #include "exchange/exchange.h"
 #include "metrics/metrics.h"
@@ -100,6 +103,9 @@ class InstanceTimes {
 };
 
 class Instance final : public ExchangeReceiver {
+  // First, so that it outlives the sinks in `ctx`, whose deliveries note the time they take.
+  InstanceTimes times_;
+
  public:
   Instance(flow_ctx& job, ExchangeHub& hub, int self, PartProgress& progress)
       : job_(job), hub_(hub), self_(self), progress_(progress), exchange_(hub, self, job.spec->routes) {
@@ -130,6 +136,7 @@ class Instance final : public ExchangeReceiver {
       };
       SinkTarget target{spec.kind, spec.format, job_.sink_paths[i], spec.fields};
       ctx.sinks.push_back(open_instance_sink(target, ctx.failure, ctx.options.output_buffer, deliver));
+      ctx.sink_paths.push_back(job_.sink_paths[i]);
     }
     sources.resize(ctx.spec->sources.size());
     for (std::size_t i = 0; i < sources.size(); ++i) {
@@ -137,7 +144,13 @@ class Instance final : public ExchangeReceiver {
       sources[i].spec = &ctx.spec->sources[i];
       if (is_table(ctx, static_cast<int32_t>(i))) continue;
       sources[i].parts = parts[i][static_cast<std::size_t>(self_)];
-      if (sources[i].parts.empty()) sources[i].parts.push_back(ByteRange{0, 0});  // nothing to read
+      bool pipe = !parts[i][0].empty() && parts[i][0][0].end == std::numeric_limits<uint64_t>::max();
+      if (pipe && self_ != 0) {
+        sources[i].ended = true;  // instance 0 reads it all; opening it here would take some of it
+        sources[i].parts.clear();
+      } else if (sources[i].parts.empty()) {
+        sources[i].parts.push_back(ByteRange{0, 0});  // nothing to read
+      }
       progress_.set_parts(i, self_, sources[i].parts.size());
     }
     stage_done_.assign(2 * ctx.spec->aggregates.size() + 1, 0);
@@ -191,8 +204,15 @@ class Instance final : public ExchangeReceiver {
   }
 
   bool start_streams() {
-    for (ActiveSource& source : sources)
-      if (!is_table(ctx, source.index) && !(open_source(ctx, source) && start_next_part(ctx, source))) return false;
+    for (ActiveSource& source : sources) {
+      if (is_table(ctx, source.index)) continue;
+      if (source.ended) {  // a pipe another instance reads: its watermark here is the end
+        if (!check_status(ctx, ctx.time.end_of_source(source.index), "the windows fed by source `" + source.spec->name + "`"))
+          return false;
+        continue;
+      }
+      if (!(open_source(ctx, source) && start_next_part(ctx, source))) return false;
+    }
     return true;
   }
 
@@ -347,7 +367,6 @@ class Instance final : public ExchangeReceiver {
   const int self_;
   PartProgress& progress_;
   flow_exchange exchange_;
-  InstanceTimes times_;
   std::unique_ptr<JobCheckpoints> checkpoints_;  // with --metrics-port
   std::unique_ptr<JobMetrics> metrics_;
   std::vector<std::string> blocks_;
@@ -404,6 +423,18 @@ int run_parallel_job(flow_ctx& job) {
     return 2;
   }
   if (!time_inputs_exist(spec)) return 3;
+  for (std::size_t i = 0; i < spec.sources.size(); ++i) {
+    std::string path;
+    struct stat input;
+    if (!is_table(job, static_cast<int32_t>(i)) || !evaluate_path(job, spec.sources[i].path, "a table", path)) continue;
+    if (::stat(path.c_str(), &input) == 0 && !S_ISREG(input.st_mode)) {
+      std::fprintf(stderr,
+                   "error: --parallelism %d: table `%s` is read by every instance, so `%s` must be a file, not a pipe; run "
+                   "with --parallelism 1\n",
+                   n, spec.sources[i].name.c_str(), path.c_str());
+      return 2;
+    }
+  }
   if (!inputs_are_readable(job) || !open_sinks(job, RestoredJob{})) {
     for (auto& sink : job.sinks) sink->finish();
     std::fprintf(stderr, "error: %s\n", job.failure.message.c_str());
@@ -427,7 +458,7 @@ int run_parallel_job(flow_ctx& job) {
     instances.push_back(std::make_unique<Instance>(job, hub, i, progress));
     ok = instances.back()->prepare(parts, output_lock);
   }
-  if (!ok && !instances.back()->failed()) {
+  if (!ok && (instances.empty() || !instances.back()->failed())) {
     for (auto& sink : job.sinks) sink->finish();
     return 3;
   }

@@ -61,6 +61,7 @@ void InputBuffer::limit(uint64_t end) {
   end_ -= static_cast<std::size_t>(past);
   read_total_ -= past;
   eof_ = true;
+  ++fills_;  // what was derived from the cut bytes (the CSV decoder's masks) is stale
   if (buffer_) std::memset(buffer_.get() + end_, 0, kPadding);
 }
 

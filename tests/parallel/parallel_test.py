@@ -121,6 +121,31 @@ def write(work, name, text):
         f.write(text)
 
 
+def check_pipe(work):
+    """A named pipe cannot be cut: instance 0 reads it all, and the job gives the records of a
+    file's."""
+    write(work, "one.flow", ONE_FIELD.replace('file("in.csv"', 'file("in.fifo"'))
+    text = "id,text\n" + "".join("%d,word%d\n" % (i, i % 37) for i in range(20000))
+    write(work, "in.csv", text)
+    fifo = os.path.join(work, "in.fifo")
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: open(fifo, "w").write(text))
+    writer.start()
+    got = run([FLOWC, "run", "one.flow", "--parallelism", "2"], work)
+    writer.join()
+    os.remove(fifo)
+    if got.returncode != 0:
+        fail("a pipe at --parallelism 2: exit %d: %s" % (got.returncode, got.stderr))
+    counts = {}
+    for i in range(20000):
+        counts["word%d" % (i % 37)] = counts.get("word%d" % (i % 37), 0) + 1
+    lines = sorted_lines(got.stdout)
+    expected_lines = sorted(["text,n,s"] + ["word%d,%d,%d" % (w, counts["word%d" % w], sum(i for i in range(20000) if i % 37 == w)) for w in range(37)])
+    if lines != expected_lines:
+        fail("a pipe at --parallelism 2 gave other records: %s" % lines[:5])
+    print("ok: a named pipe is read whole by one instance")
+
+
 def check_errors(work):
     write(work, "one.flow", ONE_FIELD)
     # A bad field far into the file: the line is the file's, not the part's.
@@ -274,6 +299,7 @@ def main():
     with tempfile.TemporaryDirectory() as work:
         check_same_records(work)
         check_errors(work)
+        check_pipe(work)
         check_backpressure(work)
 
 

@@ -330,7 +330,7 @@ void flow_job_sink_field(flow_job_builder *b, const char *name);
 
 /* An unwindowed aggregate over the bounded input of source `source_index`: when that source
  * has been read to the end, every row is handed to `emit` in key order. With `merge` (NULL
- * when its rows cannot travel: a count_distinct), parallel instances aggregate their records
+ * when its rows cannot travel: count_distinct, first, last, arg_max, arg_min), parallel instances aggregate their records
  * where they read them and merge the rows at the end, at the instance owning each key. */
 void flow_job_aggregate(flow_job_builder *b, int32_t source_index, int64_t row_size,
                         flow_row_fn emit, flow_merge_fn merge);

@@ -219,8 +219,11 @@ TEST_CASE("plan: explain says which operators shuffle records at --parallelism >
   REQUIRE(c.program);
   auto plan = flow::plan::build_plan(*c.program);
   CHECK_FALSE(flow::plan::combinable(plan.aggregates[0]));
-  CHECK(flow::plan::explain(plan).find("aggregate 0 (count_distinct): shuffle: each record goes to the instance owning its key "
+  CHECK(flow::plan::explain(plan).find("aggregate 0: shuffle: each record goes to the instance owning its key "
                                        "(pipeline 0)") != std::string::npos);
+  Checked ordered = check(kBid + "bids | aggregate by channel { p = last(price) } | sink stdout()\n");
+  REQUIRE(ordered.program);
+  CHECK_FALSE(flow::plan::combinable(flow::plan::build_plan(*ordered.program).aggregates[0]));
 }
 
 TEST_CASE("plan: explain states each source's time clause as the watermark it gives") {
