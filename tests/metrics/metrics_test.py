@@ -12,13 +12,14 @@ port exit 2, and a job in a terminal keeps a progress line that a redirected one
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.error
 import urllib.request
+
+from page_in_browser import drawn_page
 
 FLOWC = os.path.abspath(sys.argv[1])
 PROGRAM = """
@@ -144,14 +145,9 @@ def check_running_job(work):
 def check_page_in_browser(port, work, passed):
     """Headless Chromium runs the page's script: the graph it draws has every operator, the
     edges, and the live counts."""
-    browser = shutil.which("chromium")
-    if not browser:
+    dom = drawn_page(port, work)
+    if dom is None:
         fail("chromium is not installed (tools/dev.sh test installs it)")
-    profile = tempfile.mkdtemp(dir=work)
-    dom = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                          "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                          "--user-data-dir=" + profile, "--virtual-time-budget=3000", "--dump-dom",
-                          "http://127.0.0.1:%d/" % port], capture_output=True, text=True, timeout=120).stdout
     for operator in ("source-0", "aggregate-0", "window-0", "sink-0", "sink-1"):
         if 'data-operator="%s"' % operator not in dom:
             fail("the page drew no %s: %s" % (operator, dom[:2000]))

@@ -17,13 +17,15 @@ import json
 import os
 import random
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "metrics"))
+from page_in_browser import drawn_page  # noqa: E402
 
 FLOWC = os.path.abspath(sys.argv[1])
 
@@ -223,14 +225,9 @@ def check_backpressure_shown(work, port):
     prometheus = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10).read().decode()
     if not re.search(r'^flowc_backpressured_ratio\{job="slow.flow",operator="source-0",kind="source"\} 0\.[5-9]', prometheus, re.M):
         fail("/metrics has no backpressure ratio over 0.5 for the source")
-    browser = shutil.which("chromium")
-    if not browser:
+    dom = drawn_page(port, work)
+    if dom is None:
         fail("chromium is not installed (tools/dev.sh test installs it)")
-    profile = tempfile.mkdtemp(dir=work)
-    dom = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                          "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                          "--user-data-dir=" + profile, "--virtual-time-budget=3000", "--dump-dom",
-                          "http://127.0.0.1:%d/" % port], capture_output=True, text=True, timeout=120).stdout
     drawn = re.search(r'data-operator="source-0"><rect[^>]*class="box held"', dom)
     if not drawn or " held " not in dom:
         fail("the page does not draw the source as held back: %s" % dom[:3000])
