@@ -207,8 +207,7 @@ void flow_exchange::send_record(int32_t route, const void* record, int64_t event
   if (out.size() >= flow::kBlockBytes) flush_to(last_owner);
 }
 
-void flow_exchange::send_row(int32_t aggregate, std::string_view key, const uint8_t* row, const flow::RouteSpec& layout) {
-  int to = flow::owner_of_key_group(flow::key_group_of(key), instances);
+void flow_exchange::send_row(int to, int32_t aggregate, std::string_view key, const uint8_t* row, const flow::RouteSpec& layout) {
   std::string& out = building_[static_cast<std::size_t>(to)];
   const auto* bytes = reinterpret_cast<const char*>(row);
   auto size = static_cast<std::size_t>(layout.record_size);

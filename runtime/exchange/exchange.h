@@ -30,6 +30,8 @@ namespace flow {
 inline int owner_of_key_group(uint32_t key_group, int instances) {
   return static_cast<int>(key_group * static_cast<uint32_t>(instances) / kDefaultMaxParallelism);
 }
+// Which of `instances` instances owns an encoded key.
+inline int owner_of_key(std::string_view key, int instances) { return owner_of_key_group(key_group_of(key), instances); }
 
 // Where the pointers of a route's record are (abi.h flow_job_route).
 struct RouteSpec {
@@ -115,8 +117,7 @@ struct flow_exchange {
   flow_exchange(flow::ExchangeHub& hub, int self, const std::vector<flow::RouteSpec>& routes);
 
   bool owns(const uint8_t* key, std::size_t len) {
-    last_owner = flow::owner_of_key_group(flow::key_group_of(std::string_view(reinterpret_cast<const char*>(key), len)),
-                                          instances);
+    last_owner = flow::owner_of_key(std::string_view(reinterpret_cast<const char*>(key), len), instances);
     return last_owner == self;
   }
   // Appends a record for the owner found by the last owns().
@@ -128,9 +129,9 @@ struct flow_exchange {
   // To every other instance: this instance has ended stage `stage` of the job's end
   // (exec/parallel_runner.cpp), after everything sent before.
   void send_stage_done(int32_t stage);
-  // To the owner of `key`: the row of unwindowed aggregate `aggregate` (`layout` its size and
-  // string slots) that this instance aggregated for that key.
-  void send_row(int32_t aggregate, std::string_view key, const uint8_t* row, const flow::RouteSpec& layout);
+  // To instance `to`, the owner of `key`: the row of unwindowed aggregate `aggregate` (`layout`
+  // its size and string slots) that this instance aggregated for that key.
+  void send_row(int to, int32_t aggregate, std::string_view key, const uint8_t* row, const flow::RouteSpec& layout);
   // Pushes the blocks built so far into their channels.
   void flush();
   // Whether a channel this instance sends to is full: it should read no input now.

@@ -318,15 +318,12 @@ class Instance final : public ExchangeReceiver {
     exchange_.send_stage_done(stage);
   }
 
-  bool owns(std::string_view key) const {
-    return owner_of_key_group(key_group_of(key), hub_.instances()) == self_;
-  }
-
   // A locally aggregated table: each row whose key another instance owns goes there.
   void send_rows(std::size_t aggregate) {
     if (!ctx.spec->aggregates[aggregate].merge) return;  // its records were routed
     ctx.aggregates[aggregate]->for_each_entry([&](std::string_view key, const uint8_t* row) {
-      if (!owns(key)) exchange_.send_row(static_cast<int32_t>(aggregate), key, row, row_layouts_[aggregate]);
+      int owner = owner_of_key(key, hub_.instances());
+      if (owner != self_) exchange_.send_row(owner, static_cast<int32_t>(aggregate), key, row, row_layouts_[aggregate]);
     });
   }
 
@@ -334,7 +331,7 @@ class Instance final : public ExchangeReceiver {
     const AggregateSpec& spec = ctx.spec->aggregates[aggregate];
     flow_agg_table& table = *ctx.aggregates[aggregate];
     for (const flow_agg_table::KeyedRow& entry : table.entries_in_key_order()) {
-      if (!owns(entry.key)) continue;
+      if (owner_of_key(entry.key, hub_.instances()) != self_) continue;
       ++table.records_out;
       int32_t status = spec.emit(&ctx, entry.row);
       ctx.call_arena.reset();
@@ -423,11 +420,16 @@ int run_parallel_job(flow_ctx& job) {
     return 2;
   }
   if (!time_inputs_exist(spec)) return 3;
+  // Each stream source's parts, per instance; a table must be a file, since every instance
+  // reads it. (A path that does not evaluate is reported by inputs_are_readable.)
+  std::vector<std::vector<std::vector<ByteRange>>> parts(spec.sources.size());
   for (std::size_t i = 0; i < spec.sources.size(); ++i) {
     std::string path;
+    if (!evaluate_path(job, spec.sources[i].path, "source `" + spec.sources[i].name + "`", path)) break;
     struct stat input;
-    if (!is_table(job, static_cast<int32_t>(i)) || !evaluate_path(job, spec.sources[i].path, "a table", path)) continue;
-    if (::stat(path.c_str(), &input) == 0 && !S_ISREG(input.st_mode)) {
+    if (!is_table(job, static_cast<int32_t>(i))) {
+      parts[i] = split_input(path, n, job.options.part_bytes);
+    } else if (::stat(path.c_str(), &input) == 0 && !S_ISREG(input.st_mode)) {
       std::fprintf(stderr,
                    "error: --parallelism %d: table `%s` is read by every instance, so `%s` must be a file, not a pipe; run "
                    "with --parallelism 1\n",
@@ -435,18 +437,10 @@ int run_parallel_job(flow_ctx& job) {
       return 2;
     }
   }
-  if (!inputs_are_readable(job) || !open_sinks(job, RestoredJob{})) {
+  if (job.failure.failed || !inputs_are_readable(job) || !open_sinks(job, RestoredJob{})) {
     for (auto& sink : job.sinks) sink->finish();
     std::fprintf(stderr, "error: %s\n", job.failure.message.c_str());
     return 3;
-  }
-  // Each stream source's parts, per instance.
-  std::vector<std::vector<std::vector<ByteRange>>> parts(spec.sources.size());
-  for (std::size_t i = 0; i < spec.sources.size(); ++i) {
-    std::string path;
-    if (is_table(job, static_cast<int32_t>(i))) continue;
-    if (!evaluate_path(job, spec.sources[i].path, "source `" + spec.sources[i].name + "`", path)) break;
-    parts[i] = split_input(path, n, job.options.part_bytes);
   }
 
   ExchangeHub hub(n, kChannelBytes);

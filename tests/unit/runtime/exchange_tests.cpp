@@ -57,7 +57,7 @@ flow::RouteSpec record_layout() {
 std::string key_owned_by(int owner, int instances) {
   for (int i = 0;; ++i) {
     std::string key = "key-" + std::to_string(i);
-    if (flow::owner_of_key_group(flow::key_group_of(key), instances) == owner) return key;
+    if (flow::owner_of_key(key, instances) == owner) return key;
   }
 }
 
@@ -78,7 +78,7 @@ TEST_CASE("exchange: records, rows and marks arrive in the order they were sent,
   Record empty{-7, {"", 0}, 0};
   sender.send_record(0, &empty, 1001);
   Record row{5, {"xyz", 3}, 0};
-  sender.send_row(0, key, reinterpret_cast<const uint8_t*>(&row), routes[0]);
+  sender.send_row(1, 0, key, reinterpret_cast<const uint8_t*>(&row), routes[0]);
   sender.send_stage_done(4);
   sender.flush();
   name.assign(name.size(), '#');  // the block holds its own copy
