@@ -179,6 +179,9 @@ int32_t decode_block(std::string& block, int from, const std::vector<RouteSpec>&
       case ExchangeMessage::stage_done:
         status = receiver.stage_done(from, static_cast<int32_t>(index));
         break;
+      case ExchangeMessage::barrier:
+        status = receiver.barrier(from, static_cast<int32_t>(index), value);
+        break;
       default:
         return -1;
     }
@@ -204,6 +207,7 @@ void flow_exchange::send_record(int32_t route, const void* record, int64_t event
                                  flow::encoded_size(bytes, size, spec.strings));
   flow::encode(p, bytes, size, spec.strings);
   ++records_sent;
+  ++messages_sent;
   if (out.size() >= flow::kBlockBytes) flush_to(last_owner);
 }
 
@@ -216,6 +220,7 @@ void flow_exchange::send_row(int to, int32_t aggregate, std::string_view key, co
                                  static_cast<int64_t>(key.size()), key_room + flow::encoded_size(bytes, size, layout.strings));
   std::memcpy(p, key.data(), key.size());
   flow::encode(p + key_room, bytes, size, layout.strings);
+  ++messages_sent;
   if (out.size() >= flow::kBlockBytes) flush_to(to);
 }
 
@@ -231,6 +236,15 @@ void flow_exchange::send_stage_done(int32_t stage) {
   write_to_others(flow::ExchangeMessage::stage_done, static_cast<uint32_t>(stage), 0);
 }
 
+int64_t flow_exchange::send_barrier(int32_t round) {
+  write_watermarks();
+  int64_t since = messages_sent - sent_at_barrier_;
+  sent_at_barrier_ = messages_sent;
+  for (int to = 0; to < hub.instances(); ++to)
+    if (to != self) flow::append_message(building_[static_cast<std::size_t>(to)], flow::ExchangeMessage::barrier, static_cast<uint32_t>(round), since, 0);
+  return since;
+}
+
 void flow_exchange::write_watermarks() {
   for (int32_t node : pending_nodes_) {
     auto at = static_cast<std::size_t>(node);
@@ -241,6 +255,7 @@ void flow_exchange::write_watermarks() {
 }
 
 void flow_exchange::write_to_others(flow::ExchangeMessage kind, uint32_t index, int64_t value) {
+  ++messages_sent;
   for (int to = 0; to < hub.instances(); ++to)
     if (to != self) flow::append_message(building_[static_cast<std::size_t>(to)], kind, index, value, 0);
 }

@@ -25,14 +25,6 @@
 
 namespace flow {
 
-// Which of `instances` instances owns key group `key_group`: a contiguous range each, as in
-// Flink, so that rescaling moves whole ranges.
-inline int owner_of_key_group(uint32_t key_group, int instances) {
-  return static_cast<int>(key_group * static_cast<uint32_t>(instances) / kDefaultMaxParallelism);
-}
-// Which of `instances` instances owns an encoded key.
-inline int owner_of_key(std::string_view key, int instances) { return owner_of_key_group(key_group_of(key), instances); }
-
 // Where the pointers of a route's record are (abi.h flow_job_route).
 struct RouteSpec {
   int64_t record_size = 0;
@@ -89,7 +81,7 @@ class ExchangeHub {
 };
 
 // The messages of a block. (ExchangeReceiver gets them decoded.)
-enum class ExchangeMessage : uint8_t { record = 1, watermark = 2, stage_done = 3, row = 4 };
+enum class ExchangeMessage : uint8_t { record = 1, watermark = 2, stage_done = 3, row = 4, barrier = 5 };
 
 // Receives the messages of a block (decode_block).
 class ExchangeReceiver {
@@ -100,6 +92,8 @@ class ExchangeReceiver {
   virtual int32_t stage_done(int from, int32_t stage) = 0;
   // A row of unwindowed aggregate `aggregate` and its encoded key (flow_exchange::send_row).
   virtual int32_t row(int32_t aggregate, std::string_view key, uint8_t* row) = 0;
+  // A checkpoint barrier of round `round`: the sender sent `messages` messages since its last.
+  virtual int32_t barrier(int from, int32_t round, int64_t messages) = 0;
 };
 
 // Decodes a block sent by instance `from` and hands each message to `receiver`, records where
@@ -132,6 +126,10 @@ struct flow_exchange {
   // To instance `to`, the owner of `key`: the row of unwindowed aggregate `aggregate` (`layout`
   // its size and string slots) that this instance aggregated for that key.
   void send_row(int to, int32_t aggregate, std::string_view key, const uint8_t* row, const flow::RouteSpec& layout);
+  // To every other instance: a checkpoint barrier of round `round` (exec/parallel_runner.cpp),
+  // after everything sent before, pending watermarks included, and carrying how many messages
+  // that was since the last barrier, which it returns.
+  int64_t send_barrier(int32_t round);
   // Pushes the blocks built so far into their channels.
   void flush();
   // Whether a channel this instance sends to is full: it should read no input now.
@@ -143,6 +141,7 @@ struct flow_exchange {
   const std::vector<flow::RouteSpec>& routes;
   int last_owner = 0;
   int64_t records_sent = 0;
+  int64_t messages_sent = 0;  // every kind but barriers
 
  private:
   void flush_to(int to);
@@ -151,4 +150,5 @@ struct flow_exchange {
   std::vector<std::string> building_;  // per destination
   std::vector<int64_t> watermarks_;     // per node: the newest not written yet
   std::vector<int32_t> pending_nodes_;  // nodes with a watermark not written yet
+  int64_t sent_at_barrier_ = 0;         // messages_sent when the last barrier went out
 };

@@ -1,6 +1,7 @@
 // Watermark propagation through the job's window operators (see event_time.h).
 #include "exec/event_time.h"
 
+#include <algorithm>
 #include <string>
 
 #include <cstring>
@@ -116,19 +117,43 @@ void EventTimeGraph::snapshot_time(std::string& out) const {
   }
 }
 
-bool EventTimeGraph::restore_time(std::string_view in, std::string& error) {
-  ByteReader r(in);
-  uint64_t n = 0;
-  if (!r.expect("FLOWTIM1") || !r.number(n) || n != sources_.size())
-    return error = "the checkpoint's watermarks are not this job's", false;
-  for (SourceTime& s : sources_)
-    if (!r.number(s.watermark)) return error = "truncated watermarks", false;
-  if (!r.number(n) || n != nodes_.size()) return error = "the checkpoint's operators are not this job's", false;
-  for (OperatorTime& node : nodes_) {
-    std::string_view input;
-    if (!r.bytes(input) || !node.input->restore(input)) return error = "damaged operator watermarks", false;
+bool EventTimeGraph::restore_time(const std::vector<std::string_view>& parts, std::string& error) {
+  // Per node, each part's input watermarks; the lowest of each input is restored (parts taken
+  // at one consistent moment differ only in what their own inputs had seen).
+  std::vector<std::vector<std::string_view>> inputs(nodes_.size());
+  for (SourceTime& s : sources_) s.watermark = parts.empty() ? kWatermarkStart : INT64_MAX;
+  for (std::string_view in : parts) {
+    ByteReader r(in);
+    uint64_t n = 0;
+    if (!r.expect("FLOWTIM1") || !r.number(n) || n != sources_.size())
+      return error = "the checkpoint's watermarks are not this job's", false;
+    for (SourceTime& s : sources_) {
+      int64_t w = 0;
+      if (!r.number(w)) return error = "truncated watermarks", false;
+      s.watermark = std::min(s.watermark, w);
+    }
+    if (!r.number(n) || n != nodes_.size()) return error = "the checkpoint's operators are not this job's", false;
+    for (auto& node_inputs : inputs) {
+      std::string_view input;
+      if (!r.bytes(input)) return error = "damaged operator watermarks", false;
+      node_inputs.push_back(input);
+    }
+    if (!r.done()) return error = "trailing bytes after the watermarks", false;
   }
-  return r.done() || (error = "trailing bytes after the watermarks", false);
+  for (std::size_t i = 0; i < nodes_.size(); ++i)
+    if (!nodes_[i].input->restore_lowest(inputs[i])) return error = "damaged operator watermarks", false;
+  return true;
+}
+
+int32_t EventTimeGraph::announce_to_peers() {
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    if (!nodes_[i].with_peers) continue;
+    int64_t w = nodes_[i].input->current();
+    if (w == kWatermarkStart) continue;
+    send_(static_cast<int32_t>(i), w);
+    if (int32_t status = combine(i, 0, w)) return status;
+  }
+  return 0;
 }
 
 int32_t EventTimeGraph::end_of_source(int32_t source) {

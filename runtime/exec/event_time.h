@@ -62,7 +62,9 @@ class EventTimeGraph {
   int32_t tick();
   // Checkpoints: the sources' and operators' watermarks (time), and each operator's state.
   void snapshot_time(std::string& out) const;
-  bool restore_time(std::string_view in, std::string& error);
+  bool restore_time(std::string_view in, std::string& error) { return restore_time(std::vector<std::string_view>{in}, error); }
+  // From the snapshots of several parallel instances: the lowest watermark of each.
+  bool restore_time(const std::vector<std::string_view>& parts, std::string& error);
 
   JobClock& clock() { return clock_; }
 
@@ -73,6 +75,9 @@ class EventTimeGraph {
   void connect_instances(int instances, int self, std::function<void(int32_t node, int64_t w)> send);
   // The input watermark of operator `node` on instance `from` rose to `w`.
   int32_t peer_watermark(int32_t node, int from, int64_t w);
+  // After a restore: tells the peers each operator's restored input watermark (they only hear
+  // of it when it rises).
+  int32_t announce_to_peers();
   // Whether every operator has seen the end of all its inputs, its peers' included.
   bool operators_ended() const;
 

@@ -20,6 +20,7 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <map>
 
 #include "checkpoint/byte_io.h"
@@ -42,9 +43,14 @@ extern "C" void on_savepoint_signal(int signal) {
 
 }  // namespace
 
-JobCheckpoints::JobCheckpoints(flow_ctx& ctx)
-    : ctx_(ctx), options_(ctx.options.checkpoint), store_(options_.dir), last_(std::chrono::steady_clock::now()) {
+JobCheckpoints::JobCheckpoints(flow_ctx& ctx, std::string prefix)
+    : ctx_(ctx),
+      prefix_(std::move(prefix)),
+      options_(ctx.options.checkpoint),
+      store_(options_.dir),
+      last_(std::chrono::steady_clock::now()) {
   chains_.resize(ctx.aggregates.size());
+  if (!ctx.state) return;  // a parallel job's own: the instances hold the operators
   if (IncrementalSnapshots* tables = ctx.state->incremental(); tables && !enabled()) tables->stop_tracking();
   remove_unfinished_database_checkpoints();
 }
@@ -75,14 +81,14 @@ void JobCheckpoints::write_aggregate(std::size_t i, Snapshot& snapshot) {
   std::string bytes;
   if (snapshot.savepoint) {
     snapshot_agg_table(table, layout, bytes);
-    snapshot.files.emplace_back(numbered("aggregate", i), std::move(bytes));
+    snapshot.files.emplace_back(prefix_ + numbered("aggregate", i), std::move(bytes));
     return;
   }
   Chain& chain = chains_[i];
   bool full = chain.next_is_full();
   if (full) snapshot_agg_table(table, layout, bytes);
   else snapshot_agg_changes(table, layout, bytes);
-  extend_chain(chain, "aggregate-" + std::to_string(i), full, std::move(bytes), snapshot);
+  extend_chain(chain, prefix_ + "aggregate-" + std::to_string(i), full, std::move(bytes), snapshot);
   if (full) table.track_changes();  // from here on, the changed rows make the next delta
   else table.clear_changes();
 }
@@ -91,12 +97,12 @@ void JobCheckpoints::write_state_tables(IncrementalSnapshots& tables, Snapshot& 
   std::string bytes;
   if (snapshot.savepoint) {  // self-contained, and the chain goes on unchanged
     tables.snapshot_all(bytes);
-    snapshot.files.emplace_back("state.full", std::move(bytes));
+    snapshot.files.emplace_back(prefix_ + "state.full", std::move(bytes));
     return;
   }
   bool full = state_chain_.next_is_full();
   tables.snapshot_changes(full, bytes);
-  extend_chain(state_chain_, "state", full, std::move(bytes), snapshot);
+  extend_chain(state_chain_, prefix_ + "state", full, std::move(bytes), snapshot);
 }
 
 void JobCheckpoints::listen_for_signals() {
@@ -107,26 +113,45 @@ void JobCheckpoints::listen_for_signals() {
   std::signal(SIGTERM, on_savepoint_signal);
 }
 
+JobCheckpoints::Due JobCheckpoints::due() {
+  Due due;
+  due.at = std::chrono::steady_clock::now();
+  if (in_flight_ && background_.finished() && !collect(false)) {
+    due.failed = true;
+    return due;
+  }
+  due.savepoint = g_savepoint_requested != 0;
+  due.checkpoint = enabled() && !in_flight_ && due.at - last_ >= std::chrono::milliseconds(options_.interval_ms);
+  return due;
+}
+
 bool JobCheckpoints::maybe_take(const std::vector<ActiveSource>& sources, bool& stop) {
-  if (in_flight_ && background_.finished() && !collect(false)) return false;
-  bool savepoint = g_savepoint_requested != 0;
-  auto now = std::chrono::steady_clock::now();
-  bool checkpoint = enabled() && !in_flight_ && now - last_ >= std::chrono::milliseconds(options_.interval_ms);
-  if (!savepoint && !checkpoint) return true;
+  Due now = due();
+  if (now.failed) return false;
+  if (!now.any()) return true;
   for (const ActiveSource& s : sources)
     if (!s.ended && s.decoder && !s.decoder->resumable()) return true;  // a bad record is pending: next step
-  if (savepoint) {
+  bool in_ranges = std::any_of(sources.begin(), sources.end(), [](const ActiveSource& s) { return !s.parts.empty(); });
+  return take_due(now, [&](Snapshot& out, std::string& error) {
+    if (in_ranges) write_parts({&sources}, out);  // resumed from parallel instances' ranges
+    else write_sources(sources, out);
+    return write_operators(out, error);
+  }, stop);
+}
+
+bool JobCheckpoints::take_due(const Due& due, const Fill& fill, bool& stop) {
+  if (due.savepoint) {
     // A SIGTERM that comes while this savepoint is written asks for one of its own: it is
     // taken at the next step, and the job stops there.
     g_savepoint_requested = 0;
     bool stopping = g_stop_requested != 0;
-    if (!collect(true) || !take(sources, true)) return false;
+    if (!collect(true) || !take(true, fill)) return false;
     stop = stopping;
-    if (!checkpoint) return true;
+    if (!due.checkpoint) return true;
   }
-  bool ok = take(sources, false);
+  bool ok = take(false, fill);
   last_ = std::chrono::steady_clock::now();
-  double pause = std::chrono::duration<double, std::milli>(last_ - now).count();
+  double pause = std::chrono::duration<double, std::milli>(last_ - due.at).count();
   if (in_flight_) in_flight_->pause_ms = pause;  // read once it is collected, on this thread
   pause_total_ms_ += pause;
   pause_max_ms_ = std::max(pause_max_ms_, pause);
@@ -153,7 +178,7 @@ bool JobCheckpoints::collect(bool wait) {
   return true;
 }
 
-bool JobCheckpoints::take(const std::vector<ActiveSource>& sources, bool savepoint) {
+bool JobCheckpoints::take(bool savepoint, const Fill& fill) {
   if (taken_ == 0 && next_id_ == 1 && !in_flight_) next_id_ = store_.next_id();
   auto taken = std::make_unique<Snapshot>();
   taken->savepoint = savepoint;
@@ -166,7 +191,7 @@ bool JobCheckpoints::take(const std::vector<ActiveSource>& sources, bool savepoi
                         ": " + error);
     return false;
   };
-  if (!snapshot(sources, *taken, error)) return fail();
+  if (!snapshot(fill, *taken, error)) return fail();
   if (savepoint) {  // written before the job goes on: SIGTERM stops it right after
     if (!persist(*taken, error)) return fail();
     std::fprintf(stderr, "note: savepoint written to %s\n", taken->writer->path().c_str());
@@ -180,8 +205,7 @@ bool JobCheckpoints::take(const std::vector<ActiveSource>& sources, bool savepoi
   return true;
 }
 
-bool JobCheckpoints::snapshot(const std::vector<ActiveSource>& sources, Snapshot& out, std::string& error) {
-  auto add = [&](std::string name, std::string bytes) { out.files.emplace_back(std::move(name), std::move(bytes)); };
+void JobCheckpoints::write_sources(const std::vector<ActiveSource>& sources, Snapshot& out) {
   std::string bytes;
   ByteWriter w(bytes);
   w.u64(sources.size());
@@ -193,8 +217,56 @@ bool JobCheckpoints::snapshot(const std::vector<ActiveSource>& sources, Snapshot
     w.i64(s.skipped);
     w.i64(s.dead_lettered);
   }
-  add("sources.state", std::move(bytes));
-  bytes.clear();
+  out.files.emplace_back("sources.state", std::move(bytes));
+}
+
+namespace {
+
+// What `source` has left to read, as ranges of its file.
+std::vector<ByteRange> remaining_ranges(const ActiveSource& source) {
+  std::vector<ByteRange> left;
+  if (source.ended) return left;
+  uint64_t at = source.decoder ? source.decoder->position().offset : 0;
+  if (source.parts.empty()) {
+    left.push_back(ByteRange{at, std::numeric_limits<uint64_t>::max()});
+    return left;
+  }
+  if (source.next_part > 0 && !source.between_parts) {
+    const ByteRange& current = source.parts[source.next_part - 1];
+    if (at < current.end) left.push_back(ByteRange{std::max(at, current.begin), current.end});
+  }
+  for (std::size_t k = source.next_part; k < source.parts.size(); ++k)
+    if (source.parts[k].begin < source.parts[k].end) left.push_back(source.parts[k]);
+  return left;
+}
+
+}  // namespace
+
+void JobCheckpoints::write_parts(const std::vector<const std::vector<ActiveSource>*>& instances, Snapshot& out) {
+  std::string bytes;
+  ByteWriter w(bytes);
+  w.u32(static_cast<uint32_t>(instances.size()));
+  const std::size_t sources = instances.front()->size();
+  w.u64(sources);
+  for (std::size_t i = 0; i < sources; ++i)
+    for (const std::vector<ActiveSource>* instance : instances) {
+      const ActiveSource& s = (*instance)[i];
+      w.u8(s.ended ? 1 : 0);
+      w.i64(s.skipped);
+      w.i64(s.dead_lettered);
+      std::vector<ByteRange> left = remaining_ranges(s);
+      w.u64(left.size());
+      for (const ByteRange& r : left) {
+        w.u64(r.begin);
+        w.u64(r.end);
+      }
+    }
+  out.files.emplace_back("parts.state", std::move(bytes));
+}
+
+bool JobCheckpoints::write_operators(Snapshot& out, std::string& error) {
+  auto add = [&](const std::string& name, std::string bytes) { out.files.emplace_back(prefix_ + name, std::move(bytes)); };
+  std::string bytes;
   ctx_.time.snapshot_time(bytes);
   add("time.state", std::move(bytes));
   for (std::size_t i = 0; i < ctx_.time.window_count(); ++i) {
@@ -215,8 +287,12 @@ bool JobCheckpoints::snapshot(const std::vector<ActiveSource>& sources, Snapshot
     out.database = db->directory() + ".checkpoint-" + std::to_string(out.id) + (out.savepoint ? "s" : "");
     if (!db->capture_changes(error)) return false;
   }
-  if (!precommit_sinks(out, error)) return false;
-  bytes.clear();
+  return true;
+}
+
+bool JobCheckpoints::snapshot(const Fill& fill, Snapshot& out, std::string& error) {
+  if (!fill(out, error) || !precommit_sinks(out, error)) return false;
+  std::string bytes;
   ByteWriter sinks(bytes);
   sinks.u64(out.precommits.size());
   for (const SinkPrecommit& p : out.precommits) {
@@ -225,7 +301,7 @@ bool JobCheckpoints::snapshot(const std::vector<ActiveSource>& sources, Snapshot
     sinks.u64(p.length);
     sinks.u32(p.crc);
   }
-  add("sinks.state", std::move(bytes));
+  out.files.emplace_back("sinks.state", std::move(bytes));
   return true;
 }
 

@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -37,22 +38,83 @@ struct RestoredJob {
     SourcePosition position;
     int64_t skipped = 0;
     int64_t dead_lettered = 0;
+    // From a checkpoint of parallel instances, or for a parallel instance: the byte ranges of
+    // the file this instance has left to read (ended is then false; no ranges: nothing left).
+    bool in_ranges = false;
+    std::vector<ByteRange> ranges;
   };
   std::vector<Source> sources;    // per source
+  // The ranges are all that is left to read, to be cut into parts and dealt between the
+  // instances (a restore at another parallelism), not this instance's alone.
+  bool split = false;
   std::vector<SinkPrecommit> sinks;  // per sink: its committed length and last pre-commit
+};
+
+// A checkpoint chosen for a restore, its files read, shared by the instances restoring from
+// it. A checkpoint of P parallel instances has each instance's operator files under the
+// prefix "instance-K." and the sources' ranges in parts.state; one of a single instance has
+// no prefix and sources.state.
+struct LoadedCheckpoint {
+  CheckpointInfo info;
+  std::string root;  // the store holding its shared files
+  std::map<std::string, std::string> files;
+  int parts = 1;          // the instances that took it
+  bool parallel = false;  // its sources are in parts.state (parallel instances, or one reading ranges)
+  std::string prefix(int part) const { return parts > 1 ? "instance-" + std::to_string(part) + "." : ""; }
+  const std::string* file(const std::string& name) const {
+    auto it = files.find(name);
+    return it == files.end() ? nullptr : &it->second;
+  }
 };
 
 class JobCheckpoints {
  public:
-  explicit JobCheckpoints(flow_ctx& ctx);
+  // `prefix` goes before the names of its operators' files: "instance-K." for instance K of a
+  // parallel job, whose checkpoints the job's own JobCheckpoints takes (parallel_runner.cpp).
+  explicit JobCheckpoints(flow_ctx& ctx, std::string prefix = "");
   bool enabled() const { return !options_.dir.empty() && options_.interval_ms > 0; }
   // Loads what --restore names into the job's operators (after they are built, before the
   // sinks open). False, with the failure recorded, when it names nothing usable.
   bool restore(RestoredJob& out);
+  // The parts of restore(), for parallel instances. load() chooses the checkpoint and reads
+  // it (loaded.info.id stays 0 when `latest` finds none: start from the beginning).
+  bool load(LoadedCheckpoint& loaded);
+  // Restores this instance's operators: `owner` the instance and the job's parallelism.
+  bool restore_operators(const LoadedCheckpoint& from, const KeyOwnership& owner, std::string& error);
+  // Where this instance resumes each source, and the sinks' pre-commits.
+  bool restore_positions(const LoadedCheckpoint& from, const KeyOwnership& owner, RestoredJob& out, std::string& error);
   // Between two steps: takes a checkpoint when one is due, and a savepoint when a signal asked
   // for one, once every source can resume where it is. False, with the failure recorded, when
   // writing failed. `stop` is set after the savepoint of SIGTERM: the job stops there.
   bool maybe_take(const std::vector<ActiveSource>& sources, bool& stop);
+
+  // What a checkpoint's synchronous part writes (exposed for parallel jobs, whose driver
+  // gathers the instances' files into one checkpoint).
+  struct Snapshot {
+    int64_t id = 0;
+    bool savepoint = false;
+    std::unique_ptr<CheckpointWriter> writer;
+    std::vector<std::pair<std::string, std::string>> files;   // of this checkpoint only: name, bytes
+    std::vector<std::pair<std::string, std::string>> shared;  // new shared files: name, bytes
+    std::string database;  // RocksDB's checkpoint of this moment, to add; "" without RocksDB
+    std::vector<SinkPrecommit> precommits;
+    std::chrono::steady_clock::time_point started;
+    double pause_ms = 0;
+  };
+  // Whether a checkpoint (its interval has passed, none in flight) or a savepoint (a signal
+  // asked) is due; `at` is when that was found. `failed`: the one in flight failed (recorded).
+  struct Due {
+    bool checkpoint = false, savepoint = false, failed = false;
+    std::chrono::steady_clock::time_point at;
+    bool any() const { return checkpoint || savepoint; }
+  };
+  Due due();
+  // Takes what `due` says: `fill` adds the files of the sources and operators, then the sinks
+  // pre-commit. `stop` as for maybe_take. False, with the failure recorded, when it failed.
+  using Fill = std::function<bool(Snapshot&, std::string&)>;
+  bool take_due(const Due& due, const Fill& fill, bool& stop);
+  // Adds the files of this instance's operators (their state and watermarks) to `out`.
+  bool write_operators(Snapshot& out, std::string& error);
   // With --savepoint-dir: SIGUSR1 and SIGTERM ask for a savepoint from now on.
   void listen_for_signals();
   // Waits for the checkpoint in flight, if any (before the sinks finish, at the end of a job).
@@ -70,21 +132,15 @@ class JobCheckpoints {
   Stats stats() const { return Stats{taken_, last_pause_ms_, last_duration_ms_, last_bytes_}; }
 
  private:
-  // What the synchronous part of a checkpoint hands to the asynchronous part.
-  struct Snapshot {
-    int64_t id = 0;
-    bool savepoint = false;
-    std::unique_ptr<CheckpointWriter> writer;
-    std::vector<std::pair<std::string, std::string>> files;   // of this checkpoint only: name, bytes
-    std::vector<std::pair<std::string, std::string>> shared;  // new shared files: name, bytes
-    std::string database;  // RocksDB's checkpoint of this moment, to add; "" without RocksDB
-    std::vector<SinkPrecommit> precommits;
-    std::chrono::steady_clock::time_point started;
-    double pause_ms = 0;
-  };
+  bool take(bool savepoint, const Fill& fill);
+  bool snapshot(const Fill& fill, Snapshot& out, std::string& error);
+  static void write_sources(const std::vector<ActiveSource>& sources, Snapshot& out);
+ public:
+  // parts.state: per source and instance, whether it ended, its bad-record counts and the
+  // ranges of the file it has left to read.
+  static void write_parts(const std::vector<const std::vector<ActiveSource>*>& instances, Snapshot& out);
 
-  bool take(const std::vector<ActiveSource>& sources, bool savepoint);
-  bool snapshot(const std::vector<ActiveSource>& sources, Snapshot& out, std::string& error);
+ private:
   // The asynchronous part; touches nothing the job's thread uses meanwhile.
   bool persist(Snapshot& snapshot, std::string& error);
   bool persist_files(Snapshot& snapshot, std::string& error);
@@ -102,8 +158,9 @@ class JobCheckpoints {
   // RocksDB's SST files this run has shared already, by their name in the database.
   std::map<std::string, CheckpointFile> shared_tables_;
   void write_aggregate(std::size_t i, Snapshot& snapshot);
-  bool restore_aggregate(std::size_t i, const CheckpointInfo& from, const std::map<std::string, std::string>& files,
+  bool restore_aggregate(std::size_t i, const LoadedCheckpoint& from, const std::vector<int>& parts, const KeyOwnership& owner,
                          std::string& error);
+  bool restore_aggregate_part(std::size_t i, const LoadedCheckpoint& from, int part, flow_agg_table& into, std::string& error);
 
   // Unwindowed aggregates and the heap backend's tables are checkpointed incrementally: a
   // full snapshot, then the changes since the previous checkpoint, as shared files named
@@ -128,9 +185,11 @@ class JobCheckpoints {
   std::vector<Chain> chains_;  // per unwindowed aggregate
   Chain state_chain_;          // the heap backend's tables
   void write_state_tables(IncrementalSnapshots& tables, Snapshot& snapshot);
-  bool restore_state_tables(const CheckpointInfo& from, const std::map<std::string, std::string>& files, std::string& error);
+  bool restore_state_tables(const LoadedCheckpoint& from, const std::vector<int>& parts, const KeyOwnership& owner,
+                            std::string& error);
 
   flow_ctx& ctx_;
+  std::string prefix_;
   CheckpointOptions options_;
   CheckpointStore store_;
   std::chrono::steady_clock::time_point last_;

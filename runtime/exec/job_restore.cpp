@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <map>
 
 #include "checkpoint/byte_io.h"
@@ -30,36 +31,100 @@ std::vector<const CheckpointFile*> JobCheckpoints::chain_of(const CheckpointInfo
   return chain;
 }
 
-bool JobCheckpoints::restore_aggregate(std::size_t i, const CheckpointInfo& from, const std::map<std::string, std::string>& files,
-                                       std::string& error) {
-  flow_agg_table& table = *ctx_.aggregates[i];
+namespace {
+
+// Which sources a checkpoint of a single instance had read to their end.
+std::vector<bool> ended_sources(const LoadedCheckpoint& from) {
+  std::vector<bool> ended;
+  const std::string* sources = from.file(from.parallel ? "parts.state" : "sources.state");
+  if (!sources || from.parts != 1) return ended;
+  ByteReader r(*sources);
+  uint64_t n = 0;
+  uint32_t parts = 0;
+  if ((from.parallel && !r.number(parts)) || !r.number(n)) return ended;
+  for (uint64_t i = 0; i < n; ++i) {
+    uint8_t e = 0;
+    SourcePosition p;
+    int64_t skipped = 0, dead = 0;
+    uint64_t ranges = 0;
+    std::string_view skipped_ranges;
+    bool ok = from.parallel ? r.number(e) && r.number(skipped) && r.number(dead) && r.number(ranges) && r.view(16 * ranges, skipped_ranges)
+                            : r.number(e) && r.number(p.offset) && r.number(p.line) && r.number(skipped) && r.number(dead);
+    if (!ok) return {};
+    ended.push_back(e != 0);
+  }
+  return ended;
+}
+
+}  // namespace
+
+bool JobCheckpoints::restore_aggregate_part(std::size_t i, const LoadedCheckpoint& from, int part, flow_agg_table& into,
+                                            std::string& error) {
   const RowLayout& layout = ctx_.spec->aggregates[i].row_layout;
-  if (auto own = files.find(numbered("aggregate", i)); own != files.end()) return restore_agg_table(own->second, layout, table, error);
-  std::vector<const CheckpointFile*> chain = chain_of(from, "aggregate-" + std::to_string(i), error);
+  std::string prefix = from.prefix(part);
+  if (const std::string* own = from.file(prefix + numbered("aggregate", i))) return restore_agg_table(*own, layout, into, error);
+  std::vector<const CheckpointFile*> chain = chain_of(from.info, prefix + "aggregate-" + std::to_string(i), error);
   if (chain.empty() && error.empty()) error = "aggregate " + std::to_string(i) + " has no full snapshot";
   if (!error.empty()) return false;
-  if (!restore_agg_table(files.at(chain[0]->name), layout, table, error)) return false;
+  if (!restore_agg_table(from.files.at(chain[0]->name), layout, into, error)) return false;
   for (std::size_t k = 1; k < chain.size(); ++k)
-    if (!apply_agg_changes(files.at(chain[k]->name), layout, table, error)) return false;
+    if (!apply_agg_changes(from.files.at(chain[k]->name), layout, into, error)) return false;
   return true;
 }
 
-bool JobCheckpoints::restore_state_tables(const CheckpointInfo& from, const std::map<std::string, std::string>& files,
-                                          std::string& error) {
-  std::vector<std::string_view> chain;
-  if (auto own = files.find("state.full"); own != files.end()) {
-    chain.push_back(own->second);
-  } else {
-    for (const CheckpointFile* f : chain_of(from, "state", error)) chain.push_back(files.at(f->name));
-    if (!error.empty()) return false;
+// From one part with every key: straight into the table. Otherwise each part into a table of
+// its own, whose rows of owned keys are then copied, or merged into the row another part gave
+// the same key (two-phase aggregation: each instance held partial rows of any key).
+bool JobCheckpoints::restore_aggregate(std::size_t i, const LoadedCheckpoint& from, const std::vector<int>& parts,
+                                       const KeyOwnership& owner, std::string& error) {
+  flow_agg_table& table = *ctx_.aggregates[i];
+  const AggregateSpec& spec = ctx_.spec->aggregates[i];
+  if (parts.size() == 1 && owner.instances == 1) return restore_aggregate_part(i, from, parts[0], table, error);
+  std::string value;
+  for (int part : parts) {
+    flow_agg_table rows(spec.row_size);
+    if (!restore_aggregate_part(i, from, part, rows, error)) return false;
+    bool ok = true;
+    rows.for_each_entry([&](std::string_view key, const uint8_t* row) {
+      if (!ok || !owner.owns(key)) return;
+      if (uint8_t* into = table.find(reinterpret_cast<const uint8_t*>(key.data()), key.size())) {
+        if (!spec.merge) {
+          ok = false;
+          error = "aggregate " + std::to_string(i) + " has a key in two instances' state";
+          return;
+        }
+        spec.merge(&ctx_, &table, into, row);
+        return;
+      }
+      value.clear();
+      encode_row_value(row, spec.row_size, spec.row_layout, value);
+      ok = decode_row_value(value, spec.row_layout, table, key, error);
+    });
+    if (!ok) return false;
   }
-  IncrementalSnapshots* tables = ctx_.state->incremental();
-  if (chain.empty()) return true;  // a job without window or join state
-  if (!tables) return error = "its window and join state is in heap snapshots: restore it with --state heap", false;
-  return tables->restore(chain, error);
+  return true;
 }
 
-bool JobCheckpoints::restore(RestoredJob& out) {
+bool JobCheckpoints::restore_state_tables(const LoadedCheckpoint& from, const std::vector<int>& parts, const KeyOwnership& owner,
+                                          std::string& error) {
+  std::vector<std::vector<std::string_view>> chains;
+  for (int part : parts) {
+    std::vector<std::string_view> chain;
+    if (const std::string* own = from.file(from.prefix(part) + "state.full")) {
+      chain.push_back(*own);
+    } else {
+      for (const CheckpointFile* f : chain_of(from.info, from.prefix(part) + "state", error)) chain.push_back(from.files.at(f->name));
+      if (!error.empty()) return false;
+    }
+    if (!chain.empty()) chains.push_back(std::move(chain));
+  }
+  IncrementalSnapshots* tables = ctx_.state->incremental();
+  if (chains.empty()) return true;  // a job without window or join state
+  if (!tables) return error = "its window and join state is in heap snapshots: restore it with --state heap", false;
+  return tables->restore(chains, owner, error);
+}
+
+bool JobCheckpoints::load(LoadedCheckpoint& loaded) {
   if (options_.restore.empty()) return true;
   std::optional<CheckpointInfo> chosen;
   // The store the checkpoint is in: --checkpoint-dir, or the directory holding --restore PATH
@@ -88,7 +153,6 @@ bool JobCheckpoints::restore(RestoredJob& out) {
     }
     chosen = info;
   }
-  std::map<std::string, std::string> files;
   for (const CheckpointFile& f : chosen->files) {
     if (f.shared && f.name.compare(0, 8, "rocksdb.") == 0) continue;  // linked, not read (restore_state_database)
     auto bytes = read_whole(f.shared ? from.root() + "/shared/" + f.name : chosen->path + "/" + f.name);
@@ -96,66 +160,169 @@ bool JobCheckpoints::restore(RestoredJob& out) {
       ctx_.failure.record("cannot read checkpoint file " + f.name + " of " + chosen->path);
       return false;
     }
-    files[f.name] = std::move(*bytes);
+    loaded.files[f.name] = std::move(*bytes);
   }
-  auto fail = [&](const std::string& why) {
-    ctx_.failure.record("cannot restore from " + chosen->path + ": " + why);
-    return false;
-  };
-  auto file = [&](const std::string& name) -> const std::string* {
-    auto it = files.find(name);
-    return it == files.end() ? nullptr : &it->second;
-  };
-  const JobSpec& spec = *ctx_.spec;
-  std::string error;
+  loaded.info = std::move(*chosen);
+  loaded.root = from.root();
+  if (const std::string* parts = loaded.file("parts.state")) {
+    ByteReader r(*parts);
+    uint32_t n = 0;
+    if (!r.number(n) || n < 1 || n > 1024) {
+      ctx_.failure.record("cannot restore from " + loaded.info.path + ": damaged parts.state");
+      return false;
+    }
+    loaded.parallel = true;
+    loaded.parts = static_cast<int>(n);
+  }
+  return true;
+}
+
+bool JobCheckpoints::restore_operators(const LoadedCheckpoint& from, const KeyOwnership& owner, std::string& error) {
+  // At the parallelism it was taken at, instance K takes part K whole; at another, every
+  // instance takes the keys it owns from every part (rescaling: state moves by key group).
+  std::vector<int> parts;
+  KeyOwnership filter = owner;
+  if (from.parts == owner.instances) {
+    parts.push_back(owner.instance);
+    filter = KeyOwnership{};
+  } else {
+    for (int k = 0; k < from.parts; ++k) parts.push_back(k);
+  }
+  const bool rescaled = parts.size() > 1 || filter.instances > 1;
+  if (rescaled)
+    for (const WindowOperatorSpec& w : ctx_.spec->windows)
+      if (w.kind == FLOW_WINDOW_SESSION)
+        return error = "it was taken at --parallelism " + std::to_string(from.parts) +
+                       ", and session windows cannot move to another parallelism yet; restore it at --parallelism " +
+                       std::to_string(from.parts),
+               false;
+  const bool has_database = std::any_of(from.info.files.begin(), from.info.files.end(),
+                                        [](const CheckpointFile& f) { return f.name.compare(0, 8, "rocksdb.") == 0; });
+  if (has_database && rescaled)
+    return error = "its state is in RocksDB, which cannot move to another parallelism yet; restore it at --parallelism " +
+                   std::to_string(from.parts),
+           false;
   // The database first: the operators' restores find their rows in it.
   PersistentState* db = ctx_.state->persistent();
-  if (db && !restore_state_database(*db, *chosen, from.root(), files, error)) return fail(error);
-  bool has_database = std::any_of(chosen->files.begin(), chosen->files.end(),
-                                  [](const CheckpointFile& f) { return f.name.compare(0, 8, "rocksdb.") == 0; });
-  if (has_database && !db) return fail("its state is in RocksDB: restore it with --state rocksdb");
-  if (!restore_state_tables(*chosen, files, error)) return fail(error);
-  const std::string* time = file("time.state");
-  if (!time || !ctx_.time.restore_time(*time, error)) return fail(time ? error : "it has no watermarks");
+  if (db && !restore_state_database(*db, from.info, from.root, from.files, error)) return false;
+  if (has_database && !db) return error = "its state is in RocksDB: restore it with --state rocksdb", false;
+  if (!restore_state_tables(from, parts, filter, error)) return false;
+  std::vector<std::string_view> files;
+  auto part_files = [&](const std::string& name) {
+    files.clear();
+    for (int part : parts) {
+      const std::string* bytes = from.file(from.prefix(part) + name);
+      if (!bytes) return false;
+      files.push_back(*bytes);
+    }
+    return true;
+  };
+  if (!part_files("time.state")) return error = "it has no watermarks", false;
+  if (!ctx_.time.restore_time(files, error)) return false;
   for (std::size_t i = 0; i < ctx_.time.window_count(); ++i) {
-    const std::string* bytes = file(numbered("window", i));
-    if (!bytes || !ctx_.time.window(static_cast<int32_t>(i))->restore(*bytes, error))
-      return fail(bytes ? "window " + std::to_string(i) + ": " + error : "it is not of this job (window " + std::to_string(i) + ")");
+    if (!part_files(numbered("window", i))) return error = "it is not of this job (window " + std::to_string(i) + ")", false;
+    if (!ctx_.time.window(static_cast<int32_t>(i))->restore(files, filter, error))
+      return error = "window " + std::to_string(i) + ": " + error, false;
   }
   for (std::size_t i = 0; i < ctx_.time.join_count(); ++i) {
-    const std::string* bytes = file(numbered("join", i));
-    if (!bytes || !ctx_.time.join(static_cast<int32_t>(i))->restore(*bytes, error))
-      return fail(bytes ? "join " + std::to_string(i) + ": " + error : "it is not of this job (join " + std::to_string(i) + ")");
+    if (!part_files(numbered("join", i))) return error = "it is not of this job (join " + std::to_string(i) + ")", false;
+    if (!ctx_.time.join(static_cast<int32_t>(i))->restore(files, filter, error))
+      return error = "join " + std::to_string(i) + ": " + error, false;
   }
-  for (std::size_t i = 0; i < ctx_.aggregates.size(); ++i)
-    if (!restore_aggregate(i, *chosen, files, error)) return fail(error);
-  const std::string* sources = file("sources.state");
-  const std::string* sinks = file("sinks.state");
-  if (!sources || !sinks) return fail("it lacks its sources or sinks");
+  // An aggregate fed by one source that a single instance had read to its end has emitted its
+  // rows already; parallel instances emit every aggregate at the end of the job, so they leave
+  // it empty.
+  std::vector<bool> ended = ctx_.exchange ? ended_sources(from) : std::vector<bool>{};
+  for (std::size_t i = 0; i < ctx_.aggregates.size(); ++i) {
+    auto source = static_cast<std::size_t>(ctx_.spec->aggregates[i].source_index);
+    if (ctx_.spec->aggregates[i].source_index >= 0 && source < ended.size() && ended[source]) continue;
+    if (!restore_aggregate(i, from, parts, filter, error)) return false;
+  }
+  return true;
+}
+
+bool JobCheckpoints::restore_positions(const LoadedCheckpoint& from, const KeyOwnership& owner, RestoredJob& out,
+                                       std::string& error) {
+  const JobSpec& spec = *ctx_.spec;
+  const std::string* sinks = from.file("sinks.state");
+  const std::string* sources = from.file(from.parallel ? "parts.state" : "sources.state");
+  if (!sources || !sinks) return error = "it lacks its sources or sinks", false;
   ByteReader r(*sources);
   uint64_t n = 0;
-  if (!r.number(n) || n != spec.sources.size()) return fail("it is not of this job (sources)");
-  out.sources.resize(n);
+  uint32_t parts = 1;
+  if ((from.parallel && !r.number(parts)) || !r.number(n) || n != spec.sources.size())
+    return error = "it is not of this job (sources)", false;
+  out.sources.assign(n, RestoredJob::Source{});
+  const bool same_parallelism = from.parts == owner.instances;
   for (RestoredJob::Source& s : out.sources) {
-    uint8_t ended = 0;
-    if (!r.number(ended) || !r.number(s.position.offset) || !r.number(s.position.line) || !r.number(s.skipped) ||
-        !r.number(s.dead_lettered))
-      return fail("damaged source positions");
-    s.ended = ended != 0;
+    if (!from.parallel) {
+      uint8_t ended = 0;
+      if (!r.number(ended) || !r.number(s.position.offset) || !r.number(s.position.line) || !r.number(s.skipped) ||
+          !r.number(s.dead_lettered))
+        return error = "damaged source positions", false;
+      s.ended = ended != 0;
+      if (owner.instances > 1) {  // a single instance's position, dealt out by the parallel driver
+        s.in_ranges = true;
+        if (!s.ended) s.ranges.push_back(ByteRange{s.position.offset, std::numeric_limits<uint64_t>::max()});
+        s.ended = false;
+        if (!owner.counts(0)) s.skipped = s.dead_lettered = 0;
+      }
+      continue;
+    }
+    // Parallel parts: each one's counts, and the ranges it had left to read.
+    s.in_ranges = true;
+    for (uint32_t k = 0; k < parts; ++k) {
+      int64_t skipped = 0, dead = 0;
+      uint64_t ranges = 0;
+      uint8_t ended = 0;
+      if (!r.number(ended) || !r.number(skipped) || !r.number(dead) || !r.number(ranges))
+        return error = "damaged source positions", false;
+      // A single instance that read a source to its end emitted its aggregates: it stays ended.
+      if (parts == 1 && owner.instances == 1 && ended) {
+        s.in_ranges = false;
+        s.ended = true;
+      }
+      bool mine = same_parallelism ? static_cast<int>(k) == owner.instance : true;
+      if (same_parallelism ? mine : owner.counts(k)) {
+        s.skipped += skipped;
+        s.dead_lettered += dead;
+      }
+      for (uint64_t j = 0; j < ranges; ++j) {
+        ByteRange range;
+        if (!r.number(range.begin) || !r.number(range.end) || range.end < range.begin) return error = "damaged source positions", false;
+        if (mine) s.ranges.push_back(range);
+      }
+    }
+    std::sort(s.ranges.begin(), s.ranges.end(), [](const ByteRange& a, const ByteRange& b) { return a.begin < b.begin; });
   }
+  if (!r.done()) return error = "damaged source positions", false;
+  out.split = owner.instances > 1 && !same_parallelism;
   ByteReader k(*sinks);
-  if (!k.number(n) || n != spec.sinks.size()) return fail("it is not of this job (sinks)");
+  if (!k.number(n) || n != spec.sinks.size()) return error = "it is not of this job (sinks)", false;
   out.sinks.resize(n);
   for (SinkPrecommit& sink : out.sinks) {
     std::string_view pending;
     if (!k.number(sink.committed) || !k.bytes(pending) || !k.number(sink.length) || !k.number(sink.crc))
-      return fail("damaged sink pre-commits");
+      return error = "damaged sink pre-commits", false;
     sink.pending = std::string(pending);
   }
   out.restored = true;
-  out.id = chosen->id;
+  out.id = from.info.id;
+  return true;
+}
+
+bool JobCheckpoints::restore(RestoredJob& out) {
+  LoadedCheckpoint loaded;
+  if (!load(loaded)) return false;
+  if (loaded.info.id == 0) return true;  // nothing to restore
+  std::string error;
+  const KeyOwnership single{0, 1};
+  if (!restore_operators(loaded, single, error) || !restore_positions(loaded, single, out, error)) {
+    ctx_.failure.record("cannot restore from " + loaded.info.path + ": " + error);
+    return false;
+  }
   next_id_ = store_.next_id();
-  std::fprintf(stderr, "note: restored from checkpoint %lld\n", static_cast<long long>(chosen->id));
+  std::fprintf(stderr, "note: restored from checkpoint %lld\n", static_cast<long long>(loaded.info.id));
   return true;
 }
 

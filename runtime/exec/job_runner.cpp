@@ -43,8 +43,11 @@ bool run_sources(flow_ctx& ctx, std::vector<ActiveSource>& sources, JobCheckpoin
         behind = &source;
     if (!behind) break;
     if (!step_source(ctx, *behind)) return false;
+    if (behind->between_parts && !start_next_part(ctx, *behind)) return false;  // a restore's ranges
     if (behind->ended && !emit_aggregates(ctx, behind->index)) return false;
     metrics.tick(behind->ended || behind->decoder->drained());
+    // (A checkpoint between two ranges would not know the second: positions are taken at the
+    // start of the next.)
     bool stop = false;
     if (!checkpoints.maybe_take(sources, stop)) return false;
     if (stop) {
@@ -75,18 +78,7 @@ int run_job(flow_ctx& ctx) {
             run_sources(ctx, sources, checkpoints, metrics, restored);
   ok = checkpoints.finish() && ok;  // the checkpoint in flight completes and commits first
   ctx.source = nullptr;
-  // A job that succeeded commits what its exactly-once sinks staged since the last checkpoint;
-  // after a failure that stays uncommitted (a restore discards it). Direct output is flushed
-  // even after a failure, so it shows how far the job got.
-  for (std::size_t i = 0; i < ctx.sink_transactions.size(); ++i) {
-    FileTransaction* transaction = ctx.sink_transactions[i].get();
-    std::string error;
-    if (transaction && ok && !ctx.failure.failed && !transaction->finish(*ctx.sinks[i]->buffer(), error)) {
-      ctx.failure.record("cannot commit the output to `" + transaction->path() + "`: " + error);
-      ok = false;
-    }
-  }
-  for (auto& sink : ctx.sinks) ok = sink->finish() && ok;
+  ok = finish_sinks(ctx, ok);
   std::fflush(stdout);
   metrics.finish(ok && !ctx.failure.failed);
   print_bad_record_counts({&sources});

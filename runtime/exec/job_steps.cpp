@@ -216,6 +216,22 @@ bool start_next_part(flow_ctx& ctx, ActiveSource& source) {
   return false;
 }
 
+bool finish_sinks(flow_ctx& ctx, bool ok) {
+  // A job that succeeded commits what its exactly-once sinks staged since the last checkpoint;
+  // after a failure that stays uncommitted (a restore discards it). Direct output is flushed
+  // even after a failure, so it shows how far the job got.
+  for (std::size_t i = 0; i < ctx.sink_transactions.size(); ++i) {
+    FileTransaction* transaction = ctx.sink_transactions[i].get();
+    std::string error;
+    if (transaction && ok && !ctx.failure.failed && !transaction->finish(*ctx.sinks[i]->buffer(), error)) {
+      ctx.failure.record("cannot commit the output to `" + transaction->path() + "`: " + error);
+      ok = false;
+    }
+  }
+  for (auto& sink : ctx.sinks) ok = sink->finish() && ok;
+  return ok;
+}
+
 bool emit_aggregate(flow_ctx& ctx, std::size_t index) {
   const AggregateSpec& spec = ctx.spec->aggregates[index];
   for (uint8_t* row : ctx.aggregates[index]->rows_in_key_order()) {
@@ -250,6 +266,12 @@ bool resume_source(flow_ctx& ctx, ActiveSource& source, const RestoredJob::Sourc
     source.ended = true;
     source.decoder.reset();
     return true;
+  }
+  if (at.in_ranges) {  // what parallel instances had left to read
+    source.parts = at.ranges;
+    if (source.parts.empty()) source.parts.push_back(ByteRange{0, 0});  // nothing: the part's end ends the source
+    source.next_part = 0;
+    return start_next_part(ctx, source);
   }
   if (source.decoder->resume(at.position)) return true;
   ctx.failure.record(decoder_failure(source, source.decoder->error()));

@@ -19,6 +19,9 @@ bool check_status(flow_ctx& ctx, int32_t status, const std::string& what);
 bool inputs_are_readable(flow_ctx& ctx);
 // Opens every sink, resuming them as `restored` says.
 bool open_sinks(flow_ctx& ctx, const RestoredJob& restored);
+// At the end of a run: commits the exactly-once sinks' staged output if `ok` and nothing
+// failed, then finishes every sink. Returns `ok` unless that failed.
+bool finish_sinks(flow_ctx& ctx, bool ok);
 // Creates the job's keyed state, aggregate tables, window and join operators and lookup tables;
 // false (after printing the error) when that fails.
 bool build_operators(flow_ctx& ctx, const std::string& state_dir);

@@ -20,6 +20,21 @@
 // The sinks: each instance formats its records into buffers of its own and hands whole records
 // to the job's sink under one lock, so lines never mix. Records of different keys may come out
 // in another order than at parallelism 1; each record is the same.
+//
+// Checkpoints: when one is due, the driver's thread asks (CheckpointSync) and every instance,
+// at its next step, stops reading input and sends a barrier to every other instance, in band:
+// after everything it sent before. Records in flight still arrive and are applied, and what
+// they produce is sent on, so barriers go in rounds: an instance sends its barrier of round
+// r + 1 once it has the barriers of round r from all the others (all they sent before them
+// has been applied), and each barrier says how many messages its sender sent in its round.
+// The first round from r = 1 in which no instance sent anything shows that nothing is in
+// flight and nothing more will be: every instance has then applied every record read before
+// the barriers and no other. Each flushes its sinks and waits; the driver, with every instance
+// still, writes the checkpoint (each instance's operators under "instance-K.", the ranges each
+// has left to read, the sinks' pre-commit), and lets them go on. A checkpoint is not taken once
+// an instance has started the end's stages past stage 0 (they merge and emit rows): the
+// first instance to start them closes the checkpoints, unless one has been asked for, which
+// comes first.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -102,13 +117,73 @@ class InstanceTimes {
   std::atomic<int64_t> idle_ns_{0}, held_ns_{0}, idle_since_{0}, held_since_{0};
 };
 
+// The driver's thread and the instances meet here for each checkpoint (see the top of the
+// file). Once closed (the end of the job has begun) no checkpoint is asked for.
+class CheckpointSync {
+ public:
+  // The driver: asks for checkpoint `requested() + 1`; false once closed.
+  bool request() {
+    std::lock_guard lock(mutex_);
+    if (closed_) return false;
+    requested_.fetch_add(1, std::memory_order_release);
+    return true;
+  }
+  int64_t requested() const { return requested_.load(std::memory_order_acquire); }
+  // An instance about to start the end's stages: closes, unless a checkpoint asked for has
+  // not been taken yet (the instance takes part in it first).
+  bool close_if_idle() {
+    std::lock_guard lock(mutex_);
+    if (requested_.load(std::memory_order_relaxed) > taken_) return false;
+    closed_ = true;
+    return true;
+  }
+  // An instance that is still, its sinks flushed: waits until the driver has written the
+  // checkpoint. True when the job is to stop there (the savepoint of SIGTERM, or a failure).
+  bool arrive_and_wait(const ExchangeHub& hub) {
+    std::unique_lock lock(mutex_);
+    int64_t generation = generation_;
+    ++arrived_;
+    cv_.notify_all();
+    while (generation_ == generation && !hub.stopped()) cv_.wait_for(lock, std::chrono::milliseconds(50));
+    return stop_ || hub.stopped();
+  }
+  // The driver: waits until all `instances` are still; false when the job stopped first.
+  bool wait_for_all(int instances, const ExchangeHub& hub) {
+    std::unique_lock lock(mutex_);
+    while (arrived_ < instances) {
+      if (hub.stopped()) return false;
+      cv_.wait_for(lock, std::chrono::milliseconds(50));
+    }
+    return true;
+  }
+  // The driver: the checkpoint is written (or failed, `stop`); the instances go on.
+  void release(bool stop) {
+    std::lock_guard lock(mutex_);
+    arrived_ = 0;
+    stop_ = stop;
+    taken_ = requested_.load(std::memory_order_relaxed);
+    ++generation_;
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::atomic<int64_t> requested_{0};
+  int64_t taken_ = 0;
+  int64_t generation_ = 0;
+  int arrived_ = 0;
+  bool closed_ = false;
+  bool stop_ = false;
+};
+
 class Instance final : public ExchangeReceiver {
   // First, so that it outlives the sinks in `ctx`, whose deliveries note the time they take.
   InstanceTimes times_;
 
  public:
-  Instance(flow_ctx& job, ExchangeHub& hub, int self, PartProgress& progress)
-      : job_(job), hub_(hub), self_(self), progress_(progress), exchange_(hub, self, job.spec->routes) {
+  Instance(flow_ctx& job, ExchangeHub& hub, int self, PartProgress& progress, CheckpointSync& sync)
+      : job_(job), hub_(hub), self_(self), progress_(progress), sync_(sync), exchange_(hub, self, job.spec->routes) {
     ctx.spec = job.spec;
     ctx.params = job.params;
     ctx.options = job.options;
@@ -118,8 +193,10 @@ class Instance final : public ExchangeReceiver {
     ctx.instance = self;
   }
 
-  // Builds the operators and sinks, and gives each stream source its parts.
-  bool prepare(const std::vector<std::vector<std::vector<ByteRange>>>& parts, std::mutex& output_lock) {
+  // Builds the operators and sinks, restores them from `restore` when it holds a checkpoint,
+  // and gives each stream source its parts (from `parts`, or what the checkpoint left).
+  bool prepare(const std::vector<std::vector<std::vector<ByteRange>>>& parts, std::mutex& output_lock,
+               const LoadedCheckpoint& restore) {
     if (!build_operators(ctx, ctx.options.state_dir)) return false;  // the error is printed
     ctx.time.connect_instances(hub_.instances(), self_,
                                [this](int32_t node, int64_t w) { exchange_.send_watermark(node, w); });
@@ -138,13 +215,19 @@ class Instance final : public ExchangeReceiver {
       ctx.sinks.push_back(open_instance_sink(target, ctx.failure, ctx.options.output_buffer, deliver));
       ctx.sink_paths.push_back(job_.sink_paths[i]);
     }
+    checkpoints_ = std::make_unique<JobCheckpoints>(ctx, "instance-" + std::to_string(self_) + ".");
+    if (restore.info.id != 0 && !restore_from(restore)) return false;
     sources.resize(ctx.spec->sources.size());
     for (std::size_t i = 0; i < sources.size(); ++i) {
       sources[i].index = static_cast<int32_t>(i);
       sources[i].spec = &ctx.spec->sources[i];
       if (is_table(ctx, static_cast<int32_t>(i))) continue;
-      sources[i].parts = parts[i][static_cast<std::size_t>(self_)];
       bool pipe = !parts[i][0].empty() && parts[i][0][0].end == std::numeric_limits<uint64_t>::max();
+      if (!restored_.restored) {
+        sources[i].parts = parts[i][static_cast<std::size_t>(self_)];
+      } else if (!restored_parts(i, sources[i].parts)) {
+        return false;
+      }
       if (pipe && self_ != 0) {
         sources[i].ended = true;  // instance 0 reads it all; opening it here would take some of it
         sources[i].parts.clear();
@@ -154,19 +237,20 @@ class Instance final : public ExchangeReceiver {
       progress_.set_parts(i, self_, sources[i].parts.size());
     }
     stage_done_.assign(2 * ctx.spec->aggregates.size() + 1, 0);
-    if (ctx.options.metrics) {
-      checkpoints_ = std::make_unique<JobCheckpoints>(ctx);  // takes none: only its (empty) stats are read
-      metrics_ = std::make_unique<JobMetrics>(ctx, sources, *checkpoints_, true);
-    }
+    if (ctx.options.metrics) metrics_ = std::make_unique<JobMetrics>(ctx, sources, *checkpoints_, true);
     for (const AggregateSpec& a : ctx.spec->aggregates) row_layouts_.push_back(RouteSpec{a.row_size, nullptr, a.row_layout.strings, {}});
     return true;
   }
+
+  // For the driver, while every instance is still (CheckpointSync): adds this instance's
+  // operators to the checkpoint.
+  bool write_operators(JobCheckpoints::Snapshot& out, std::string& error) { return checkpoints_->write_operators(out, error); }
 
   // The thread's body: false (the failure recorded in ctx) when the job failed here.
   void run() {
     bool ok = false;
     try {
-      ok = read_tables() && start_streams() && loop();
+      ok = read_tables() && start_streams() && announce_restored_watermarks() && loop();
       for (auto& sink : ctx.sinks) ok = sink->finish() && ok;  // hands over what is buffered
       if (metrics_) metrics_->finish(ok && !ctx.failure.failed);
     } catch (const std::bad_alloc&) {
@@ -194,13 +278,50 @@ class Instance final : public ExchangeReceiver {
   bool read_tables() {
     for (ActiveSource& source : sources) {
       if (!is_table(ctx, source.index)) continue;
-      source.replaying = self_ != 0;
+      source.replaying = self_ != 0 || restored_.restored;
       if (!open_source(ctx, source)) return false;
       while (!source.ended)
         if (!step_source(ctx, source)) return false;
       if (self_ != 0) source.skipped = 0;
+      if (restored_.restored) {  // its counts are those of the first reading
+        source.skipped = restored_.sources[static_cast<std::size_t>(source.index)].skipped;
+        source.dead_lettered = restored_.sources[static_cast<std::size_t>(source.index)].dead_lettered;
+      }
     }
     return true;
+  }
+
+  bool restore_from(const LoadedCheckpoint& from) {
+    std::string error;
+    KeyOwnership owner{self_, hub_.instances()};
+    if (!checkpoints_->restore_operators(from, owner, error) || !checkpoints_->restore_positions(from, owner, restored_, error)) {
+      ctx.failure.record("cannot restore from " + from.info.path + ": " + error);
+      return false;
+    }
+    return true;
+  }
+
+  // The parts of stream source `i` after a restore: what this instance had left, or its share
+  // of what all had left (at another parallelism).
+  bool restored_parts(std::size_t i, std::vector<ByteRange>& out) {
+    RestoredJob::Source& from = restored_.sources[i];
+    sources[i].skipped = from.skipped;
+    sources[i].dead_lettered = from.dead_lettered;
+    if (!restored_.split) {
+      out = from.ranges;
+      return true;
+    }
+    std::string path;
+    if (!evaluate_path(ctx, ctx.spec->sources[i].path, "source `" + ctx.spec->sources[i].name + "`", path)) return false;
+    out = split_ranges(path, from.ranges, hub_.instances(), ctx.options.part_bytes)[static_cast<std::size_t>(self_)];
+    return true;
+  }
+
+  // The peers hear of an operator's watermark only when it rises: after a restore they are
+  // told the restored one.
+  bool announce_restored_watermarks() {
+    if (!restored_.restored) return true;
+    return check_status(ctx, ctx.time.announce_to_peers(), "the watermarks of instance " + std::to_string(self_));
   }
 
   bool start_streams() {
@@ -221,9 +342,15 @@ class Instance final : public ExchangeReceiver {
       if (hub_.stopped()) return false;
       bool progressed = false;
       if (!drain(progressed)) return false;
-      if (!exchange_.blocked() && !step_streams(progressed)) return false;
+      if (round_ < 0 && checkpoint_asked()) begin_checkpoint(progressed);
+      if (round_ >= 0) {
+        if (!advance_checkpoint(progressed)) return false;
+        if (stopping_) return true;  // after the savepoint of SIGTERM: no end of input
+      } else if (!exchange_.blocked() && !step_streams(progressed)) {
+        return false;
+      }
       bool finished = false;
-      if (!advance_stages(progressed, finished)) return false;
+      if (round_ < 0 && !advance_stages(progressed, finished)) return false;
       exchange_.flush();
       if (finished) return true;
       if (metrics_) {
@@ -292,6 +419,58 @@ class Instance final : public ExchangeReceiver {
     return ok;
   }
 
+  // Whether a checkpoint has been asked for that this instance has not taken part in, and it
+  // can take part now: no source has a bad record pending (its position would be mid-record).
+  bool checkpoint_asked() const {
+    if (sync_.requested() <= checkpoint_) return false;
+    for (const ActiveSource& s : sources)
+      if (!s.ended && s.decoder && !s.between_parts && !s.decoder->resumable()) return false;
+    return true;
+  }
+
+  // (Barriers of the others may have come before this instance saw the request: barriers_ is
+  // cleared when a checkpoint ends, before anything of the next can arrive.)
+  void begin_checkpoint(bool& progressed) {
+    round_ = 0;
+    sent_in_round_.clear();
+    send_barrier();
+    progressed = true;
+  }
+
+  void send_barrier() {
+    sent_in_round_.push_back(exchange_.send_barrier(round_));
+    exchange_.flush();
+  }
+
+  // Rounds of barriers until one in which nobody sent anything (see the top of the file); then
+  // this instance is still: it flushes its sinks and waits for the driver to write the
+  // checkpoint.
+  bool advance_checkpoint(bool& progressed) {
+    const int others = hub_.instances() - 1;
+    while (static_cast<std::size_t>(round_) < barriers_.size() && barriers_[static_cast<std::size_t>(round_)].first == others) {
+      int64_t sent = barriers_[static_cast<std::size_t>(round_)].second + sent_in_round_[static_cast<std::size_t>(round_)];
+      if (round_ >= 1 && sent == 0) {
+        for (auto& sink : ctx.sinks)
+          if (OutputBuffer* buffer = sink->buffer(); buffer && !buffer->flush()) {
+            if (!ctx.failure.failed) ctx.failure.record("cannot write the output: " + buffer->error());
+            return false;
+          }
+        times_.begin(false);
+        stopping_ = sync_.arrive_and_wait(hub_);
+        times_.end(false);
+        checkpoint_ = sync_.requested();
+        round_ = -1;
+        barriers_.clear();
+        if (hub_.stopped()) return false;
+        return true;
+      }
+      ++round_;
+      send_barrier();
+      progressed = true;
+    }
+    return true;
+  }
+
   // The stages of the end (see the top of the file).
   bool advance_stages(bool& progressed, bool& finished) {
     const int last = 2 * static_cast<int>(ctx.spec->aggregates.size());
@@ -301,6 +480,11 @@ class Instance final : public ExchangeReceiver {
       if (!ctx.time.operators_ended()) return true;
       end_stage(0);
       progressed = true;
+    }
+    // Past stage 0 (or to the end), no checkpoint can be taken: one asked for comes first.
+    if (!closed_checkpoints_ && stage_ >= 0 && stage_done_[0] == hub_.instances() - 1) {
+      if (!sync_.close_if_idle()) return true;
+      closed_checkpoints_ = true;
     }
     while (stage_ < last && stage_done_[static_cast<std::size_t>(stage_)] == hub_.instances() - 1) {
       auto aggregate = static_cast<std::size_t>(stage_ / 2);
@@ -358,13 +542,30 @@ class Instance final : public ExchangeReceiver {
     ++stage_done_[static_cast<std::size_t>(stage)];
     return 0;
   }
+  int32_t barrier(int /*from*/, int32_t round, int64_t messages) override {
+    if (round < 0 || round > (1 << 20) || messages < 0) return -1;
+    if (barriers_.size() <= static_cast<std::size_t>(round)) barriers_.resize(static_cast<std::size_t>(round) + 1);
+    ++barriers_[static_cast<std::size_t>(round)].first;
+    barriers_[static_cast<std::size_t>(round)].second += messages;
+    return 0;
+  }
 
   flow_ctx& job_;
   ExchangeHub& hub_;
   const int self_;
   PartProgress& progress_;
+  CheckpointSync& sync_;
   flow_exchange exchange_;
-  std::unique_ptr<JobCheckpoints> checkpoints_;  // with --metrics-port
+  // Writes this instance's operators into the driver's checkpoints, restores them, and keeps
+  // the incremental chains; read for the metrics too.
+  std::unique_ptr<JobCheckpoints> checkpoints_;
+  RestoredJob restored_;
+  int64_t checkpoint_ = 0;  // the last checkpoint this instance took part in
+  int round_ = -1;          // the round of barriers going on, or -1
+  std::vector<std::pair<int, int64_t>> barriers_;  // per round: the barriers received, the messages they counted
+  std::vector<int64_t> sent_in_round_;             // per round: the messages this instance sent
+  bool stopping_ = false;          // the savepoint of SIGTERM is written: stop
+  bool closed_checkpoints_ = false;  // this instance has started the end's stages
   std::unique_ptr<JobMetrics> metrics_;
   std::vector<std::string> blocks_;
   int stage_ = -1;               // the last stage this instance ended
@@ -372,33 +573,80 @@ class Instance final : public ExchangeReceiver {
   std::vector<RouteSpec> row_layouts_;  // per unwindowed aggregate: its rows' size and strings
 };
 
-// With --metrics-port: every 200 ms until the instances are done, each one's time shares since
-// the time before.
-void monitor(MetricsServer& server, const std::vector<std::unique_ptr<Instance>>& instances) {
-  const auto n = static_cast<int>(instances.size());
-  std::vector<std::pair<int64_t, int64_t>> before(instances.size());
-  int64_t last = InstanceTimes::now_ns();
-  for (std::size_t i = 0; i < instances.size(); ++i) before[i] = instances[i]->times().totals(last);
-  for (;;) {
-    bool all_done = true;
-    for (const auto& instance : instances) all_done = all_done && instance->done.load(std::memory_order_acquire);
-    if (all_done) return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    int64_t now = InstanceTimes::now_ns();
-    auto interval = static_cast<double>(now - last);
-    for (std::size_t i = 0; i < instances.size(); ++i) {
-      auto totals = instances[i]->times().totals(now);
-      TimeShares shares;
-      shares.idle = std::clamp(static_cast<double>(totals.first - before[i].first) / interval, 0.0, 1.0);
-      shares.backpressured = std::clamp(static_cast<double>(totals.second - before[i].second) / interval, 0.0, 1.0 - shares.idle);
-      shares.busy = 1.0 - shares.idle - shares.backpressured;
-      shares.queued_bytes = instances[i]->times().queued_bytes.load(std::memory_order_relaxed);
-      server.publish_shares(static_cast<int>(i), n, shares);
-      before[i] = totals;
+// The driver's thread, until the instances are done: with --metrics-port, every 200 ms, each
+// instance's time shares since the time before; with checkpoints, each one when it is due.
+class Driver {
+ public:
+  Driver(flow_ctx& job, const std::vector<std::unique_ptr<Instance>>& instances, ExchangeHub& hub, CheckpointSync& sync,
+         JobCheckpoints& checkpoints)
+      : job_(job), instances_(instances), hub_(hub), sync_(sync), checkpoints_(checkpoints) {}
+
+  void run() {
+    const bool checkpointing = !job_.options.checkpoint.dir.empty() || !job_.options.checkpoint.savepoint_dir.empty();
+    if (!checkpointing && !job_.options.metrics) return;
+    last_ = InstanceTimes::now_ns();
+    before_.resize(instances_.size());
+    for (std::size_t i = 0; i < instances_.size(); ++i) before_[i] = instances_[i]->times().totals(last_);
+    while (!all_done()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(checkpointing ? 5 : 200));
+      if (job_.options.metrics && InstanceTimes::now_ns() - last_ >= 200'000'000) publish_shares();
+      if (checkpointing && !hub_.stopped()) checkpoint();
     }
-    last = now;
   }
-}
+
+ private:
+  bool all_done() const {
+    for (const auto& instance : instances_)
+      if (!instance->done.load(std::memory_order_acquire)) return false;
+    return true;
+  }
+
+  void publish_shares() {
+    const auto n = static_cast<int>(instances_.size());
+    int64_t now = InstanceTimes::now_ns();
+    auto interval = static_cast<double>(now - last_);
+    for (std::size_t i = 0; i < instances_.size(); ++i) {
+      auto totals = instances_[i]->times().totals(now);
+      TimeShares shares;
+      shares.idle = std::clamp(static_cast<double>(totals.first - before_[i].first) / interval, 0.0, 1.0);
+      shares.backpressured = std::clamp(static_cast<double>(totals.second - before_[i].second) / interval, 0.0, 1.0 - shares.idle);
+      shares.busy = 1.0 - shares.idle - shares.backpressured;
+      shares.queued_bytes = instances_[i]->times().queued_bytes.load(std::memory_order_relaxed);
+      job_.options.metrics->publish_shares(static_cast<int>(i), n, shares);
+      before_[i] = totals;
+    }
+    last_ = now;
+  }
+
+  // Asks for what is due, waits until every instance is still, writes it, lets them go on.
+  void checkpoint() {
+    JobCheckpoints::Due due = checkpoints_.due();
+    if (due.failed) return hub_.stop();
+    if (!due.any() || !sync_.request()) return;
+    for (int k = 0; k < hub_.instances(); ++k) hub_.wake(k);
+    if (!sync_.wait_for_all(hub_.instances(), hub_)) return sync_.release(true);
+    bool stop = false;
+    bool ok = checkpoints_.take_due(due, [this](JobCheckpoints::Snapshot& out, std::string& error) {
+      std::vector<const std::vector<ActiveSource>*> sources;
+      for (const auto& instance : instances_) sources.push_back(&instance->sources);
+      JobCheckpoints::write_parts(sources, out);
+      for (const auto& instance : instances_)
+        if (!instance->write_operators(out, error)) return false;
+      return true;
+    }, stop);
+    if (!ok) hub_.stop();
+    if (stop) std::fprintf(stderr, "note: stopped with a savepoint (SIGTERM)\n");
+    sync_.release(stop || !ok);
+  }
+
+  flow_ctx& job_;
+  const std::vector<std::unique_ptr<Instance>>& instances_;
+  ExchangeHub& hub_;
+  CheckpointSync& sync_;
+  JobCheckpoints& checkpoints_;
+  int64_t last_ = 0;
+  std::vector<std::pair<int64_t, int64_t>> before_;
+};
 
 // A route whose record holds a list cannot cross instances (the list's elements are not sent).
 bool routes_can_cross(const JobSpec& spec) {
@@ -437,7 +685,16 @@ int run_parallel_job(flow_ctx& job) {
       return 2;
     }
   }
-  if (job.failure.failed || !inputs_are_readable(job) || !open_sinks(job, RestoredJob{})) {
+  // A checkpoint to restore is read once; each instance takes its share of it.
+  JobCheckpoints checkpoints(job);
+  checkpoints.listen_for_signals();
+  LoadedCheckpoint loaded;
+  RestoredJob restored;  // for the sinks: every instance's are the same
+  std::string error;
+  if (!job.failure.failed && inputs_are_readable(job) && checkpoints.load(loaded) && loaded.info.id != 0 &&
+      !checkpoints.restore_positions(loaded, KeyOwnership{0, n}, restored, error))
+    job.failure.record("cannot restore from " + loaded.info.path + ": " + error);
+  if (job.failure.failed || !open_sinks(job, restored)) {
     for (auto& sink : job.sinks) sink->finish();
     std::fprintf(stderr, "error: %s\n", job.failure.message.c_str());
     return 3;
@@ -445,30 +702,33 @@ int run_parallel_job(flow_ctx& job) {
 
   ExchangeHub hub(n, kChannelBytes);
   PartProgress progress(spec.sources.size(), n);
+  CheckpointSync sync;
   std::mutex output_lock;
   std::vector<std::unique_ptr<Instance>> instances;
   bool ok = !job.failure.failed;
   for (int i = 0; i < n && ok; ++i) {
-    instances.push_back(std::make_unique<Instance>(job, hub, i, progress));
-    ok = instances.back()->prepare(parts, output_lock);
+    instances.push_back(std::make_unique<Instance>(job, hub, i, progress, sync));
+    ok = instances.back()->prepare(parts, output_lock, loaded);
   }
   if (!ok && (instances.empty() || !instances.back()->failed())) {
     for (auto& sink : job.sinks) sink->finish();
     return 3;
   }
   if (ok) {
+    if (loaded.info.id != 0) std::fprintf(stderr, "note: restored from checkpoint %lld\n", static_cast<long long>(loaded.info.id));
     std::vector<std::thread> threads;
     for (auto& instance : instances) threads.emplace_back([&instance] { instance->run(); });
-    if (job.options.metrics) monitor(*job.options.metrics, instances);
+    Driver(job, instances, hub, sync, checkpoints).run();
     for (std::thread& t : threads) t.join();
   }
+  ok = checkpoints.finish() && ok;  // the checkpoint in flight completes and commits first
   // The failure of the first instance that failed by itself; the others only stopped.
   const JobFailure* failure = job.failure.failed ? &job.failure : nullptr;
   for (auto& instance : instances)
     if (!failure && instance->failed()) failure = &instance->ctx.failure;
 
-  bool written = true;
-  for (auto& sink : job.sinks) written = sink->finish() && written;
+  bool succeeded = ok && !job.failure.failed && !failure;
+  bool written = finish_sinks(job, succeeded) || !succeeded;
   std::fflush(stdout);
   if (written && job.failure.failed && !failure) failure = &job.failure;
   std::vector<const std::vector<ActiveSource>*> sources;
@@ -481,6 +741,7 @@ int run_parallel_job(flow_ctx& job) {
     print_bad_record_counts(sources);
     print_late_record_counts(contexts);
   }
+  checkpoints.print_summary();
   if (failure || !written) {
     std::fprintf(stderr, "error: %s\n", failure ? failure->message.c_str() : job.failure.message.c_str());
     return 3;

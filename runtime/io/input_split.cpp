@@ -31,25 +31,35 @@ uint64_t next_line_start(int fd, uint64_t from, uint64_t size) {
 }  // namespace
 
 std::vector<std::vector<ByteRange>> split_input(const std::string& path, int instances, uint64_t part_bytes) {
+  return split_ranges(path, {ByteRange{0, std::numeric_limits<uint64_t>::max()}}, instances, part_bytes);
+}
+
+std::vector<std::vector<ByteRange>> split_ranges(const std::string& path, const std::vector<ByteRange>& ranges, int instances,
+                                                 uint64_t part_bytes) {
   std::vector<std::vector<ByteRange>> parts(static_cast<std::size_t>(instances));
   const ByteRange whole{0, std::numeric_limits<uint64_t>::max()};
   // Checked before opening: opening a named pipe would wait for its writer.
   struct stat st;
   int fd = ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) ? ::open(path.c_str(), O_RDONLY | O_CLOEXEC) : -1;
   if (fd < 0) {
-    parts[0].push_back(whole);
+    parts[0] = ranges.size() == 1 && ranges[0].end == whole.end ? std::vector<ByteRange>{ranges[0]} : ranges;
     return parts;
   }
   auto size = static_cast<uint64_t>(st.st_size);
-  if (part_bytes == 0) part_bytes = std::clamp<uint64_t>(size / (static_cast<uint64_t>(instances) * 8), 1 << 20, 4 << 20);
-  uint64_t begin = 0;
+  uint64_t total = 0;
+  for (const ByteRange& r : ranges) total += std::min(r.end, size) - std::min(r.begin, size);
+  if (part_bytes == 0) part_bytes = std::clamp<uint64_t>(total / (static_cast<uint64_t>(instances) * 8), 1 << 20, 4 << 20);
   std::size_t k = 0;
-  while (begin < size) {
-    // A cut right after a line break keeps the line that starts there whole.
-    uint64_t end = begin + part_bytes >= size ? size : next_line_start(fd, begin + part_bytes - 1, size);
-    parts[k % parts.size()].push_back(ByteRange{begin, end});
-    ++k;
-    begin = end;
+  for (const ByteRange& range : ranges) {
+    uint64_t begin = std::min(range.begin, size);
+    const uint64_t stop = std::min(range.end, size);
+    while (begin < stop) {
+      // A cut right after a line break keeps the line that starts there whole.
+      uint64_t end = begin + part_bytes >= stop ? stop : std::min(stop, next_line_start(fd, begin + part_bytes - 1, stop));
+      parts[k % parts.size()].push_back(ByteRange{begin, end});
+      ++k;
+      begin = end;
+    }
   }
   ::close(fd);
   return parts;

@@ -21,5 +21,9 @@ struct ByteRange {
 // (an operator's watermark waits for the instance furthest behind, and holds its windows
 // open until then); each part costs a seek.
 std::vector<std::vector<ByteRange>> split_input(const std::string& path, int instances, uint64_t part_bytes);
+// The same for the given ranges of the file only (each starting at a line start, in file order):
+// what is left to read after a restore at another parallelism.
+std::vector<std::vector<ByteRange>> split_ranges(const std::string& path, const std::vector<ByteRange>& ranges, int instances,
+                                                 uint64_t part_bytes);
 
 }  // namespace flow

@@ -42,7 +42,9 @@ bool RecordDecoder::resume(const SourcePosition& p) {
 
 bool RecordDecoder::read_range(uint64_t begin, uint64_t end) {
   reads_parts_ = true;
-  if (begin > input_.position()) {
+  // A range that goes on where the last one stopped (after a restore) starts afresh too: the
+  // input is at the last one's end.
+  if (begin > input_.position() || (begin == input_.position() && input_.at_eof() && begin < end)) {
     if (!input_.seek(begin, error_.message)) {
       error_.line = 0;
       error_.read_failed = true;

@@ -88,10 +88,35 @@ bool read_side(std::string_view bytes, ListStateTable& side, const RowLayout& la
   return restore_records(bytes, layout.shifted(static_cast<int64_t>(kHeader)), side, error);
 }
 
-bool read_sides(ByteReader& r, ListStateTable& left, ListStateTable& right, const JoinOperatorSpec& spec, std::string& error) {
+bool read_sides(ByteReader& r, ListStateTable& left, ListStateTable& right, const JoinOperatorSpec& spec, bool whole,
+                std::string& error) {
   std::string_view l, rr;
   if (!r.bytes(l) || !r.bytes(rr)) return error = "truncated join snapshot", false;
+  if (!whole && !(l.empty() && rr.empty()))
+    return error = "its join records are in the operator's snapshot, which cannot be split between instances", false;
   return read_side(l, left, spec.left_layout, error) && read_side(rr, right, spec.right_layout, error);
+}
+
+// Reads the parts of a join snapshot in order: `magic`, then what `read` takes of each
+// (watermark, dropped count, own fields), then both sides. The watermark is the parts'
+// minimum (they agree, taken at one consistent moment), the dropped count the dealt parts' sum.
+template <typename Read>
+bool read_join_parts(const std::vector<std::string_view>& parts, const KeyOwnership& owner, const char* magic, const char* what,
+                     int64_t& watermark, int64_t& dropped, ListStateTable& left, ListStateTable& right,
+                     const JoinOperatorSpec& spec, std::string& error, Read&& read) {
+  bool whole = parts.size() == 1 && owner.instances == 1;
+  watermark = parts.empty() ? INT64_MIN : INT64_MAX;
+  for (std::size_t k = 0; k < parts.size(); ++k) {
+    ByteReader r(parts[k]);
+    int64_t w = 0, d = 0;
+    if (!r.expect(magic)) return error = std::string("not ") + what + " snapshot", false;
+    if (!r.number(w) || !r.number(d) || !read(r)) return error = "truncated join snapshot", false;
+    watermark = std::min(watermark, w);
+    if (owner.counts(k)) dropped += d;
+    if (!read_sides(r, left, right, spec, whole, error)) return false;
+    if (!r.done()) return error = "trailing bytes after a join snapshot", false;
+  }
+  return true;
 }
 
 template <typename Visit>
@@ -134,14 +159,15 @@ class IntervalJoin final : public flow_join {
     write_sides(w, left_, right_, spec_);
   }
 
-  bool restore(std::string_view in, std::string& error) override {
-    ByteReader r(in);
-    if (!r.expect("FLOWIJN1")) return error = "not an interval join snapshot", false;
-    if (!r.number(watermark_) || !r.number(dropped_) || !r.number(seq_) || !read_set(r, left_buckets_) ||
-        !read_set(r, right_buckets_))
-      return error = "truncated join snapshot", false;
-    if (!read_sides(r, left_, right_, spec_, error)) return false;
-    if (!r.done()) return error = "trailing bytes after a join snapshot", false;
+  bool restore(const std::vector<std::string_view>& parts, const KeyOwnership& owner, std::string& error) override {
+    bool ok = read_join_parts(parts, owner, "FLOWIJN1", "an interval join", watermark_, dropped_, left_, right_, spec_, error,
+                              [&](ByteReader& r) {
+                                int64_t seq = 0;
+                                if (!r.number(seq)) return false;
+                                seq_ = std::max(seq_, seq);
+                                return read_set(r, left_buckets_) && read_set(r, right_buckets_);
+                              });
+    if (!ok) return false;
     // What is still due: the left records that never paired and whose time + HI the
     // watermark has not passed (the others came out before the snapshot).
     if (left_outer())
@@ -262,14 +288,15 @@ class WindowJoin final : public flow_join {
     write_sides(w, left_, right_, spec_);
   }
 
-  bool restore(std::string_view in, std::string& error) override {
-    ByteReader r(in);
-    if (!r.expect("FLOWWJN1")) return error = "not a window join snapshot", false;
-    if (!r.number(watermark_) || !r.number(dropped_) || !r.number(fired_through_) || !read_set(r, slices_))
-      return error = "truncated join snapshot", false;
-    if (!read_sides(r, left_, right_, spec_, error)) return false;
-    if (!r.done()) return error = "trailing bytes after a join snapshot", false;
-    return true;
+  bool restore(const std::vector<std::string_view>& parts, const KeyOwnership& owner, std::string& error) override {
+    fired_through_ = INT64_MIN;
+    return read_join_parts(parts, owner, "FLOWWJN1", "a window join", watermark_, dropped_, left_, right_, spec_, error,
+                           [&](ByteReader& r) {
+                             int64_t fired = 0;
+                             if (!r.number(fired)) return false;
+                             fired_through_ = std::max(fired_through_, fired);
+                             return read_set(r, slices_);
+                           });
   }
 
   int32_t match() override { return 0; }  // pairs come out when their window fires

@@ -53,7 +53,10 @@ struct flow_join {
   // what is due. restore() takes it into an operator of the same spec whose state is empty;
   // the operator then behaves as the snapshotted one would have.
   virtual void snapshot(std::string& out) const = 0;
-  virtual bool restore(std::string_view in, std::string& error) = 0;
+  bool restore(std::string_view in, std::string& error) { return restore({in}, flow::KeyOwnership{}, error); }
+  // The same from the snapshots of several parallel instances (a restore at another
+  // parallelism): the counters of the parts `owner` is dealt; the records are the backend's.
+  virtual bool restore(const std::vector<std::string_view>& parts, const flow::KeyOwnership& owner, std::string& error) = 0;
 
   int64_t dropped() const { return dropped_; }
   std::size_t stored() const { return left_.size() + right_.size(); }

@@ -38,6 +38,12 @@ class BytesSink final : public ChangeSink {
   ByteWriter w_;
 };
 
+// The key group an address starts with (encode_state_key: 2 bytes, big-endian).
+uint32_t key_group_of_address(std::string_view address) {
+  if (address.size() < 2) return 0;
+  return static_cast<uint32_t>(static_cast<uint8_t>(address[0])) << 8 | static_cast<uint8_t>(address[1]);
+}
+
 // A table's rows as a restore has gathered them, in address order.
 using GatheredRows = std::map<std::string, std::string, std::less<>>;
 
@@ -76,10 +82,21 @@ class CheckpointedHeapBackend final : public StateBackend, public IncrementalSna
     write(out, true, [&](const auto& table, ChangeSink& sink) { table.write_all(sink); });
   }
 
-  bool restore(const std::vector<std::string_view>& chain, std::string& error) override {
+  bool restore(const std::vector<std::vector<std::string_view>>& chains, const KeyOwnership& owner,
+               std::string& error) override {
+    // Parts hold the rows of different keys (each key had one owner), so their rows gather into
+    // one map without clashes.
     std::map<std::string, GatheredRows, std::less<>> gathered;
-    for (std::size_t i = 0; i < chain.size(); ++i)
-      if (!gather(chain[i], i == 0, gathered, error)) return false;
+    for (const std::vector<std::string_view>& chain : chains) {
+      std::map<std::string, GatheredRows, std::less<>> part;
+      for (std::size_t i = 0; i < chain.size(); ++i)
+        if (!gather(chain[i], i == 0, part, error)) return false;
+      for (auto& [name, rows] : part) {
+        GatheredRows& into = gathered[name];
+        for (auto& [address, value] : rows)
+          if (owner.owns_group(key_group_of_address(address))) into.insert_or_assign(address, std::move(value));
+      }
+    }
     for (auto& [name, table] : tracked_.tables())
       if (!load(gathered, name, *table, error)) return false;
     for (auto& [name, list] : tracked_.lists())

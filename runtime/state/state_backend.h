@@ -48,6 +48,26 @@ inline uint32_t key_group_of(std::string_view key, uint32_t max_parallelism = kD
   return static_cast<uint32_t>((hash >> 32) % max_parallelism);
 }
 
+// Which of `instances` instances owns key group `key_group`: a contiguous range each, as in
+// Flink, so that rescaling moves whole ranges.
+inline int owner_of_key_group(uint32_t key_group, int instances) {
+  return static_cast<int>(key_group * static_cast<uint32_t>(instances) / kDefaultMaxParallelism);
+}
+// Which of `instances` instances owns an encoded key.
+inline int owner_of_key(std::string_view key, int instances) { return owner_of_key_group(key_group_of(key), instances); }
+
+// What one instance of a job restores from a checkpoint that `parts` instances took (a restore
+// at another parallelism: rescaling): the state of the keys it owns, from every part, and the
+// counters (late records, bad records) of the parts dealt to it, part k to instance k % N, so
+// that each is counted once.
+struct KeyOwnership {
+  int instance = 0;
+  int instances = 1;
+  bool owns(std::string_view key) const { return instances == 1 || owner_of_key(key, instances) == instance; }
+  bool owns_group(uint32_t key_group) const { return instances == 1 || owner_of_key_group(key_group, instances) == instance; }
+  bool counts(std::size_t part) const { return static_cast<int>(part % static_cast<std::size_t>(instances)) == instance; }
+};
+
 // (key group, key, namespace) as one byte string: big-endian key group (2 bytes), the key's
 // memcomparable bytes, the namespace (8 bytes, big-endian with the sign bit flipped), so that
 // byte order visits key groups, then keys, then namespaces in order (RocksDB's key layout).
@@ -154,8 +174,12 @@ class IncrementalSnapshots {
   virtual void snapshot_changes(bool full, std::string& out) = 0;
   // Every row, leaving what changed as it is (a savepoint between two checkpoints).
   virtual void snapshot_all(std::string& out) const = 0;
-  // Fills the (empty) tables from a chain: its full snapshot, then its changes in order.
-  virtual bool restore(const std::vector<std::string_view>& chain, std::string& error) = 0;
+  // Fills the (empty) tables from chains, one per part of the checkpoint (each its full
+  // snapshot, then its changes in order), keeping the rows of the key groups `owner` owns.
+  virtual bool restore(const std::vector<std::vector<std::string_view>>& chains, const KeyOwnership& owner,
+                       std::string& error) = 0;
+  // One chain, every row.
+  bool restore(const std::vector<std::string_view>& chain, std::string& error) { return restore({chain}, KeyOwnership{}, error); }
   // No checkpoint will ask for changes (savepoints and restores need none): stop noting them.
   virtual void stop_tracking() = 0;
 };

@@ -78,4 +78,22 @@ bool CombinedWatermark::restore(std::string_view bytes) {
   return r.done();
 }
 
+bool CombinedWatermark::restore_lowest(const std::vector<std::string_view>& parts) {
+  if (parts.empty()) return true;
+  std::vector<Input> lowest(inputs_.size(), Input{kWatermarkEnd, INT64_MIN, true});
+  int64_t current = kWatermarkEnd;
+  for (std::string_view part : parts) {
+    if (!restore(part)) return false;
+    current = std::min(current, current_);
+    for (std::size_t i = 0; i < inputs_.size(); ++i) {
+      lowest[i].watermark = std::min(lowest[i].watermark, inputs_[i].watermark);
+      lowest[i].last_record_ms = std::max(lowest[i].last_record_ms, inputs_[i].last_record_ms);
+      lowest[i].idle = lowest[i].idle && inputs_[i].idle;
+    }
+  }
+  inputs_ = lowest;
+  current_ = current;
+  return true;
+}
+
 }  // namespace flow

@@ -58,6 +58,9 @@ class CombinedWatermark {
   // Checkpoints: every input's watermark and idleness, and the combined value.
   void snapshot(std::string& out) const;
   bool restore(std::string_view in);
+  // From the snapshots of several parallel instances: each input's lowest watermark (the
+  // instances differ in what their own inputs had seen).
+  bool restore_lowest(const std::vector<std::string_view>& parts);
 
  private:
   struct Input {

@@ -144,8 +144,11 @@ class SessionWindows final : public flow_window {
     }
   }
 
-  bool restore_own(std::string_view in, std::string& error) override {
-    ByteReader r(in);
+  // Session ids name rows and namespaces per instance, so parts cannot be merged: a restore
+  // at another parallelism is refused before it gets here (job_restore.cpp).
+  bool restore_own(const std::vector<std::string_view>& parts, const KeyOwnership&, std::string& error) override {
+    if (parts.size() != 1) return error = "session windows are restored from one instance's snapshot only", false;
+    ByteReader r(parts[0]);
     uint64_t live = 0, dead = 0, keys = 0;
     if (!r.number(generation_) || !r.number(next_id_) || !r.number(live) || !r.number(dead) || !r.number(keys))
       return error = "truncated window snapshot", false;

@@ -132,17 +132,26 @@ class SliceWindows final : public flow_window {
     for (const auto& [a, unused] : slices_) w.i64(a);
   }
 
-  bool restore_own(std::string_view in, std::string& error) override {
-    ByteReader r(in);
-    uint64_t n = 0;
-    if (!r.number(fired_upto_) || !r.number(next_due_) || !r.number(n)) return error = "truncated window snapshot", false;
-    for (uint64_t i = 0; i < n; ++i) {
-      int64_t a = 0;
-      if (!r.number(a)) return error = "truncated window snapshot", false;
-      slices_.emplace(a, 0);
+  // Parts taken at one consistent moment agree on what has fired (every instance's watermark
+  // is the minimum over all of them); each holds the slices of its own keys.
+  bool restore_own(const std::vector<std::string_view>& parts, const KeyOwnership&, std::string& error) override {
+    fired_upto_ = INT64_MIN;
+    next_due_ = INT64_MAX;
+    for (std::string_view in : parts) {
+      ByteReader r(in);
+      uint64_t n = 0;
+      int64_t fired_upto = 0, next_due = 0;
+      if (!r.number(fired_upto) || !r.number(next_due) || !r.number(n)) return error = "truncated window snapshot", false;
+      fired_upto_ = std::max(fired_upto_, fired_upto);
+      next_due_ = std::min(next_due_, next_due);
+      for (uint64_t i = 0; i < n; ++i) {
+        int64_t a = 0;
+        if (!r.number(a)) return error = "truncated window snapshot", false;
+        slices_.emplace(a, 0);
+      }
+      if (!r.done()) return error = "trailing bytes after a window snapshot", false;
     }
     for (CachedSlice& c : cache_) c = CachedSlice{};
-    if (!r.done()) return error = "trailing bytes after a window snapshot", false;
     return true;
   }
 
@@ -302,16 +311,30 @@ void flow_window::snapshot(std::string& out) const {
   w.bytes(part);
 }
 
-bool flow_window::restore(std::string_view in, std::string& error) {
-  flow::ByteReader r(in);
-  std::string_view own, rows;
-  if (!r.expect("FLOWWIN1")) return error = "not a window snapshot", false;
-  if (!r.number(watermark_) || !r.number(dropped_) || !r.number(seq_) || !r.bytes(own) || !r.bytes(rows) || !r.done())
-    return error = "truncated window snapshot", false;
-  if (!restore_own(own, error)) return false;
-  if (rows.empty())
-    return state_.kept_by_backend() || (error = "its window rows are not in the snapshot: the state backend keeps them", false);
-  return flow::restore_rows(rows, spec_.row_layout, state_, error);
+bool flow_window::restore(const std::vector<std::string_view>& parts, const flow::KeyOwnership& owner, std::string& error) {
+  std::vector<std::string_view> owns;
+  watermark_ = INT64_MAX;
+  for (std::size_t k = 0; k < parts.size(); ++k) {
+    flow::ByteReader r(parts[k]);
+    std::string_view own, rows;
+    int64_t watermark = 0, dropped = 0, seq = 0;
+    if (!r.expect("FLOWWIN1")) return error = "not a window snapshot", false;
+    if (!r.number(watermark) || !r.number(dropped) || !r.number(seq) || !r.bytes(own) || !r.bytes(rows) || !r.done())
+      return error = "truncated window snapshot", false;
+    watermark_ = std::min(watermark_, watermark);
+    if (owner.counts(k)) dropped_ += dropped;
+    seq_ = std::max(seq_, seq);
+    owns.push_back(own);
+    if (rows.empty()) {
+      if (!state_.kept_by_backend()) return error = "its window rows are not in the snapshot: the state backend keeps them", false;
+    } else if (parts.size() > 1 || owner.instances > 1) {
+      return error = "its window rows are in the operator's snapshot, which cannot be split between instances", false;
+    } else if (!flow::restore_rows(rows, spec_.row_layout, state_, error)) {
+      return false;
+    }
+  }
+  if (parts.empty()) watermark_ = INT64_MIN;
+  return restore_own(owns, owner, error);
 }
 
 int32_t flow_window::advance(int64_t w) {

@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "exec/job_spec.h"
 #include "flow/abi.h"
@@ -39,7 +40,10 @@ struct flow_window {
   // counts); restore() takes it into an operator of the same spec with empty state, which then
   // behaves as the snapshotted one would have.
   void snapshot(std::string& out) const;
-  bool restore(std::string_view in, std::string& error);
+  bool restore(std::string_view in, std::string& error) { return restore({in}, flow::KeyOwnership{}, error); }
+  // The same from the snapshots of several parallel instances (a restore at another
+  // parallelism): the keys `owner` owns of each, the counters of the parts dealt to it.
+  bool restore(const std::vector<std::string_view>& parts, const flow::KeyOwnership& owner, std::string& error);
 
   int64_t watermark() const { return watermark_; }
   int64_t dropped() const { return dropped_; }
@@ -58,7 +62,7 @@ struct flow_window {
   virtual int32_t on_watermark() = 0;
   // The kind's own bookkeeping (the rows and base counters are done by snapshot/restore).
   virtual void snapshot_own(std::string& out) const = 0;
-  virtual bool restore_own(std::string_view in, std::string& error) = 0;
+  virtual bool restore_own(const std::vector<std::string_view>& parts, const flow::KeyOwnership& owner, std::string& error) = 0;
   bool emit_final() const { return (spec_.flags & FLOW_WINDOW_EMIT_FINAL) != 0; }
   // A record no window takes: counted when there is no late stream to take it.
   void late_record() {

@@ -1,5 +1,6 @@
 // The exchange between parallel instances (exchange/exchange.h) and the cutting of inputs into
 // parts (io/input_split.h).
+#include <algorithm>
 #include <doctest/doctest.h>
 
 #include <sys/stat.h>
@@ -47,6 +48,10 @@ struct Collector final : flow::ExchangeReceiver {
                    std::string(rec->name.ptr, static_cast<std::size_t>(rec->name.len)));
     return 0;
   }
+  int32_t barrier(int from, int32_t round, int64_t messages) override {
+    seen.push_back("barrier " + std::to_string(from) + " round=" + std::to_string(round) + " messages=" + std::to_string(messages));
+    return 0;
+  }
 };
 
 flow::RouteSpec record_layout() {
@@ -91,6 +96,30 @@ TEST_CASE("exchange: records, rows and marks arrive in the order they were sent,
   std::vector<std::string> expected{"record 0 t=1000 42 a name longer than fifteen bytes 1", "record 0 t=1001 -7  0",
                                     "row 0 key=" + key + " 5 xyz", "watermark 0 3 950", "stage 0 4"};
   CHECK(got.seen == expected);
+}
+
+TEST_CASE("exchange: a barrier follows the pending watermarks and counts the messages since the last one") {
+  flow::ExchangeHub hub(3, 1 << 20);
+  std::vector<flow::RouteSpec> routes{record_layout()};
+  flow_exchange sender(hub, 0, routes);
+  std::string key = key_owned_by(2, 3);
+  REQUIRE_FALSE(sender.owns(reinterpret_cast<const uint8_t*>(key.data()), key.size()));
+  Record r{1, {"a", 1}, 0};
+  sender.send_record(0, &r, 10);
+  sender.send_watermark(0, 5);
+  CHECK(sender.send_barrier(0) == 2);  // the record and the watermark
+  CHECK(sender.send_barrier(1) == 0);
+  sender.flush();
+  for (int to : {1, 2}) {
+    std::vector<std::string> blocks;
+    hub.take(0, to, blocks);
+    REQUIRE(blocks.size() == 1);
+    Collector got;
+    REQUIRE(flow::decode_block(blocks[0], 0, routes, routes, got) == 0);
+    std::vector<std::string> expected{"watermark 0 0 5", "barrier 0 round=0 messages=2", "barrier 0 round=1 messages=0"};
+    if (to == 2) expected.insert(expected.begin(), "record 0 t=10 1 a 0");
+    CHECK(got.seen == expected);
+  }
 }
 
 TEST_CASE("exchange: a damaged block is refused, not read past its end") {
@@ -174,6 +203,28 @@ TEST_CASE("input split: parts start at line starts, cover the file once and are 
   }
 }
 
+TEST_CASE("input split: what a restore has left to read is cut at line starts within its ranges") {
+  flow_test::TempDir dir;
+  std::string text;
+  for (int i = 0; i < 300; ++i) text += "row " + std::to_string(i) + "\n";
+  std::string path = dir.write("in.txt", text);
+  std::size_t a = text.find("row 40\n"), b = text.find("row 90\n"), c = text.find("row 200\n");
+  std::vector<flow::ByteRange> left{{a, b}, {c, text.size()}};
+  auto parts = flow::split_ranges(path, left, 3, 64);
+  std::vector<flow::ByteRange> all;
+  for (const auto& mine : parts) all.insert(all.end(), mine.begin(), mine.end());
+  std::sort(all.begin(), all.end(), [](const auto& x, const auto& y) { return x.begin < y.begin; });
+  uint64_t covered = 0;
+  for (const flow::ByteRange& r : all) {
+    CHECK(r.begin < r.end);
+    CHECK(text[r.begin - 1] == '\n');
+    CHECK(((r.begin >= a && r.end <= b) || (r.begin >= c && r.end <= text.size())));
+    covered += r.end - r.begin;
+  }
+  CHECK(covered == (b - a) + (text.size() - c));
+  for (const auto& mine : parts) CHECK(!mine.empty());
+}
+
 TEST_CASE("input split: a pipe is one part, instance 0's; an empty file has none") {
   flow_test::TempDir dir;
   std::string fifo = dir.file("pipe");
@@ -225,6 +276,38 @@ TEST_CASE("input split: a decoder reads only its parts, and says lines as the fi
   }
   CHECK(rows == 50);
   CHECK(bad_seen);
+}
+
+TEST_CASE("input split: a decoder reads ranges that follow one another (a restore's) whole, with file lines") {
+  flow_test::TempDir dir;
+  std::string text = "a,b\n";
+  for (int i = 1; i <= 60; ++i) text += std::to_string(i) + ",x\n";
+  std::string path = dir.write("in.csv", text);
+  std::vector<flow::ByteRange> ranges;
+  for (const auto& mine : flow::split_input(path, 3, 50)) ranges.insert(ranges.end(), mine.begin(), mine.end());
+  std::sort(ranges.begin(), ranges.end(), [](const auto& x, const auto& y) { return x.begin < y.begin; });
+  REQUIRE(ranges.size() > 3);
+  flow::Arena arena;
+  auto decoder = flow::make_decoder(FLOW_FORMAT_CSV, {{"a", true}, {"b", true}}, arena);
+  std::string error;
+  REQUIRE(decoder->input().open(path, error));
+  REQUIRE(decoder->start());
+  int64_t rows = 0;
+  for (std::size_t k = 1; k < ranges.size(); ++k) {  // the first as if read before the restore
+    REQUIRE(decoder->read_range(ranges[k].begin, ranges[k].end));
+    for (flow::DecodeStep step; (step = decoder->next()) != flow::DecodeStep::end;) {
+      REQUIRE(step == flow::DecodeStep::batch);
+      const flow_batch& batch = decoder->batch();
+      for (int64_t r = 0; r < batch.num_rows; ++r) {
+        std::string a(batch.cells[r * 2].ptr, static_cast<std::size_t>(batch.cells[r * 2].len));
+        CHECK(decoder->file_line(decoder->origin(r).line) == std::stoll(a) + 1);
+        ++rows;
+      }
+    }
+  }
+  int64_t first_range_rows = std::count(text.begin() + static_cast<std::ptrdiff_t>(ranges[0].begin),
+                                        text.begin() + static_cast<std::ptrdiff_t>(ranges[0].end), '\n') - 1;  // less the header
+  CHECK(rows == 60 - first_range_rows);
 }
 
 TEST_CASE("input split: a quoted line break in a CSV read in parts stops the source") {

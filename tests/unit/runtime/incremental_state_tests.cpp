@@ -195,7 +195,7 @@ TEST_CASE("checkpointed heap backend: a full snapshot, then changes; the chain r
     flow::StateTable& t2 = fresh->table("window-0", sizeof(Row), &kLayout);
     flow::ListStateTable& l2 = fresh->list_table("join-0-left", sizeof(flow_str), &record_layout);
     std::string error;
-    REQUIRE_MESSAGE(fresh->incremental()->restore(chain, error), error);
+    REQUIRE_MESSAGE(fresh->incremental()->restore({chain}, flow::KeyOwnership{}, error), error);
     CHECK(contents(t2) == expected);
     CHECK(t2.find_rows(3000) == nullptr);
     CHECK(records_of(l2, 7, "k") == "first;second;");
