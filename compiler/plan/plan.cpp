@@ -400,6 +400,11 @@ std::string explain_parallel(const PhysicalPlan& plan) {
                       : fmt::format("  join {}: shuffle: the records of both inputs go to the instance owning their key (pipelines {} "
                                     "and {})\n", i, j.left_pipeline, j.right_pipeline);
   }
+  bool sessions = false;
+  for (const AggregateOperator& a : plan.aggregates)
+    sessions = sessions || (a.windowed() && a.stage->window->kind == sema::WindowSpec::Kind::Session);
+  out += sessions ? "  checkpoints: barriers in band; they restore at the parallelism they were taken at only (session windows)\n"
+                  : "  checkpoints: barriers in band; they restore at any parallelism (state moves by key group)\n";
   return out;
 }
 

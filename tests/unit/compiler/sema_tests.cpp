@@ -226,6 +226,21 @@ TEST_CASE("plan: explain says which operators shuffle records at --parallelism >
   CHECK_FALSE(flow::plan::combinable(flow::plan::build_plan(*ordered.program).aggregates[0]));
 }
 
+TEST_CASE("plan: explain says at which parallelism a job's checkpoints restore") {
+  auto explained = [](const std::string& window) {
+    Checked c = check("schema Bid { channel: string, ts: timestamp }\n"
+                      "source bids: Bid = file(\"bids.csv\", format = csv) time ts watermark lag 1s\n"
+                      "bids | aggregate by channel over " + window + " late 0s drop { n = count() } | sink stdout()\n");
+    INFO(c.diagnostics);
+    REQUIRE(c.program);
+    return flow::plan::explain(flow::plan::build_plan(*c.program));
+  };
+  CHECK(explained("tumbling(1m)").find("  checkpoints: barriers in band; they restore at any parallelism (state moves by key "
+                                       "group)\n") != std::string::npos);
+  CHECK(explained("session(gap = 1m)").find("  checkpoints: barriers in band; they restore at the parallelism they were "
+                                            "taken at only (session windows)\n") != std::string::npos);
+}
+
 TEST_CASE("plan: explain states each source's time clause as the watermark it gives") {
   auto explained = [](const std::string& time) {
     std::string text = "schema E { k: i64, ts: timestamp }\nsource events: E = file(\"e.csv\", format = csv) " + time +

@@ -64,6 +64,26 @@ TEST_CASE("combined watermark: minimum over active inputs; idle inputs stop hold
   CHECK(never_idle.advance_clock(1'000'000) == flow::kWatermarkStart);
 }
 
+TEST_CASE("combined watermark: restored from several instances' snapshots, each input at its lowest") {
+  // Instance 0 read ahead on input 0, instance 1 on input 1: the restored one must not be
+  // ahead of either on any input, or the records still to read would be late.
+  flow::CombinedWatermark a(2, -1), b(2, -1);
+  a.update(0, 5000, 0);
+  a.update(1, 1000, 0);
+  b.update(0, 2000, 0);
+  b.update(1, 7000, 0);
+  std::string sa, sb;
+  a.snapshot(sa);
+  b.snapshot(sb);
+  flow::CombinedWatermark restored(2, -1);
+  REQUIRE(restored.restore_lowest({sa, sb}));
+  CHECK(restored.current() == 1000);
+  restored.update(1, 9000, 0);
+  CHECK(restored.current() == 2000);  // input 0 at instance 1's 2000, not instance 0's 5000
+  flow::CombinedWatermark damaged(2, -1);
+  CHECK_FALSE(damaged.restore_lowest({sa, sb.substr(0, 5)}));
+}
+
 TEST_CASE("windows: tumbling windows align to the epoch, also before 1970") {
   CHECK(flow::tumbling_window(10'500, 10'000) == Window{10'000, 20'000});
   CHECK(flow::tumbling_window(10'000, 10'000) == Window{10'000, 20'000});
