@@ -62,8 +62,9 @@ void IrBuilder::generate_window_update(int aggregate, const std::vector<Value>& 
   // flow_window_hit { state, seq, is_new, refire }
   auto* hit_type = llvm::StructType::get(context, {ptr, i64, i32, i32});
   llvm::Value* hit = entry_alloca(hit_type, "hit");
-  llvm::Value* row = b.CreateCall(runtime("flow_window_upsert", ptr, {ptr, ptr, i64, i64, ptr}),
-                                  {window, data, length, event_time, hit});
+  // `aggregate local`: into this instance's partial rows, merged at the key's instance later.
+  const char* upsert = combinable(aggregate) ? "flow_window_upsert_local" : "flow_window_upsert";
+  llvm::Value* row = b.CreateCall(runtime(upsert, ptr, {ptr, ptr, i64, i64, ptr}), {window, data, length, event_time, hit});
   auto* placed = block("window.placed");
   auto* late = block("window.late");
   auto* after = block("window.after");

@@ -360,7 +360,7 @@ std::string describe_time(const sema::Source& source) {
 
 bool combinable(const AggregateOperator& aggregate) {
   using A = sema::Aggregator;
-  if (aggregate.windowed()) return false;
+  if (aggregate.windowed() && !aggregate.stage->local) return false;  // (the checker refused what cannot be)
   for (const sema::AggregateBinding& binding : aggregate.stage->aggregates)
     switch (binding.aggregator) {
       case A::CountDistinct:  // its set stays in memory
@@ -387,7 +387,11 @@ std::string explain_parallel(const PhysicalPlan& plan) {
                     : fmt::format("  source `{}`: each instance reads its parts of the file, cut at line breaks\n", program.sources[i].name);
   for (size_t i = 0; i < plan.aggregates.size(); ++i) {
     const AggregateOperator& a = plan.aggregates[i];
-    if (combinable(a))
+    if (combinable(a) && a.windowed())
+      out += fmt::format("  aggregate {} (window {}): local aggregation where read, per key and slice; when a slice's first window "
+                         "falls due its rows go to the key's instance and are merged there (`aggregate local`, no shuffle of "
+                         "records)\n", i, a.window);
+    else if (combinable(a))
       out += fmt::format("  aggregate {}: local aggregation where read; at the end one row per key and instance goes to the "
                          "key's instance and is merged there (two-phase, no shuffle of records)\n", i);
     else

@@ -13,10 +13,14 @@ using TK = Type::Kind;
 void Checker::check_aggregate(const ast::AggregateStage& a, const ast::Stage& s, RecordPtr& record, Stage& out) {
   out.kind = Stage::Kind::Aggregate;
   bool ok = true;
-  if (a.local) { not_supported(a.local_span, "`aggregate local` is"); ok = false; }
   if (a.window) {
     out.window = check_window(a);
     if (!out.window) ok = false;
+    // Local pre-aggregation holds a window's partial rows until its slices fall due.
+    if (a.local && out.window && out.window->kind == WindowSpec::Kind::Session)
+      not_supported(a.local_span, "`aggregate local` over session windows is");
+    else if (a.local && out.window && out.window->emit_early_every_ms >= 0)
+      not_supported(a.local_span, "`aggregate local` with `emit early` is");
     // The late stream carries this stage's input records, with their event time.
     if (out.window && !out.window->late_stream.empty()) {
       auto declared = late_stream_spans_.find(out.window->late_stream);
@@ -155,9 +159,21 @@ void Checker::check_aggregate(const ast::AggregateStage& a, const ast::Stage& s,
       if (!ok) continue;
       binding.arg = std::move(arg);
     }
+    // Partial rows of a key, merged at its instance, keep neither its records' order nor its
+    // distinct values.
+    if (a.local && (binding.aggregator == Aggregator::CountDistinct || binding.aggregator == Aggregator::First ||
+                    binding.aggregator == Aggregator::Last || binding.aggregator == Aggregator::ArgMax ||
+                    binding.aggregator == Aggregator::ArgMin)) {
+      diagnostics_.error(code::kBadAggregate, b.span,
+                         fmt::format("`aggregate local` cannot pre-aggregate `{}`", b.name.text),
+                         "depends on the records' order or keeps every value",
+                         "local pre-aggregation takes count, sum, avg, min and max; drop `local` for the others");
+      ok = false;
+    }
     result->fields.push_back(FieldDef{binding.name, binding.type});
     out.aggregates.push_back(std::move(binding));
   }
+  out.local = a.local;
   // Even when a binding is wrong, the output record is known, so later stages are checked.
   out.output = result;
   (void)ok;

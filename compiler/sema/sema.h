@@ -171,6 +171,7 @@ struct Stage {
   std::vector<Assignment> keys;
   std::vector<AggregateBinding> aggregates;
   std::optional<WindowSpec> window;  // windowed: output = keys, window_start, window_end, bindings
+  bool local = false;                // `aggregate local`: pre-aggregated where read (parallel)
   // Sink
   enum class SinkKind { Stdout, File, Null };
   enum class Format { Csv, Jsonl };

@@ -138,7 +138,7 @@ void ExchangeHub::stop() {
 }
 
 int32_t decode_block(std::string& block, int from, const std::vector<RouteSpec>& routes, const std::vector<RouteSpec>& rows,
-                     ExchangeReceiver& receiver) {
+                     ExchangeReceiver& receiver, const std::vector<RouteSpec>& windows) {
   char* const begin = block.data();
   const char* const end = begin + block.size();
   char* p = begin;
@@ -182,6 +182,20 @@ int32_t decode_block(std::string& block, int from, const std::vector<RouteSpec>&
       case ExchangeMessage::barrier:
         status = receiver.barrier(from, static_cast<int32_t>(index), value);
         break;
+      case ExchangeMessage::window_row: {  // body: u64 key length, the key padded, the row
+        if (index >= windows.size() || end - body < 8) return -1;
+        uint64_t key_len = 0;
+        std::memcpy(&key_len, body, sizeof key_len);
+        auto size = static_cast<std::size_t>(windows[index].record_size);
+        if (key_len > static_cast<uint64_t>(end - body) || static_cast<std::size_t>(end - body) < 8 + padded(key_len) + size)
+          return -1;
+        char* row = body + 8 + padded(key_len);
+        body_end = decode_strings(row, size, windows[index].strings, end);
+        if (!body_end) return -1;
+        status = receiver.window_row(static_cast<int32_t>(index), value, std::string_view(body + 8, key_len),
+                                     reinterpret_cast<uint8_t*>(row));
+        break;
+      }
       default:
         return -1;
     }
@@ -220,6 +234,22 @@ void flow_exchange::send_row(int to, int32_t aggregate, std::string_view key, co
                                  static_cast<int64_t>(key.size()), key_room + flow::encoded_size(bytes, size, layout.strings));
   std::memcpy(p, key.data(), key.size());
   flow::encode(p + key_room, bytes, size, layout.strings);
+  ++messages_sent;
+  if (out.size() >= flow::kBlockBytes) flush_to(to);
+}
+
+void flow_exchange::send_window_row(int to, int32_t window, int64_t slice, std::string_view key, const uint8_t* row,
+                                    int64_t row_size, const std::vector<int64_t>& strings) {
+  std::string& out = building_[static_cast<std::size_t>(to)];
+  const auto* bytes = reinterpret_cast<const char*>(row);
+  auto size = static_cast<std::size_t>(row_size);
+  std::size_t key_room = flow::padded(key.size());
+  char* p = flow::append_message(out, flow::ExchangeMessage::window_row, static_cast<uint32_t>(window), slice,
+                                 8 + key_room + flow::encoded_size(bytes, size, strings));
+  uint64_t key_len = key.size();
+  std::memcpy(p, &key_len, sizeof key_len);
+  std::memcpy(p + 8, key.data(), key.size());
+  flow::encode(p + 8 + key_room, bytes, size, strings);
   ++messages_sent;
   if (out.size() >= flow::kBlockBytes) flush_to(to);
 }

@@ -81,7 +81,7 @@ class ExchangeHub {
 };
 
 // The messages of a block. (ExchangeReceiver gets them decoded.)
-enum class ExchangeMessage : uint8_t { record = 1, watermark = 2, stage_done = 3, row = 4, barrier = 5 };
+enum class ExchangeMessage : uint8_t { record = 1, watermark = 2, stage_done = 3, row = 4, barrier = 5, window_row = 6 };
 
 // Receives the messages of a block (decode_block).
 class ExchangeReceiver {
@@ -94,14 +94,17 @@ class ExchangeReceiver {
   virtual int32_t row(int32_t aggregate, std::string_view key, uint8_t* row) = 0;
   // A checkpoint barrier of round `round`: the sender sent `messages` messages since its last.
   virtual int32_t barrier(int from, int32_t round, int64_t messages) = 0;
+  // A partial row of window `window`'s slice `slice` for `key` (`aggregate local`).
+  virtual int32_t window_row(int32_t window, int64_t slice, std::string_view key, uint8_t* row) = 0;
 };
 
 // Decodes a block sent by instance `from` and hands each message to `receiver`, records where
 // they lie in the block (which it changes: their strings are pointed into it); stops at the
 // first non-zero status and returns it. A block that does not decode is a bug: returns -1.
 // `rows`: per unwindowed aggregate, the size and string slots of its rows.
+// `windows`: per window, the size and string slots of its rows.
 int32_t decode_block(std::string& block, int from, const std::vector<RouteSpec>& routes, const std::vector<RouteSpec>& rows,
-                     ExchangeReceiver& receiver);
+                     ExchangeReceiver& receiver, const std::vector<RouteSpec>& windows = {});
 
 }  // namespace flow
 
@@ -126,6 +129,10 @@ struct flow_exchange {
   // To instance `to`, the owner of `key`: the row of unwindowed aggregate `aggregate` (`layout`
   // its size and string slots) that this instance aggregated for that key.
   void send_row(int to, int32_t aggregate, std::string_view key, const uint8_t* row, const flow::RouteSpec& layout);
+  // To instance `to`, the owner of `key`: this instance's partial row of window `window`'s slice
+  // `slice` (`aggregate local`), `row_size` bytes with flow_str slots at `strings`.
+  void send_window_row(int to, int32_t window, int64_t slice, std::string_view key, const uint8_t* row, int64_t row_size,
+                       const std::vector<int64_t>& strings);
   // To every other instance: a checkpoint barrier of round `round` (exec/parallel_runner.cpp),
   // after everything sent before, pending watermarks included, and carrying how many messages
   // that was since the last barrier, which it returns.

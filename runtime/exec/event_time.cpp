@@ -28,6 +28,7 @@ void EventTimeGraph::build(const JobSpec& spec, flow_ctx& ctx, StateBackend& bac
     const WindowOperatorSpec& w = spec.windows[j];
     StateTable& table = backend.table("window-" + std::to_string(j), w.row_size, &w.row_layout);
     nodes_[j].window = make_window_operator(w, ctx, table);
+    nodes_[j].window->set_index(static_cast<int32_t>(j));
     connect(w.inputs, j);
   }
   for (std::size_t j = 0; j < spec.joins.size(); ++j) {
@@ -56,6 +57,9 @@ int32_t EventTimeGraph::forward(const std::vector<Edge>& edges, int64_t w) {
     if (now <= before) continue;
     int32_t status = 0;
     if (target.with_peers) {
+      // Partial rows (`aggregate local`) a window's firing at `now` needs go out first.
+      if (target.window)
+        if (int32_t status = target.window->flush_local(now)) return status;
       send_(static_cast<int32_t>(edge.node), now);
       status = combine(edge.node, 0, now);
     } else {
@@ -145,6 +149,15 @@ bool EventTimeGraph::restore_time(const std::vector<std::string_view>& parts, st
   return true;
 }
 
+int32_t EventTimeGraph::flush_local(bool all) {
+  for (std::size_t j = 0; j < window_count_; ++j) {
+    OperatorTime& node = nodes_[j];
+    if (!node.with_peers) continue;
+    if (int32_t status = node.window->flush_local(all ? INT64_MAX : node.input->current())) return status;
+  }
+  return 0;
+}
+
 int32_t EventTimeGraph::announce_to_peers() {
   for (std::size_t i = 0; i < nodes_.size(); ++i) {
     if (!nodes_[i].with_peers) continue;
@@ -192,6 +205,11 @@ flow_window* flow_ctx_window(flow_ctx* ctx, int32_t index) { return ctx->time.wi
 uint8_t* flow_window_upsert(flow_window* w, const uint8_t* key, int64_t len, int64_t t, flow_window_hit* hit) {
   w->count_record_in();
   return w->upsert(key, static_cast<std::size_t>(len), t, hit);
+}
+
+uint8_t* flow_window_upsert_local(flow_window* w, const uint8_t* key, int64_t len, int64_t t, flow_window_hit* hit) {
+  w->count_record_in();
+  return w->upsert_local(key, static_cast<std::size_t>(len), t, hit);
 }
 
 int32_t flow_window_refire(flow_window* w) { return w->refire(); }

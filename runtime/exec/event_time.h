@@ -75,6 +75,10 @@ class EventTimeGraph {
   void connect_instances(int instances, int self, std::function<void(int32_t node, int64_t w)> send);
   // The input watermark of operator `node` on instance `from` rose to `w`.
   int32_t peer_watermark(int32_t node, int from, int64_t w);
+  // `aggregate local`: hands over the windows' partial rows whose slices are due at this
+  // instance's own watermark (a record behind it, kept since), or every one (`all`: before a
+  // checkpoint's barriers).
+  int32_t flush_local(bool all);
   // After a restore: tells the peers each operator's restored input watermark (they only hear
   // of it when it rises).
   int32_t announce_to_peers();

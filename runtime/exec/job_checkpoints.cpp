@@ -169,9 +169,10 @@ bool JobCheckpoints::collect(bool wait) {
     ctx_.failure.record("cannot write checkpoint " + std::to_string(done->id) + ": " + error);
     return false;
   }
-  ++taken_;
   double background_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - done->started).count();
   async_total_ms_ += background_ms;
+  std::lock_guard lock(stats_mutex_);
+  ++taken_;
   last_pause_ms_ = done->pause_ms;
   last_duration_ms_ = done->pause_ms + background_ms;
   last_bytes_ = done->writer->bytes();

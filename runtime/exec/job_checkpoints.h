@@ -20,6 +20,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -129,7 +130,11 @@ class JobCheckpoints {
     double last_pause_ms = 0, last_duration_ms = 0;
     uint64_t last_bytes = 0;
   };
-  Stats stats() const { return Stats{taken_, last_pause_ms_, last_duration_ms_, last_bytes_}; }
+  // (Read by parallel instances' metrics while the driver's thread takes checkpoints.)
+  Stats stats() const {
+    std::lock_guard lock(stats_mutex_);
+    return Stats{taken_, last_pause_ms_, last_duration_ms_, last_bytes_};
+  }
 
  private:
   bool take(bool savepoint, const Fill& fill);
@@ -188,6 +193,7 @@ class JobCheckpoints {
   bool restore_state_tables(const LoadedCheckpoint& from, const std::vector<int>& parts, const KeyOwnership& owner,
                             std::string& error);
 
+  mutable std::mutex stats_mutex_;  // guards taken_ and last_*
   flow_ctx& ctx_;
   std::string prefix_;
   CheckpointOptions options_;

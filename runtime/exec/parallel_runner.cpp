@@ -196,7 +196,7 @@ class Instance final : public ExchangeReceiver {
   // Builds the operators and sinks, restores them from `restore` when it holds a checkpoint,
   // and gives each stream source its parts (from `parts`, or what the checkpoint left).
   bool prepare(const std::vector<std::vector<std::vector<ByteRange>>>& parts, std::mutex& output_lock,
-               const LoadedCheckpoint& restore) {
+               const LoadedCheckpoint& restore, const JobCheckpoints& job_checkpoints) {
     if (!build_operators(ctx, ctx.options.state_dir)) return false;  // the error is printed
     ctx.time.connect_instances(hub_.instances(), self_,
                                [this](int32_t node, int64_t w) { exchange_.send_watermark(node, w); });
@@ -237,8 +237,10 @@ class Instance final : public ExchangeReceiver {
       progress_.set_parts(i, self_, sources[i].parts.size());
     }
     stage_done_.assign(2 * ctx.spec->aggregates.size() + 1, 0);
-    if (ctx.options.metrics) metrics_ = std::make_unique<JobMetrics>(ctx, sources, *checkpoints_, true);
+    // The checkpoints the metrics show are the job's, which the driver takes.
+    if (ctx.options.metrics) metrics_ = std::make_unique<JobMetrics>(ctx, sources, job_checkpoints, true);
     for (const AggregateSpec& a : ctx.spec->aggregates) row_layouts_.push_back(RouteSpec{a.row_size, nullptr, a.row_layout.strings, {}});
+    for (const WindowOperatorSpec& w : ctx.spec->windows) window_layouts_.push_back(RouteSpec{w.row_size, nullptr, w.row_layout.strings, {}});
     return true;
   }
 
@@ -342,13 +344,15 @@ class Instance final : public ExchangeReceiver {
       if (hub_.stopped()) return false;
       bool progressed = false;
       if (!drain(progressed)) return false;
-      if (round_ < 0 && checkpoint_asked()) begin_checkpoint(progressed);
+      if (round_ < 0 && checkpoint_asked() && !begin_checkpoint(progressed)) return false;
       if (round_ >= 0) {
         if (!advance_checkpoint(progressed)) return false;
         if (stopping_) return true;  // after the savepoint of SIGTERM: no end of input
       } else if (!exchange_.blocked() && !step_streams(progressed)) {
         return false;
       }
+      if (!check_status(ctx, ctx.time.flush_local(false), "the local pre-aggregation of instance " + std::to_string(self_)))
+        return false;
       bool finished = false;
       if (round_ < 0 && !advance_stages(progressed, finished)) return false;
       exchange_.flush();
@@ -384,7 +388,7 @@ class Instance final : public ExchangeReceiver {
       hub_.take(from, self_, blocks_);
       for (std::string& block : blocks_) {
         progressed = true;
-        int32_t status = decode_block(block, from, ctx.spec->routes, row_layouts_, *this);
+        int32_t status = decode_block(block, from, ctx.spec->routes, row_layouts_, *this, window_layouts_);
         ctx.call_arena.reset();
         if (status == -1 && !ctx.failure.failed)
           ctx.failure.record("internal error: instance " + std::to_string(self_) + " cannot decode what instance " +
@@ -430,11 +434,15 @@ class Instance final : public ExchangeReceiver {
 
   // (Barriers of the others may have come before this instance saw the request: barriers_ is
   // cleared when a checkpoint ends, before anything of the next can arrive.)
-  void begin_checkpoint(bool& progressed) {
+  bool begin_checkpoint(bool& progressed) {
+    // Partial rows (`aggregate local`) are not in the snapshot: they go to their keys first.
+    if (!check_status(ctx, ctx.time.flush_local(true), "the local pre-aggregation of instance " + std::to_string(self_)))
+      return false;
     round_ = 0;
     sent_in_round_.clear();
     send_barrier();
     progressed = true;
+    return true;
   }
 
   void send_barrier() {
@@ -542,6 +550,10 @@ class Instance final : public ExchangeReceiver {
     ++stage_done_[static_cast<std::size_t>(stage)];
     return 0;
   }
+  int32_t window_row(int32_t window, int64_t slice, std::string_view key, uint8_t* row) override {
+    if (window < 0 || static_cast<std::size_t>(window) >= ctx.time.window_count()) return -1;
+    return ctx.time.window(window)->merge_partial(slice, key, row);
+  }
   int32_t barrier(int /*from*/, int32_t round, int64_t messages) override {
     if (round < 0 || round > (1 << 20) || messages < 0) return -1;
     if (barriers_.size() <= static_cast<std::size_t>(round)) barriers_.resize(static_cast<std::size_t>(round) + 1);
@@ -557,7 +569,7 @@ class Instance final : public ExchangeReceiver {
   CheckpointSync& sync_;
   flow_exchange exchange_;
   // Writes this instance's operators into the driver's checkpoints, restores them, and keeps
-  // the incremental chains; read for the metrics too.
+  // the incremental chains.
   std::unique_ptr<JobCheckpoints> checkpoints_;
   RestoredJob restored_;
   int64_t checkpoint_ = 0;  // the last checkpoint this instance took part in
@@ -570,7 +582,8 @@ class Instance final : public ExchangeReceiver {
   std::vector<std::string> blocks_;
   int stage_ = -1;               // the last stage this instance ended
   std::vector<int> stage_done_;  // per stage: how many other instances ended it
-  std::vector<RouteSpec> row_layouts_;  // per unwindowed aggregate: its rows' size and strings
+  std::vector<RouteSpec> row_layouts_;     // per unwindowed aggregate: its rows' size and strings
+  std::vector<RouteSpec> window_layouts_;  // per window: the same
 };
 
 // The driver's thread, until the instances are done: with --metrics-port, every 200 ms, each
@@ -708,7 +721,7 @@ int run_parallel_job(flow_ctx& job) {
   bool ok = !job.failure.failed;
   for (int i = 0; i < n && ok; ++i) {
     instances.push_back(std::make_unique<Instance>(job, hub, i, progress, sync));
-    ok = instances.back()->prepare(parts, output_lock, loaded);
+    ok = instances.back()->prepare(parts, output_lock, loaded, checkpoints);
   }
   if (!ok && (instances.empty() || !instances.back()->failed())) {
     for (auto& sink : job.sinks) sink->finish();

@@ -15,6 +15,8 @@
 
 #include "checkpoint/byte_io.h"
 #include "checkpoint/state_snapshot.h"
+#include "exchange/exchange.h"
+#include "exec/job_context.h"
 
 namespace flow {
 
@@ -71,6 +73,54 @@ class SliceWindows final : public flow_window {
     hit->refire = !emit_final() && slice->first_end <= watermark_;
     last_slice_ = slice->start;
     return row;
+  }
+
+  uint8_t* upsert_local(const uint8_t* key, std::size_t len, int64_t t, flow_window_hit* hit) override {
+    if (!ctx_.exchange) return upsert(key, len, t, hit);
+    int64_t a = geometry_.slice_start(t);
+    if (past_lateness(geometry_.last_end(a))) {
+      late_record();
+      return nullptr;
+    }
+    std::unique_ptr<flow_agg_table>& rows = local_[a];
+    if (!rows) rows = std::make_unique<flow_agg_table>(state_.row_size());
+    uint8_t* row = rows->upsert(key, len, &hit->is_new);
+    hit->state = rows.get();
+    hit->seq = ++seq_;
+    hit->refire = 0;
+    return row;
+  }
+
+  int32_t flush_local(int64_t upto) override {
+    while (!local_.empty() && geometry_.first_end_after(local_.begin()->first, local_.begin()->first) <= upto) {
+      int64_t a = local_.begin()->first;
+      std::unique_ptr<flow_agg_table> rows = std::move(local_.begin()->second);
+      local_.erase(local_.begin());
+      int32_t status = 0;
+      flow_exchange& exchange = *ctx_.exchange;
+      rows->for_each_entry([&](std::string_view key, const uint8_t* row) {
+        if (status != 0) return;
+        int owner = owner_of_key(key, exchange.instances);
+        if (owner == exchange.self) status = merge_partial(a, key, row);
+        else exchange.send_window_row(owner, index_, a, key, row, state_.row_size(), spec_.row_layout.strings);
+      });
+      if (status != 0) return status;
+    }
+    return 0;
+  }
+
+  int32_t merge_partial(int64_t a, std::string_view key, const uint8_t* from) override {
+    if (past_lateness(geometry_.last_end(a))) {  // cannot happen before its windows' lateness has passed
+      late_record();
+      return 0;
+    }
+    flow_agg_table& rows = slice(a);
+    int32_t is_new = 0;
+    uint8_t* into = rows.upsert(reinterpret_cast<const uint8_t*>(key.data()), key.size(), &is_new);
+    merge(rows, into, from);
+    if (emit_final() || geometry_.first_end_after(a, a) > watermark_) return 0;
+    last_slice_ = a;
+    return refire();
   }
 
   int32_t refire() override {
@@ -270,6 +320,8 @@ class SliceWindows final : public flow_window {
 
   SliceGeometry geometry_;
   std::map<int64_t, int> slices_;  // the live slices (their rows are state namespaces)
+  // `aggregate local`: this instance's partial rows per slice, not yet handed over.
+  std::map<int64_t, std::unique_ptr<flow_agg_table>> local_;
   int64_t fired_upto_ = INT64_MIN;  // every window ending at or before it has fired
   int64_t next_due_ = INT64_MAX;    // the watermark at which the next firing is due
   int64_t last_slice_ = 0;

@@ -32,6 +32,20 @@ struct flow_window {
   virtual uint8_t* upsert(const uint8_t* key, std::size_t len, int64_t t, flow_window_hit* hit) = 0;
   // flow_window_refire: fires the already-fired windows of the last upserted record again.
   virtual int32_t refire() = 0;
+  // `aggregate local` at --parallelism N > 1 (flow_window_upsert_local): the record's partial
+  // row, kept here until flush_local() hands it to its key's instance (merge_partial there).
+  // Without an exchange (N = 1) it is upsert().
+  virtual uint8_t* upsert_local(const uint8_t* key, std::size_t len, int64_t t, flow_window_hit* hit) {
+    return upsert(key, len, t, hit);
+  }
+  // Hands over the partial rows of every slice whose first window ends at or before `upto`
+  // (before this instance's watermark passes it, so they arrive before the window fires);
+  // the rows of keys this instance owns are merged here.
+  virtual int32_t flush_local(int64_t /*upto*/) { return 0; }
+  // A partial row of slice `slice` for `key` from an instance that pre-aggregated it: merged
+  // into the slice's row (and fired again if a window holding it has fired).
+  virtual int32_t merge_partial(int64_t /*slice*/, std::string_view /*key*/, const uint8_t* /*row*/) { return -1; }
+  void set_index(int32_t index) { index_ = index; }
   // The input watermark moved to w: fires what is due (in order), frees what is past.
   int32_t advance(int64_t w);
   // `emit early every D`: fires every window that has not fired yet with its current result.
@@ -81,6 +95,7 @@ struct flow_window {
   int64_t dropped_ = 0;
   int64_t seq_ = 0;
   int64_t records_in_ = 0, records_out_ = 0;  // not checkpointed: a run's own counts
+  int32_t index_ = 0;                          // among the job's windows (flow_ctx_window)
 };
 
 namespace flow {

@@ -256,6 +256,11 @@ flow_window *flow_ctx_window(flow_ctx *ctx, int32_t index);
  * (otherwise the runtime has counted it as dropped). */
 uint8_t *flow_window_upsert(flow_window *w, const uint8_t *key, int64_t len, int64_t t,
                             flow_window_hit *hit);
+/* The same for `aggregate local`: at --parallelism N > 1 the row is one of this instance's
+ * partial rows (per key and slice), which go to the key's instance and are merged there before
+ * the slice's first window falls due; at N = 1 it is flow_window_upsert. */
+uint8_t *flow_window_upsert_local(flow_window *w, const uint8_t *key, int64_t len, int64_t t,
+                                  flow_window_hit *hit);
 /* Fires again, at once, the already-fired windows of the last upserted record (a late record
  * within the allowed lateness). Returns a status. */
 int32_t flow_window_refire(flow_window *w);

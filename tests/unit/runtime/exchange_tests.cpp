@@ -48,6 +48,12 @@ struct Collector final : flow::ExchangeReceiver {
                    std::string(rec->name.ptr, static_cast<std::size_t>(rec->name.len)));
     return 0;
   }
+  int32_t window_row(int32_t window, int64_t slice, std::string_view key, uint8_t* row) override {
+    const auto* rec = reinterpret_cast<const Record*>(row);
+    seen.push_back("window " + std::to_string(window) + " slice=" + std::to_string(slice) + " key=" + std::string(key) + " " +
+                   std::to_string(rec->id) + " " + std::string(rec->name.ptr, static_cast<std::size_t>(rec->name.len)));
+    return 0;
+  }
   int32_t barrier(int from, int32_t round, int64_t messages) override {
     seen.push_back("barrier " + std::to_string(from) + " round=" + std::to_string(round) + " messages=" + std::to_string(messages));
     return 0;
@@ -84,6 +90,8 @@ TEST_CASE("exchange: records, rows and marks arrive in the order they were sent,
   sender.send_record(0, &empty, 1001);
   Record row{5, {"xyz", 3}, 0};
   sender.send_row(1, 0, key, reinterpret_cast<const uint8_t*>(&row), routes[0]);
+  Record partial{9, {"a partial row's string", 22}, 0};
+  sender.send_window_row(1, 0, -60000, key, reinterpret_cast<const uint8_t*>(&partial), sizeof(Record), routes[0].strings);
   sender.send_stage_done(4);
   sender.flush();
   name.assign(name.size(), '#');  // the block holds its own copy
@@ -92,9 +100,10 @@ TEST_CASE("exchange: records, rows and marks arrive in the order they were sent,
   hub.take(0, 1, blocks);
   REQUIRE(blocks.size() == 1);
   Collector got;
-  REQUIRE(flow::decode_block(blocks[0], 0, routes, routes, got) == 0);
+  REQUIRE(flow::decode_block(blocks[0], 0, routes, routes, got, routes) == 0);
   std::vector<std::string> expected{"record 0 t=1000 42 a name longer than fifteen bytes 1", "record 0 t=1001 -7  0",
-                                    "row 0 key=" + key + " 5 xyz", "watermark 0 3 950", "stage 0 4"};
+                                    "row 0 key=" + key + " 5 xyz", "window 0 slice=-60000 key=" + key + " 9 a partial row's string",
+                                    "watermark 0 3 950", "stage 0 4"};
   CHECK(got.seen == expected);
 }
 
