@@ -18,6 +18,15 @@
 
 namespace flow {
 
+// One parallel instance's part of an operator (skew shows here). -1: does not apply.
+struct InstanceReading {
+  int64_t records_in = -1, records_out = -1;
+  double rate_in = 0, rate_out = 0;
+  int64_t state_rows = -1;
+  double busy = -1, backpressured = -1;  // sources: the instance's time shares
+  int64_t queued_bytes = -1;             // sources: in the channels the instance sends to
+};
+
 // One operator. Counts that do not apply to its kind are -1.
 struct OperatorReading {
   std::string id;     // "source-0", "window-1", "join-0", "aggregate-0", "lookup-0", "sink-2"
@@ -41,6 +50,7 @@ struct OperatorReading {
   // they send to.
   double busy = -1, idle = -1, backpressured = -1;
   int64_t queued_bytes = -1;
+  std::vector<InstanceReading> instances;  // at --parallelism N > 1: each instance's part
 };
 
 struct CheckpointReading {

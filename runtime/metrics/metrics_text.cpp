@@ -103,6 +103,14 @@ MetricsReading merge_readings(const std::vector<MetricsReading>& readings, const
   auto n = static_cast<double>(readings.size());
   for (OperatorReading& o : out.operators)
     if (o.busy >= 0) o.busy /= n, o.idle /= n, o.backpressured /= n;
+  for (std::size_t k = 0; k < readings.size(); ++k) {
+    const MetricsReading r = with_shares(k);
+    for (std::size_t i = 0; i < out.operators.size() && i < r.operators.size(); ++i) {
+      const OperatorReading& p = r.operators[i];
+      out.operators[i].instances.push_back(
+          InstanceReading{p.records_in, p.records_out, p.rate_in, p.rate_out, p.state_rows, p.busy, p.backpressured, p.queued_bytes});
+    }
+  }
   return out;
 }
 
@@ -127,6 +135,22 @@ std::string metrics_json(const MetricsReading& reading) {
     if (o.busy >= 0)
       out += ",\"busy_ratio\":" + number(o.busy) + ",\"idle_ratio\":" + number(o.idle) + ",\"backpressured_ratio\":" + number(o.backpressured);
     json_count(out, "queued_bytes", o.queued_bytes);
+    if (!o.instances.empty()) {
+      out += ",\"instances\":[";
+      for (std::size_t k = 0; k < o.instances.size(); ++k) {
+        const InstanceReading& p = o.instances[k];
+        out += (k > 0 ? ",{\"instance\":" : "{\"instance\":") + std::to_string(k);
+        json_count(out, "records_in", p.records_in);
+        if (p.records_in >= 0) out += ",\"rate_in\":" + number(p.rate_in);
+        json_count(out, "records_out", p.records_out);
+        if (p.records_out >= 0) out += ",\"rate_out\":" + number(p.rate_out);
+        json_count(out, "state_rows", p.state_rows);
+        if (p.busy >= 0) out += ",\"busy_ratio\":" + number(p.busy) + ",\"backpressured_ratio\":" + number(p.backpressured);
+        json_count(out, "queued_bytes", p.queued_bytes);
+        out += '}';
+      }
+      out += ']';
+    }
     out += '}';
   }
   out += "],\"edges\":[";
@@ -183,6 +207,36 @@ std::string metrics_prometheus(const MetricsReading& reading) {
          share(&OperatorReading::backpressured));
   family("flowc_queued_bytes", "gauge", "Bytes waiting in the channels the instances reading a source send to.",
          count(&OperatorReading::queued_bytes));
+  // At --parallelism N > 1, each instance's part, labelled `instance`.
+  auto per_instance = [&](const char* name, const char* type, const char* help, auto value_of) {
+    std::string lines;
+    for (const OperatorReading& o : reading.operators)
+      for (std::size_t k = 0; k < o.instances.size(); ++k) {
+        std::optional<double> v = value_of(o.instances[k]);
+        if (!v) continue;
+        char value[40];
+        std::snprintf(value, sizeof value, "%.17g", *v);
+        lines += std::string(name) + "{job=\"" + job + "\",operator=\"" + prometheus_label(o.id) + "\",kind=\"" + o.kind +
+                 "\",instance=\"" + std::to_string(k) + "\"} " + value + "\n";
+      }
+    if (lines.empty()) return;
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + lines;
+  };
+  auto instance_count = [](int64_t InstanceReading::*field) {
+    return [field](const InstanceReading& p) -> std::optional<double> {
+      return p.*field >= 0 ? std::optional<double>(static_cast<double>(p.*field)) : std::nullopt;
+    };
+  };
+  per_instance("flowc_instance_records_in_total", "counter", "Records into the operator at one instance.",
+               instance_count(&InstanceReading::records_in));
+  per_instance("flowc_instance_records_out_total", "counter", "Records out of the operator at one instance.",
+               instance_count(&InstanceReading::records_out));
+  per_instance("flowc_instance_state_rows", "gauge", "Rows or records the operator keeps at one instance.",
+               instance_count(&InstanceReading::state_rows));
+  per_instance("flowc_instance_backpressured_ratio", "gauge", "Share of the last interval one instance reading a source was held back.",
+               [](const InstanceReading& p) { return p.backpressured >= 0 ? std::optional<double>(p.backpressured) : std::nullopt; });
+  per_instance("flowc_instance_queued_bytes", "gauge", "Bytes waiting in the channels one instance sends to.",
+               instance_count(&InstanceReading::queued_bytes));
   const CheckpointReading& c = reading.checkpoints;
   auto job_gauge = [&](const char* name, const char* type, const char* help, double value) {
     char text[40];

@@ -86,4 +86,16 @@ TEST_CASE("metrics: the reading of a parallel job merges its instances'") {
   std::string json = flow::metrics_json(merged);
   CHECK(json.find("\"busy_ratio\":0.500,\"idle_ratio\":0.050,\"backpressured_ratio\":0.450,\"queued_bytes\":4096") != std::string::npos);
   CHECK(flow::metrics_prometheus(merged).find("flowc_backpressured_ratio{job=") != std::string::npos);
+  // Each instance's part: where the skew is.
+  REQUIRE(source.instances.size() == 2);
+  CHECK(source.instances[0].records_out == 10);
+  CHECK(source.instances[1].records_out == 30);
+  CHECK(source.instances[1].backpressured == doctest::Approx(0.9));
+  CHECK(json.find(R"x("instances":[{"instance":0,"records_out":10,"rate_out":2.500,"busy_ratio":0.900,"backpressured_ratio":0.000,)x"
+                  R"x("queued_bytes":0},{"instance":1,"records_out":30,"rate_out":2.500,"busy_ratio":0.100,)x"
+                  R"x("backpressured_ratio":0.900,"queued_bytes":4096}])x") != std::string::npos);
+  CHECK(flow::metrics_prometheus(merged).find(
+            "flowc_instance_records_out_total{job=\"q\\\"1\\\".flow\",operator=\"source-0\",kind=\"source\",instance=\"1\"} 30\n") !=
+        std::string::npos);
+  CHECK(flow::metrics_json(sample_reading()).find("\"instances\"") == std::string::npos);  // one instance: none
 }
