@@ -58,8 +58,10 @@ int32_t EventTimeGraph::forward(const std::vector<Edge>& edges, int64_t w) {
     int32_t status = 0;
     if (target.with_peers) {
       // Partial rows (`aggregate local`) a window's firing at `now` needs go out first.
-      if (target.window)
+      if (target.window) {
         if (int32_t status = target.window->flush_local(now)) return status;
+        target.window->own_watermark(now);
+      }
       send_(static_cast<int32_t>(edge.node), now);
       status = combine(edge.node, 0, now);
     } else {

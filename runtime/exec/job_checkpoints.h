@@ -34,6 +34,7 @@ namespace flow {
 struct RestoredJob {
   bool restored = false;
   int64_t id = 0;
+  int parts = 1;  // the parallelism the checkpoint was taken at
   struct Source {
     bool ended = false;
     SourcePosition position;

@@ -308,6 +308,7 @@ bool JobCheckpoints::restore_positions(const LoadedCheckpoint& from, const KeyOw
   }
   out.restored = true;
   out.id = from.info.id;
+  out.parts = from.parts;
   return true;
 }
 

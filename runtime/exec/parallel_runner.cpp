@@ -435,19 +435,21 @@ class Instance final : public ExchangeReceiver {
   // (Barriers of the others may have come before this instance saw the request: barriers_ is
   // cleared when a checkpoint ends, before anything of the next can arrive.)
   bool begin_checkpoint(bool& progressed) {
-    // Partial rows (`aggregate local`) are not in the snapshot: they go to their keys first.
-    if (!check_status(ctx, ctx.time.flush_local(true), "the local pre-aggregation of instance " + std::to_string(self_)))
-      return false;
+    asked_ = sync_.requested();  // (the next may be asked for before this instance wakes from the last)
     round_ = 0;
     sent_in_round_.clear();
-    send_barrier();
     progressed = true;
-    return true;
+    return send_barrier();
   }
 
-  void send_barrier() {
+  // Partial rows (`aggregate local`) are not in the snapshot: before each barrier they go to
+  // their keys (rows made during the rounds, by firings upstream, too), counted in the round.
+  bool send_barrier() {
+    if (!check_status(ctx, ctx.time.flush_local(true), "the local pre-aggregation of instance " + std::to_string(self_)))
+      return false;
     sent_in_round_.push_back(exchange_.send_barrier(round_));
     exchange_.flush();
+    return true;
   }
 
   // Rounds of barriers until one in which nobody sent anything (see the top of the file); then
@@ -466,14 +468,14 @@ class Instance final : public ExchangeReceiver {
         times_.begin(false);
         stopping_ = sync_.arrive_and_wait(hub_);
         times_.end(false);
-        checkpoint_ = sync_.requested();
+        checkpoint_ = asked_;
         round_ = -1;
         barriers_.clear();
         if (hub_.stopped()) return false;
         return true;
       }
       ++round_;
-      send_barrier();
+      if (!send_barrier()) return false;
       progressed = true;
     }
     return true;
@@ -573,6 +575,7 @@ class Instance final : public ExchangeReceiver {
   std::unique_ptr<JobCheckpoints> checkpoints_;
   RestoredJob restored_;
   int64_t checkpoint_ = 0;  // the last checkpoint this instance took part in
+  int64_t asked_ = 0;       // the one it is taking part in
   int round_ = -1;          // the round of barriers going on, or -1
   std::vector<std::pair<int, int64_t>> barriers_;  // per round: the barriers received, the messages they counted
   std::vector<int64_t> sent_in_round_;             // per round: the messages this instance sent

@@ -78,7 +78,10 @@ class SliceWindows final : public flow_window {
   uint8_t* upsert_local(const uint8_t* key, std::size_t len, int64_t t, flow_window_hit* hit) override {
     if (!ctx_.exchange) return upsert(key, len, t, hit);
     int64_t a = geometry_.slice_start(t);
-    if (past_lateness(geometry_.last_end(a))) {
+    // Late by this instance's own watermark (which the key's instance cannot pass before the
+    // partial row arrives): never a record that is not late at parallelism 1.
+    int64_t end = geometry_.last_end(a);
+    if (past_lateness(end) || end > INT64_MAX - spec_.lateness_ms || end + spec_.lateness_ms <= own_watermark_) {
       late_record();
       return nullptr;
     }

@@ -46,6 +46,10 @@ struct flow_window {
   // into the slice's row (and fired again if a window holding it has fired).
   virtual int32_t merge_partial(int64_t /*slice*/, std::string_view /*key*/, const uint8_t* /*row*/) { return -1; }
   void set_index(int32_t index) { index_ = index; }
+  // At --parallelism N > 1: the watermark of this instance's own inputs rose to w (before it
+  // goes to the other instances). `aggregate local` judges records against it: the instance
+  // owning a key cannot have a later watermark before this one's partial rows arrived.
+  void own_watermark(int64_t w) { own_watermark_ = w; }
   // The input watermark moved to w: fires what is due (in order), frees what is past.
   int32_t advance(int64_t w);
   // `emit early every D`: fires every window that has not fired yet with its current result.
@@ -96,6 +100,7 @@ struct flow_window {
   int64_t seq_ = 0;
   int64_t records_in_ = 0, records_out_ = 0;  // not checkpointed: a run's own counts
   int32_t index_ = 0;                          // among the job's windows (flow_ctx_window)
+  int64_t own_watermark_ = INT64_MIN;          // own_watermark()
 };
 
 namespace flow {

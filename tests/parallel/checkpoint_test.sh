@@ -36,12 +36,27 @@ events
 
 events | aggregate by k { total = sum(v), top = max(v), n = count() } | sink file("totals.csv", format = csv)
 events | aggregate by v { keys = count_distinct(k) } | sink file("distinct.csv", format = csv)
+
+# A table with a bad row, whose dead letters an aggregate counts (emitted at once at N = 1, at
+# the end at N > 1), and a window after a window, the second pre-aggregated locally.
+schema G { k: i64, grp: string }
+table groups: G = file("groups.csv", format = csv) on error -> bad_groups
+bad_groups | aggregate { bad = count() } | sink file("bad.csv", format = csv)
+events
+| join table groups as g on k == g.k
+| aggregate by grp = g.grp over tumbling(1s) late 0s drop { n = count() }
+| map { grp = grp, n = n, ts = window_end - 1ms }
+| aggregate local by grp over sliding(4s, every = 2s) late 0s drop { windows = count(), total = sum(n), most = max(n) }
+| sink file("groups_out.csv", format = csv)
 FLOW
+{ echo "k,grp"; for k in $(seq 0 99); do echo "$k,g$((k % 7))"; done; echo "oops"; } > groups.csv
 "$flowc" build job.flow -o job 2> build.txt || { cat build.txt; exit 1; }
-outputs=(out.csv totals.csv distinct.csv)
+outputs=(out.csv totals.csv distinct.csv bad.csv groups_out.csv)
 ./job 2> reference.txt
 for f in "${outputs[@]}"; do sort "$f" > "$work/reference.$f"; done
 [ "$(wc -l < reference.out.csv)" -gt 10000 ] || { echo "FAIL: the reference run wrote little"; exit 1; }
+[ "$(cat reference.bad.csv | tr '\n' ' ')" = "1 bad " ] || { echo "FAIL: the bad group row"; cat bad.csv; exit 1; }
+[ "$(wc -l < reference.groups_out.csv)" -gt 100 ] || { echo "FAIL: the chained windows wrote little"; exit 1; }
 
 same_as_reference() {
   for f in "${outputs[@]}"; do
@@ -56,7 +71,7 @@ same_as_reference() {
 # --- Restores from one checkpoint at every parallelism, each in a copy of the directory as
 # the checkpointing run left it (a restore rewrites the outputs).
 mkdir first
-cp job events.csv refs.csv first/
+cp job events.csv refs.csv groups.csv first/
 (cd first && ./job --parallelism 2 --checkpoint-dir cp --checkpoint-interval 1ms --checkpoints-retained 100 2> log.txt)
 (cd first && same_as_reference "the checkpointing run at N = 2")
 checkpoints=($(cd first && ls -d cp/chk-* | sort))
@@ -71,18 +86,23 @@ for n in 1 2 3 4; do
   if grep -q "late records dropped" at/restore.txt; then echo "FAIL: records late after the restore at N = $n"; cat at/restore.txt; exit 1; fi
   (cd at && same_as_reference "restored at N = $n from $middle (N = 2)")
 done
-rm -rf single && mkdir single && cp job events.csv refs.csv single/
+rm -rf single && mkdir single && cp job events.csv refs.csv groups.csv single/
 (cd single && ./job --checkpoint-dir cp --checkpoint-interval 1ms --checkpoints-retained 100 2> log.txt)
 single_checkpoints=($(cd single && ls -d cp/chk-* | sort))
 [ "${#single_checkpoints[@]}" -ge 3 ] || { echo "FAIL: expected several checkpoints at N = 1"; exit 1; }
 single_middle=${single_checkpoints[$(( ${#single_checkpoints[@]} / 2 ))]}
 (cd single && ./job --parallelism 3 --restore "$single_middle" 2> restore.txt) || { echo "FAIL: restore at N = 3 of N = 1"; cat single/restore.txt; exit 1; }
 (cd single && same_as_reference "restored at N = 3 from $single_middle (N = 1)")
+# Checkpoints asked for back to back at N = 4 (more instances than cores): none may be missed.
+rm -rf four && mkdir four && cp job events.csv refs.csv groups.csv four/
+(cd four && timeout 120 ./job --parallelism 4 --checkpoint-dir cp --checkpoint-interval 1ms --checkpoints-retained 2 2> log.txt) ||
+  { echo "FAIL: checkpointing every 1 ms at N = 4 failed or hung"; cat four/log.txt; exit 1; }
+(cd four && same_as_reference "checkpointing every 1 ms at N = 4")
 echo "ok: a checkpoint of N = 2 restores at N = 1, 2, 3, 4; one of N = 1 at N = 3"
 
 # --- Kills, each run at another parallelism, restoring the latest checkpoint.
 mkdir killed
-cp job events.csv refs.csv killed/
+cp job events.csv refs.csv groups.csv killed/
 cd killed
 run_ms=$(time_ms ./job --parallelism 2)
 for f in "${outputs[@]}"; do rm -f "$f"; done
@@ -116,7 +136,7 @@ echo "ok: $kills kills, $restores restores at changing parallelism, identical re
 
 # --- SIGTERM at N = 2 stops with a savepoint; N = 3 resumes from it.
 mkdir stopped
-cp job events.csv refs.csv stopped/
+cp job events.csv refs.csv groups.csv stopped/
 cd stopped
 ./job --parallelism 2 --savepoint-dir sp 2> log.txt &
 pid=$!
