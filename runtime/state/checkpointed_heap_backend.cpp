@@ -90,12 +90,8 @@ class CheckpointedHeapBackend final : public StateBackend, public IncrementalSna
     for (const std::vector<std::string_view>& chain : chains) {
       std::map<std::string, GatheredRows, std::less<>> part;
       for (std::size_t i = 0; i < chain.size(); ++i)
-        if (!gather(chain[i], i == 0, part, error)) return false;
-      for (auto& [name, rows] : part) {
-        GatheredRows& into = gathered[name];
-        for (auto& [address, value] : rows)
-          if (owner.owns_group(key_group_of_address(address))) into.insert_or_assign(address, std::move(value));
-      }
+        if (!gather(chain[i], i == 0, owner, part, error)) return false;
+      for (auto& [name, rows] : part) gathered[name].merge(rows);
     }
     for (auto& [name, table] : tracked_.tables())
       if (!load(gathered, name, *table, error)) return false;
@@ -125,8 +121,9 @@ class CheckpointedHeapBackend final : public StateBackend, public IncrementalSna
   }
 
   // Applies one snapshot to the rows gathered so far (a full one replaces them).
-  bool gather(std::string_view snapshot, bool first, std::map<std::string, GatheredRows, std::less<>>& gathered,
-              std::string& error) const {
+  // Rows of key groups `owner` does not own are skipped (a row never changes key group).
+  bool gather(std::string_view snapshot, bool first, const KeyOwnership& owner,
+              std::map<std::string, GatheredRows, std::less<>>& gathered, std::string& error) const {
     ByteReader r(snapshot);
     uint8_t full = 0;
     uint64_t count = 0;
@@ -145,6 +142,7 @@ class CheckpointedHeapBackend final : public StateBackend, public IncrementalSna
         std::string_view address, value;
         if (!c.number(op) || !c.bytes(address) || (op == kPut && !c.bytes(value)) || (op != kPut && op != kErase))
           return error = "damaged state snapshot of " + std::string(name), false;
+        if (!owner.owns_group(key_group_of_address(address))) continue;
         if (op == kPut) rows.insert_or_assign(std::string(address), std::string(value));
         else if (auto it = rows.find(address); it != rows.end()) rows.erase(it);
       }
