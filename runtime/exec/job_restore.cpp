@@ -33,26 +33,52 @@ std::vector<const CheckpointFile*> JobCheckpoints::chain_of(const CheckpointInfo
 
 namespace {
 
-// Which sources a checkpoint of a single instance had read to their end.
-std::vector<bool> ended_sources(const LoadedCheckpoint& from) {
-  std::vector<bool> ended;
-  const std::string* sources = from.file(from.parallel ? "parts.state" : "sources.state");
-  if (!sources || from.parts != 1) return ended;
-  ByteReader r(*sources);
+// One instance's entry for one source: sources.state (a single instance reading its file from a
+// position) or parts.state (per instance, the ranges it had left to read).
+struct SourceEntry {
+  bool ended = false;
+  SourcePosition position;  // sources.state only
+  int64_t skipped = 0, dead_lettered = 0;
+  std::vector<ByteRange> ranges;  // left to read (sources.state: from the position to the end)
+};
+
+// Per source, per part of the checkpoint, its entry.
+bool read_source_entries(const LoadedCheckpoint& from, std::size_t sources, std::vector<std::vector<SourceEntry>>& out,
+                         std::string& error) {
+  const std::string* bytes = from.file(from.parallel ? "parts.state" : "sources.state");
+  if (!bytes) return error = "it lacks its sources or sinks", false;
+  ByteReader r(*bytes);
   uint64_t n = 0;
-  uint32_t parts = 0;
-  if ((from.parallel && !r.number(parts)) || !r.number(n)) return ended;
-  for (uint64_t i = 0; i < n; ++i) {
-    uint8_t e = 0;
-    SourcePosition p;
-    int64_t skipped = 0, dead = 0;
-    uint64_t ranges = 0;
-    std::string_view skipped_ranges;
-    bool ok = from.parallel ? r.number(e) && r.number(skipped) && r.number(dead) && r.number(ranges) && r.view(16 * ranges, skipped_ranges)
-                            : r.number(e) && r.number(p.offset) && r.number(p.line) && r.number(skipped) && r.number(dead);
-    if (!ok) return {};
-    ended.push_back(e != 0);
-  }
+  uint32_t parts = 1;
+  if ((from.parallel && !r.number(parts)) || !r.number(n) || n != sources) return error = "it is not of this job (sources)", false;
+  out.assign(n, std::vector<SourceEntry>(parts));
+  for (std::vector<SourceEntry>& source : out)
+    for (SourceEntry& e : source) {
+      uint8_t ended = 0;
+      uint64_t ranges = 0;
+      bool ok = from.parallel ? r.number(ended) && r.number(e.skipped) && r.number(e.dead_lettered) && r.number(ranges)
+                              : r.number(ended) && r.number(e.position.offset) && r.number(e.position.line) &&
+                                    r.number(e.skipped) && r.number(e.dead_lettered);
+      if (!ok) return error = "damaged source positions", false;
+      e.ended = ended != 0;
+      if (!from.parallel && !e.ended) e.ranges.push_back(ByteRange{e.position.offset, std::numeric_limits<uint64_t>::max()});
+      for (uint64_t j = 0; j < ranges; ++j) {
+        ByteRange range;
+        if (!r.number(range.begin) || !r.number(range.end) || range.end < range.begin) return error = "damaged source positions", false;
+        e.ranges.push_back(range);
+      }
+    }
+  return r.done() || (error = "damaged source positions", false);
+}
+
+// Which sources a checkpoint of a single instance had read to their end (none if it cannot
+// tell: restore_positions reports why).
+std::vector<bool> ended_sources(const LoadedCheckpoint& from, std::size_t sources) {
+  std::vector<std::vector<SourceEntry>> entries;
+  std::string error;
+  std::vector<bool> ended;
+  if (from.parts != 1 || !read_source_entries(from, sources, entries, error)) return ended;
+  for (const std::vector<SourceEntry>& source : entries) ended.push_back(source[0].ended);
   return ended;
 }
 
@@ -232,7 +258,7 @@ bool JobCheckpoints::restore_operators(const LoadedCheckpoint& from, const KeyOw
   // An aggregate fed by one source that a single instance had read to its end has emitted its
   // rows already; parallel instances emit every aggregate at the end of the job, so they leave
   // it empty.
-  std::vector<bool> ended = ctx_.exchange ? ended_sources(from) : std::vector<bool>{};
+  std::vector<bool> ended = ctx_.exchange ? ended_sources(from, ctx_.spec->sources.size()) : std::vector<bool>{};
   for (std::size_t i = 0; i < ctx_.aggregates.size(); ++i) {
     auto source = static_cast<std::size_t>(ctx_.spec->aggregates[i].source_index);
     if (ctx_.spec->aggregates[i].source_index >= 0 && source < ended.size() && ended[source]) continue;
@@ -245,59 +271,44 @@ bool JobCheckpoints::restore_positions(const LoadedCheckpoint& from, const KeyOw
                                        std::string& error) {
   const JobSpec& spec = *ctx_.spec;
   const std::string* sinks = from.file("sinks.state");
-  const std::string* sources = from.file(from.parallel ? "parts.state" : "sources.state");
-  if (!sources || !sinks) return error = "it lacks its sources or sinks", false;
-  ByteReader r(*sources);
-  uint64_t n = 0;
-  uint32_t parts = 1;
-  if ((from.parallel && !r.number(parts)) || !r.number(n) || n != spec.sources.size())
-    return error = "it is not of this job (sources)", false;
-  out.sources.assign(n, RestoredJob::Source{});
+  std::vector<std::vector<SourceEntry>> entries;
+  if (!sinks) return error = "it lacks its sources or sinks", false;
+  if (!read_source_entries(from, spec.sources.size(), entries, error)) return false;
+  out.sources.assign(entries.size(), RestoredJob::Source{});
   const bool same_parallelism = from.parts == owner.instances;
-  for (RestoredJob::Source& s : out.sources) {
-    if (!from.parallel) {
-      uint8_t ended = 0;
-      if (!r.number(ended) || !r.number(s.position.offset) || !r.number(s.position.line) || !r.number(s.skipped) ||
-          !r.number(s.dead_lettered))
-        return error = "damaged source positions", false;
-      s.ended = ended != 0;
-      if (owner.instances > 1) {  // a single instance's position, dealt out by the parallel driver
-        s.in_ranges = true;
-        if (!s.ended) s.ranges.push_back(ByteRange{s.position.offset, std::numeric_limits<uint64_t>::max()});
-        s.ended = false;
-        if (!owner.counts(0)) s.skipped = s.dead_lettered = 0;
-      }
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    RestoredJob::Source& s = out.sources[i];
+    if (!from.parallel && owner.instances == 1) {  // a single instance's position, resumed as it was
+      const SourceEntry& e = entries[i][0];
+      s.ended = e.ended;
+      s.position = e.position;
+      s.skipped = e.skipped;
+      s.dead_lettered = e.dead_lettered;
       continue;
     }
-    // Parallel parts: each one's counts, and the ranges it had left to read.
+    // Ranges: this instance's own at the same parallelism, else all that was left (the driver
+    // deals them out); each part's counts to one instance.
     s.in_ranges = true;
-    for (uint32_t k = 0; k < parts; ++k) {
-      int64_t skipped = 0, dead = 0;
-      uint64_t ranges = 0;
-      uint8_t ended = 0;
-      if (!r.number(ended) || !r.number(skipped) || !r.number(dead) || !r.number(ranges))
-        return error = "damaged source positions", false;
-      // A single instance that read a source to its end emitted its aggregates: it stays ended.
-      if (parts == 1 && owner.instances == 1 && ended) {
+    for (std::size_t k = 0; k < entries[i].size(); ++k) {
+      const SourceEntry& e = entries[i][k];
+      bool mine = !same_parallelism || static_cast<int>(k) == owner.instance;
+      if (same_parallelism ? mine : owner.counts(k)) {
+        s.skipped += e.skipped;
+        s.dead_lettered += e.dead_lettered;
+      }
+      if (mine) s.ranges.insert(s.ranges.end(), e.ranges.begin(), e.ranges.end());
+      // A single instance that read a source to its end emitted its aggregates: at parallelism
+      // 1 it stays ended.
+      if (from.parts == 1 && owner.instances == 1 && e.ended) {
         s.in_ranges = false;
         s.ended = true;
-      }
-      bool mine = same_parallelism ? static_cast<int>(k) == owner.instance : true;
-      if (same_parallelism ? mine : owner.counts(k)) {
-        s.skipped += skipped;
-        s.dead_lettered += dead;
-      }
-      for (uint64_t j = 0; j < ranges; ++j) {
-        ByteRange range;
-        if (!r.number(range.begin) || !r.number(range.end) || range.end < range.begin) return error = "damaged source positions", false;
-        if (mine) s.ranges.push_back(range);
       }
     }
     std::sort(s.ranges.begin(), s.ranges.end(), [](const ByteRange& a, const ByteRange& b) { return a.begin < b.begin; });
   }
-  if (!r.done()) return error = "damaged source positions", false;
   out.split = owner.instances > 1 && !same_parallelism;
   ByteReader k(*sinks);
+  uint64_t n = 0;
   if (!k.number(n) || n != spec.sinks.size()) return error = "it is not of this job (sinks)", false;
   out.sinks.resize(n);
   for (SinkPrecommit& sink : out.sinks) {

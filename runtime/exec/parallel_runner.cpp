@@ -223,10 +223,12 @@ class Instance final : public ExchangeReceiver {
       sources[i].spec = &ctx.spec->sources[i];
       if (is_table(ctx, static_cast<int32_t>(i))) continue;
       bool pipe = !parts[i][0].empty() && parts[i][0][0].end == std::numeric_limits<uint64_t>::max();
-      if (!restored_.restored) {
-        sources[i].parts = parts[i][static_cast<std::size_t>(self_)];
-      } else if (!restored_parts(i, sources[i].parts)) {
-        return false;
+      sources[i].parts = parts[i][static_cast<std::size_t>(self_)];
+      if (restored_.restored) {
+        const RestoredJob::Source& from = restored_.sources[i];
+        sources[i].skipped = from.skipped;
+        sources[i].dead_lettered = from.dead_lettered;
+        if (!restored_.split) sources[i].parts = from.ranges;  // this instance's own, left to read
       }
       if (pipe && self_ != 0) {
         sources[i].ended = true;  // instance 0 reads it all; opening it here would take some of it
@@ -300,22 +302,6 @@ class Instance final : public ExchangeReceiver {
       ctx.failure.record("cannot restore from " + from.info.path + ": " + error);
       return false;
     }
-    return true;
-  }
-
-  // The parts of stream source `i` after a restore: what this instance had left, or its share
-  // of what all had left (at another parallelism).
-  bool restored_parts(std::size_t i, std::vector<ByteRange>& out) {
-    RestoredJob::Source& from = restored_.sources[i];
-    sources[i].skipped = from.skipped;
-    sources[i].dead_lettered = from.dead_lettered;
-    if (!restored_.split) {
-      out = from.ranges;
-      return true;
-    }
-    std::string path;
-    if (!evaluate_path(ctx, ctx.spec->sources[i].path, "source `" + ctx.spec->sources[i].name + "`", path)) return false;
-    out = split_ranges(path, from.ranges, hub_.instances(), ctx.options.part_bytes)[static_cast<std::size_t>(self_)];
     return true;
   }
 
@@ -684,16 +670,14 @@ int run_parallel_job(flow_ctx& job) {
     return 2;
   }
   if (!time_inputs_exist(spec)) return 3;
-  // Each stream source's parts, per instance; a table must be a file, since every instance
-  // reads it. (A path that does not evaluate is reported by inputs_are_readable.)
-  std::vector<std::vector<std::vector<ByteRange>>> parts(spec.sources.size());
+  // A table must be a file, since every instance reads it. (A path that does not evaluate is
+  // reported by inputs_are_readable.)
+  std::vector<std::string> paths(spec.sources.size());
   for (std::size_t i = 0; i < spec.sources.size(); ++i) {
-    std::string path;
+    std::string& path = paths[i];
     if (!evaluate_path(job, spec.sources[i].path, "source `" + spec.sources[i].name + "`", path)) break;
     struct stat input;
-    if (!is_table(job, static_cast<int32_t>(i))) {
-      parts[i] = split_input(path, n, job.options.part_bytes);
-    } else if (::stat(path.c_str(), &input) == 0 && !S_ISREG(input.st_mode)) {
+    if (is_table(job, static_cast<int32_t>(i)) && ::stat(path.c_str(), &input) == 0 && !S_ISREG(input.st_mode)) {
       std::fprintf(stderr,
                    "error: --parallelism %d: table `%s` is read by every instance, so `%s` must be a file, not a pipe; run "
                    "with --parallelism 1\n",
@@ -715,6 +699,14 @@ int run_parallel_job(flow_ctx& job) {
     std::fprintf(stderr, "error: %s\n", job.failure.message.c_str());
     return 3;
   }
+  // Each stream source's parts, per instance: of the whole file, or (a restore at another
+  // parallelism) of what was left to read. (At the same parallelism each instance resumes its
+  // own ranges; these tell a pipe.)
+  std::vector<std::vector<std::vector<ByteRange>>> parts(spec.sources.size());
+  for (std::size_t i = 0; i < spec.sources.size(); ++i)
+    if (!is_table(job, static_cast<int32_t>(i)))
+      parts[i] = restored.split ? split_ranges(paths[i], restored.sources[i].ranges, n, job.options.part_bytes)
+                                : split_input(paths[i], n, job.options.part_bytes);
 
   ExchangeHub hub(n, kChannelBytes);
   PartProgress progress(spec.sources.size(), n);

@@ -80,8 +80,7 @@ class SliceWindows final : public flow_window {
     int64_t a = geometry_.slice_start(t);
     // Late by this instance's own watermark (which the key's instance cannot pass before the
     // partial row arrives): never a record that is not late at parallelism 1.
-    int64_t end = geometry_.last_end(a);
-    if (past_lateness(end) || end > INT64_MAX - spec_.lateness_ms || end + spec_.lateness_ms <= own_watermark_) {
+    if (past_lateness(geometry_.last_end(a), std::max(watermark_, own_watermark_))) {
       late_record();
       return nullptr;
     }
@@ -209,7 +208,10 @@ class SliceWindows final : public flow_window {
   }
 
  private:
-  bool past_lateness(int64_t end) const { return end > INT64_MAX - spec_.lateness_ms || end + spec_.lateness_ms <= watermark_; }
+  bool past_lateness(int64_t end) const { return past_lateness(end, watermark_); }
+  bool past_lateness(int64_t end, int64_t watermark) const {
+    return end > INT64_MAX - spec_.lateness_ms || end + spec_.lateness_ms <= watermark;
+  }
   // When the window ending at `end` fires: at its end, or at end + lateness for `emit final`.
   int64_t due_time(int64_t end) const {
     if (end == INT64_MAX) return INT64_MAX;
