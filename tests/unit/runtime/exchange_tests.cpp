@@ -72,6 +72,17 @@ std::string key_owned_by(int owner, int instances) {
   }
 }
 
+// What instance `to` has received from instance 0, as one block, decoded (routes, aggregate
+// rows and window rows all laid out as `routes[0]`).
+std::vector<std::string> received(flow::ExchangeHub& hub, int to, const std::vector<flow::RouteSpec>& routes) {
+  std::vector<std::string> blocks;
+  hub.take(0, to, blocks);
+  REQUIRE(blocks.size() == 1);
+  Collector got;
+  REQUIRE(flow::decode_block(blocks[0], 0, routes, routes, got, routes) == 0);
+  return got.seen;
+}
+
 }  // namespace
 
 TEST_CASE("exchange: records, rows and marks arrive in the order they were sent, strings intact") {
@@ -96,15 +107,10 @@ TEST_CASE("exchange: records, rows and marks arrive in the order they were sent,
   sender.flush();
   name.assign(name.size(), '#');  // the block holds its own copy
 
-  std::vector<std::string> blocks;
-  hub.take(0, 1, blocks);
-  REQUIRE(blocks.size() == 1);
-  Collector got;
-  REQUIRE(flow::decode_block(blocks[0], 0, routes, routes, got, routes) == 0);
   std::vector<std::string> expected{"record 0 t=1000 42 a name longer than fifteen bytes 1", "record 0 t=1001 -7  0",
                                     "row 0 key=" + key + " 5 xyz", "window 0 slice=-60000 key=" + key + " 9 a partial row's string",
                                     "watermark 0 3 950", "stage 0 4"};
-  CHECK(got.seen == expected);
+  CHECK(received(hub, 1, routes) == expected);
 }
 
 TEST_CASE("exchange: a barrier follows the pending watermarks and counts the messages since the last one") {
@@ -120,14 +126,9 @@ TEST_CASE("exchange: a barrier follows the pending watermarks and counts the mes
   CHECK(sender.send_barrier(1) == 0);
   sender.flush();
   for (int to : {1, 2}) {
-    std::vector<std::string> blocks;
-    hub.take(0, to, blocks);
-    REQUIRE(blocks.size() == 1);
-    Collector got;
-    REQUIRE(flow::decode_block(blocks[0], 0, routes, routes, got) == 0);
     std::vector<std::string> expected{"watermark 0 0 5", "barrier 0 round=0 messages=2", "barrier 0 round=1 messages=0"};
     if (to == 2) expected.insert(expected.begin(), "record 0 t=10 1 a 0");
-    CHECK(got.seen == expected);
+    CHECK(received(hub, to, routes) == expected);
   }
 }
 
