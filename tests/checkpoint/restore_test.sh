@@ -13,7 +13,9 @@ work=$(mktemp -d /tmp/flow-restore-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
 printf 'ad,campaign\n1,10\n2,10\nx,11\n3,12\n' > campaigns.csv
-awk 'BEGIN { print "ad,kind,ts"; for (i = 0; i < 1500000; i++) printf "%d,%s,%d\n", i % 5, (i % 3 == 0 ? "view" : "click"), 1700000000000 + i * 7 }' > events.csv
+write_events() {  # write_events COUNT
+  awk -v n="$1" 'BEGIN { print "ad,kind,ts"; for (i = 0; i < n; i++) printf "%d,%s,%d\n", i % 5, (i % 3 == 0 ? "view" : "click"), 1700000000000 + i * 7 }' > events.csv
+}
 cat > job.flow <<'FLOW'
 schema E { ad: i64, kind: string, ts: timestamp }
 schema C { ad: i64, campaign: i64 }
@@ -29,8 +31,12 @@ events | aggregate by kind { n = count() } | sink file("kinds.csv", format = csv
 FLOW
 "$flowc" build job.flow -o job
 # Checkpoints are written in the background one at a time, so how many a run completes
-# depends on how fast the disk syncs: on a busy machine the run is tried again.
+# depends on how fast the disk syncs against how fast the job reads: when a run completes too
+# few, it is tried again over twice as much input.
+events=1500000
 for attempt in 1 2 3 4 5; do
+  write_events "$events"
+  events=$(( events * 2 ))
   rm -rf cp
   ./job --state "$state" --checkpoint-dir cp --checkpoint-interval 1ms --checkpoints-retained 100 2> first.txt || { echo "FAIL: the first run failed"; cat first.txt; exit 1; }
   checkpoints=($(ls -d cp/chk-* | sort))
