@@ -121,19 +121,29 @@ llvm::Function* IrBuilder::unused_source_consumer() {
   return f;
 }
 
+// The inputs of the last window, join or partitioning stage registered (`function`).
+void IrBuilder::register_time_inputs(llvm::Value* builder, const char* function, const std::vector<plan::TimeInput>& inputs) {
+  for (const plan::TimeInput& input : inputs)
+    b.CreateCall(runtime(function, b.getVoidTy(), {ptr, i32, i32, i32, i32}),
+                 {builder, b.getInt32(input.source), b.getInt32(input.window), b.getInt32(input.join), b.getInt32(input.partition)});
+}
+
 void IrBuilder::build() {
   for (const auto& a : plan.aggregates) aggregate_layouts.push_back(row_layout(*a.stage));
   pipeline_functions.resize(plan.pipelines.size());
   route_of_pipeline.assign(plan.pipelines.size(), -1);
   for (const auto& p : plan.pipelines) {
     pipeline_functions[p.id] = declare_pipeline(p);
-    if (p.sink < 0 && ((p.updates_aggregate >= 0 && !combinable(p.updates_aggregate)) || p.inserts_join >= 0)) {
+    if (p.sink < 0 && ((p.updates_aggregate >= 0 && !combinable(p.updates_aggregate)) || p.inserts_join >= 0 ||
+                       crosses_instances(p))) {
       route_of_pipeline[p.id] = static_cast<int>(routes.size());
       routes.push_back(&p);
     }
   }
   for (const auto& p : plan.pipelines) build_pipeline(p);
-  for (const plan::Pipeline* p : routes) route_functions.push_back(build_route_apply(*p));
+  // A partitioning stage's record is applied at the instance it goes to by the pipeline after it.
+  for (const plan::Pipeline* p : routes)
+    route_functions.push_back(p->feeds_partition >= 0 ? pipeline_functions[partition_of(*p).to_pipeline] : build_route_apply(*p));
   join_conditions_.assign(plan.joins.size(), nullptr);
   for (size_t j = 0; j < plan.joins.size(); ++j)
     if (!plan.joins[j].lookup() && plan.joins[j].join->residual) join_conditions_[j] = build_join_condition(static_cast<int>(j));
@@ -258,9 +268,7 @@ void IrBuilder::build_setup() {
                   b.getInt64(size_ms), b.getInt64(slide_ms), b.getInt64(w.lateness_ms), b.getInt32(flags),
                   b.getInt64(w.emit_early_every_ms), b.getInt64(static_cast<int64_t>(size)), merge_functions[i],
                   pipeline_functions[a.emit_pipeline]});
-    for (const plan::TimeInput& input : a.input_time)
-      b.CreateCall(runtime("flow_job_window_input", b.getVoidTy(), {ptr, i32, i32, i32}),
-                   {builder, b.getInt32(input.source), b.getInt32(input.window), b.getInt32(input.join)});
+    register_time_inputs(builder, "flow_job_window_input", a.input_time);
     register_state_slots(builder, FLOW_STATE_WINDOW, a.window, aggregate_layouts[i].type);
   }
   // Stream joins, then lookups, each in the order of their runtime index.
@@ -280,9 +288,7 @@ void IrBuilder::build_setup() {
                   b.getInt64(static_cast<int64_t>(layout.getTypeAllocSize(record_struct(*j.left)))),
                   b.getInt64(static_cast<int64_t>(layout.getTypeAllocSize(record_struct(*j.right)))),
                   condition ? condition : static_cast<llvm::Value*>(null_ptr), pipeline_functions[op.output_pipeline]});
-    for (const plan::TimeInput& input : op.input_time)
-      b.CreateCall(runtime("flow_job_join_input", b.getVoidTy(), {ptr, i32, i32, i32}),
-                   {builder, b.getInt32(input.source), b.getInt32(input.window), b.getInt32(input.join)});
+    register_time_inputs(builder, "flow_job_join_input", op.input_time);
     register_state_slots(builder, FLOW_STATE_JOIN_LEFT, op.runtime, record_struct(*j.left));
     register_state_slots(builder, FLOW_STATE_JOIN_RIGHT, op.runtime, record_struct(*j.right));
   }
@@ -293,6 +299,12 @@ void IrBuilder::build_setup() {
                   b.getInt64(static_cast<int64_t>(layout.getTypeAllocSize(record_struct(*op.join->right))))});
     register_state_slots(builder, FLOW_STATE_LOOKUP, op.runtime, record_struct(*op.join->right));
   }
+  for (const plan::PartitionOperator& x : plan.partitions) {
+    if (!x.has_time()) continue;
+    b.CreateCall(runtime("flow_job_partition", b.getVoidTy(), {ptr}), {builder});
+    register_time_inputs(builder, "flow_job_partition_input", x.input_time);
+  }
+  b.CreateCall(runtime("flow_job_partition_hops", b.getVoidTy(), {ptr, i32}), {builder, b.getInt32(plan.partition_hops())});
   for (std::size_t r = 0; r < routes.size(); ++r) {
     llvm::StructType* record = record_struct(route_record(*routes[r]));
     b.CreateCall(runtime("flow_job_route", b.getVoidTy(), {ptr, i64, ptr}),

@@ -108,6 +108,14 @@ class IrBuilder {
   std::vector<const plan::Pipeline*> routes;
   std::vector<llvm::Function*> route_functions;  // per route: its apply function
   const sema::RecordType& route_record(const plan::Pipeline& p) const;
+  const plan::PartitionOperator& partition_of(const plan::Pipeline& p) const {
+    return plan.partitions[static_cast<std::size_t>(p.feeds_partition)];
+  }
+  // Whether the pipeline ends in a partitioning stage that may send records to another instance.
+  bool crosses_instances(const plan::Pipeline& p) const {
+    return p.feeds_partition >= 0 && partition_of(p).stage->partitioning != sema::Stage::Partitioning::Rescale;
+  }
+  void register_time_inputs(llvm::Value* builder, const char* function, const std::vector<plan::TimeInput>& inputs);
   bool combinable(int aggregate) const;
   // The event time of the records of the pipeline being generated (i64 ms), or nullptr.
   llvm::Value* event_time = nullptr;
@@ -132,6 +140,8 @@ class IrBuilder {
   void fetch_handles(const plan::Pipeline& p);
   bool has_event_time(const plan::Pipeline& p) const;
   llvm::Function* build_route_apply(const plan::Pipeline& p);
+  void generate_partition(const plan::Pipeline& p, const std::vector<Value>& record, const Environment& env,
+                          llvm::BasicBlock* next);
   void generate_route_check(const plan::Pipeline& p, const std::vector<Value>& record, const Environment& env,
                             llvm::BasicBlock* next);
   void generate_stream_feed(const sema::Stage& stage, const std::vector<Value>& record, const Environment& env,

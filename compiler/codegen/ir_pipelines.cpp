@@ -24,13 +24,15 @@ llvm::Function* IrBuilder::build_path_function(const sema::Expr& path, const std
 // hands its late records to the late stream's pipeline). Signatures (abi.h):
 //   source batches, aggregate rows, dead letters: int32 (ctx, input)   — flow_batch_fn / flow_row_fn
 //   window results: int32 (ctx, row, window_start, window_end)        — flow_window_emit_fn
-//   late records:   int32 (ctx, record, event_time)                   — called by generated code only
+//   late records, stream records, partitioned records:
+//                   int32 (ctx, record, event_time)                   — called by generated code, or flow_route_fn
 //   joined records: int32 (ctx, left, right, event_time)              — flow_join_emit_fn
 llvm::Function* IrBuilder::declare_pipeline(const plan::Pipeline& p) {
   std::vector<llvm::Type*> params{ptr, ptr};
   if (p.entry == plan::Entry::WindowEmit) params = {ptr, ptr, i64, i64};
   if (p.entry == plan::Entry::JoinOutput) params = {ptr, ptr, ptr, i64};
-  if (p.entry == plan::Entry::LateRecords || p.entry == plan::Entry::StreamRecords) params = {ptr, ptr, i64};
+  if (p.entry == plan::Entry::LateRecords || p.entry == plan::Entry::StreamRecords || p.entry == plan::Entry::Partitioned)
+    params = {ptr, ptr, i64};
   auto* type = llvm::FunctionType::get(i32, params, false);
   return llvm::Function::Create(type, llvm::Function::InternalLinkage, "pipeline_" + std::to_string(p.id), module);
 }
@@ -62,6 +64,8 @@ void IrBuilder::fetch_handles(const plan::Pipeline& p) {
     if (s->kind == sema::Stage::Kind::Join) join_handle(s->join);
 
   exchange_ = route_of_pipeline[p.id] >= 0 ? b.CreateCall(runtime("flow_ctx_exchange", ptr, {ptr}), {ctx}) : nullptr;
+  if (crosses_instances(p) && partition_of(p).stage->partitioning == sema::Stage::Partitioning::ByKeys)
+    key_buffer_ = b.CreateCall(runtime("flow_ctx_key_buf", ptr, {ptr}), {ctx});
 }
 
 llvm::Function* IrBuilder::build_pipeline(const plan::Pipeline& p) {
@@ -130,6 +134,9 @@ llvm::Function* IrBuilder::build_pipeline(const plan::Pipeline& p) {
   } else if (p.entry == plan::Entry::StreamRecords) {
     record = load_record(input, *p.input);
     if (plan.program->streams[static_cast<std::size_t>(p.stream)].has_time) event_time = f->getArg(2);
+  } else if (p.entry == plan::Entry::Partitioned) {
+    record = load_record(input, *p.input);
+    if (!p.time.empty()) event_time = f->getArg(2);
   } else {
     record = load_aggregate_row(p.aggregate, input);
   }
@@ -236,6 +243,10 @@ void IrBuilder::generate_stages(const plan::Pipeline& p, size_t index, const std
                                 const std::vector<Value>& locals, llvm::BasicBlock* next) {
   Environment env{&record, &locals};
   if (index == p.stages.size()) {
+    if (p.feeds_partition >= 0) {
+      generate_partition(p, record, env, next);
+      return;
+    }
     if (!applying_route_ && route_of_pipeline[p.id] >= 0) generate_route_check(p, record, env, next);
     if (p.feeds_streams) {
       generate_stream_feed(*p.feeds_streams, record, env, next);
@@ -305,12 +316,14 @@ bool IrBuilder::has_event_time(const plan::Pipeline& p) const {
     case plan::Entry::LateRecords:
     case plan::Entry::JoinOutput: return true;
     case plan::Entry::StreamRecords: return plan.program->streams[static_cast<std::size_t>(p.stream)].has_time;
+    case plan::Entry::Partitioned: return !p.time.empty();
     default: return false;
   }
 }
 
-// The record a route carries: what its keyed operator takes in.
+// The record a route carries: what its keyed operator or partitioning stage takes in.
 const sema::RecordType& IrBuilder::route_record(const plan::Pipeline& p) const {
+  if (p.feeds_partition >= 0) return *partition_of(p).stage->input;
   if (p.updates_aggregate >= 0) return *plan.aggregates[p.updates_aggregate].stage->input;
   const sema::Join& j = plan.program->joins[static_cast<std::size_t>(p.inserts_join)];
   return p.join_side == 0 ? *j.left : *j.right;
@@ -349,6 +362,42 @@ void IrBuilder::generate_route_check(const plan::Pipeline& p, const std::vector<
                {exchange_, b.getInt32(route_of_pipeline[p.id]), stored, event_time ? event_time : b.getInt64(0)});
   b.CreateBr(next);
   b.SetInsertPoint(local);
+}
+
+// The end of a pipeline cut by `partition by`, `rebalance` or `rescale`: the record goes on in
+// the next pipeline, here or (in parallel) at the instance owning its key or next in turn.
+void IrBuilder::generate_partition(const plan::Pipeline& p, const std::vector<Value>& record, const Environment& env,
+                                   llvm::BasicBlock* next) {
+  const plan::PartitionOperator& x = partition_of(p);
+  llvm::Value* stored = entry_alloca(record_struct(*x.stage->input), "partition.record");
+  store_record(stored, *x.stage->input, record);
+  llvm::Value* time = event_time ? event_time : b.getInt64(0);
+  auto* local = block("partition.local");
+  if (crosses_instances(p)) {
+    auto* choose = block("partition.choose");
+    auto* remote = block("partition.send");
+    b.CreateCondBr(b.CreateIsNull(exchange_), local, choose);
+    b.SetInsertPoint(choose);
+    llvm::Value* stays = nullptr;
+    if (x.stage->partitioning == sema::Stage::Partitioning::ByKeys) {
+      std::vector<Value> keys;
+      for (const auto& k : x.stage->keys) keys.push_back(coerce_null(eval(k.value, env), k.value, k.value.type));
+      auto [data, length] = encode_key(key_types(*x.stage), keys);
+      stays = b.CreateCall(runtime("flow_exchange_owns", i32, {ptr, ptr, i64}), {exchange_, data, length});
+    } else {
+      stays = b.CreateCall(runtime("flow_exchange_deal", i32, {ptr}), {exchange_});
+    }
+    b.CreateCondBr(b.CreateICmpNE(stays, b.getInt32(0)), local, remote);
+    b.SetInsertPoint(remote);
+    b.CreateCall(runtime("flow_exchange_send", b.getVoidTy(), {ptr, i32, ptr, i64}),
+                 {exchange_, b.getInt32(route_of_pipeline[p.id]), stored, time});
+    b.CreateBr(next);
+  } else {
+    b.CreateBr(local);
+  }
+  b.SetInsertPoint(local);
+  check_status(b.CreateCall(pipeline_functions[x.to_pipeline], {ctx, stored, time}));
+  b.CreateBr(next);
 }
 
 // int32 route_N(ctx, record, event_time): a routed record arriving at the instance that owns

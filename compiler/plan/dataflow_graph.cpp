@@ -1,7 +1,8 @@
 // dataflow_edges: the operator graph of a plan, as the runtime's metrics and web page show it.
 // A pipeline starts at an operator (a source's batches, an aggregate's or window's results, a
 // join's pairs) or at a stream; it ends at operators (a sink, an aggregate or window update, a
-// join's buffer, a lookup table) or at streams, whose readers are followed to their ends.
+// join's buffer, a lookup table) or at streams and partitioning stages, whose readers are
+// followed to their ends.
 #include <algorithm>
 #include <set>
 
@@ -45,7 +46,8 @@ class GraphBuilder {
       case Entry::WindowEmit:
       case Entry::LateRecords: return aggregate_node(p.aggregate);
       case Entry::JoinOutput: return join_node(p.join);
-      case Entry::StreamRecords: return std::nullopt;
+      case Entry::StreamRecords:
+      case Entry::Partitioned: return std::nullopt;
     }
     return std::nullopt;
   }
@@ -65,6 +67,10 @@ class GraphBuilder {
       for (int s : streams)
         for (int reader : plan_.stream_readers[static_cast<std::size_t>(s)])
           for (const GraphNode& n : ends(plan_.pipelines[static_cast<std::size_t>(reader)], visiting)) out.push_back(n);
+    }
+    if (p.feeds_partition >= 0) {
+      const PartitionOperator& x = plan_.partitions[static_cast<std::size_t>(p.feeds_partition)];
+      for (const GraphNode& n : ends(plan_.pipelines[static_cast<std::size_t>(x.to_pipeline)], visiting)) out.push_back(n);
     }
     for (const sema::Stage* stage : p.stages)
       if (stage->kind == sema::Stage::Kind::Join && plan_.joins[static_cast<std::size_t>(stage->join)].lookup())

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
 #include <numeric>
 
 namespace flow::plan {
@@ -38,8 +39,9 @@ std::vector<bool> source_fields_used(const sema::Source& source, const sema::Flo
     }
     for (const auto& b : s.branches)
       if (b.when) mark_fields(*b.when, used);
-    // A record written out, handed on to other flows or joined is read whole.
-    if (s.kind == Stage::Kind::Sink || s.kind == Stage::Kind::Emit || s.kind == Stage::Kind::Split || s.kind == Stage::Kind::Join)
+    // A record written out, handed on to other flows or instances or joined is read whole.
+    if (s.kind == Stage::Kind::Sink || s.kind == Stage::Kind::Emit || s.kind == Stage::Kind::Split || s.kind == Stage::Kind::Join ||
+        s.kind == Stage::Kind::Partition)
       used.assign(used.size(), true);
     // A window's late stream carries its input records whole.
     if (s.kind == Stage::Kind::Aggregate && s.window && !s.window->late_stream.empty()) used.assign(used.size(), true);
@@ -166,6 +168,31 @@ PhysicalPlan build_plan(const sema::CheckedProgram& program) {
         plan.pipelines.push_back(std::move(current));
         break;
       }
+      if (stage.kind == Stage::Kind::Partition) {
+        // The stages after it start a pipeline of their own, which may run on another instance.
+        PartitionOperator op;
+        op.stage = &stage;
+        op.from_pipeline = current.id;
+        op.to_pipeline = current.id + 1;
+        op.input_time = current.time;
+        int index = static_cast<int>(plan.partitions.size());
+        current.feeds_partition = index;
+        std::vector<TimeInput> time;
+        if (op.has_time()) {
+          op.time_node = plan.partition_time_nodes++;
+          time.push_back(TimeInput{-1, -1, -1, op.time_node});
+        }
+        plan.partitions.push_back(op);
+        plan.pipelines.push_back(std::move(current));
+        current = Pipeline{};
+        current.id = op.to_pipeline;
+        current.entry = Entry::Partitioned;
+        current.source = source;
+        current.partition = index;
+        current.input = stage.output;
+        current.time = std::move(time);
+        continue;
+      }
       if (stage.kind == Stage::Kind::Sink) {
         current.sink = static_cast<int>(plan.sinks.size());
         plan.sinks.push_back(SinkOperator{&stage, current.id});
@@ -198,6 +225,30 @@ PhysicalPlan build_plan(const sema::CheckedProgram& program) {
     }
   }
   return plan;
+}
+
+int PhysicalPlan::partition_hops() const {
+  // Per pipeline, the most partitioning stages a record meets from its start to an operator.
+  std::vector<int> hops(pipelines.size(), -1);
+  std::function<int(int)> from = [&](int id) {
+    int& known = hops[static_cast<std::size_t>(id)];
+    if (known >= 0) return known;
+    known = 0;  // (streams form no cycle; this only guards the recursion)
+    const Pipeline& p = pipelines[static_cast<std::size_t>(id)];
+    int most = 0;
+    if (p.feeds_partition >= 0) most = 1 + from(partitions[static_cast<std::size_t>(p.feeds_partition)].to_pipeline);
+    if (p.feeds_streams) {
+      std::vector<int> streams;
+      if (p.feeds_streams->kind == sema::Stage::Kind::Emit) streams.push_back(p.feeds_streams->stream);
+      for (const sema::SplitBranch& branch : p.feeds_streams->branches) streams.push_back(branch.stream);
+      for (int s : streams)
+        for (int reader : stream_readers[static_cast<std::size_t>(s)]) most = std::max(most, from(reader));
+    }
+    return known = most;
+  };
+  int most = 0;
+  for (const Pipeline& p : pipelines) most = std::max(most, from(p.id));
+  return most;
 }
 
 uint64_t fixed_key_width(const sema::Stage& aggregate) {
@@ -307,6 +358,13 @@ std::string describe_stage(const sema::CheckedProgram& program, const Stage& s) 
       if (program.streams[static_cast<std::size_t>(s.stream)].join >= 0)
         return fmt::format("right input of join {}", program.streams[static_cast<std::size_t>(s.stream)].join);
       return "to stream " + stream_name(s.stream);
+    case Stage::Kind::Partition: {
+      if (s.partitioning == Stage::Partitioning::Rebalance) return "rebalance";
+      if (s.partitioning == Stage::Partitioning::Rescale) return "rescale";
+      std::string keys;
+      for (const auto& k : s.keys) keys += (keys.empty() ? "" : ", ") + k.name;
+      return "partition by " + keys;
+    }
     case Stage::Kind::Split: {
       std::string text = "split:";
       for (const auto& b : s.branches) text += (b.when ? " when ... -> " : " else -> ") + stream_name(b.stream);
@@ -331,6 +389,7 @@ std::string describe_entry(const PhysicalPlan& plan, const Pipeline& p) {
     case Entry::AggregateEmit: return fmt::format("rows of aggregate {} in key order, at end of input", p.aggregate);
     case Entry::WindowEmit: return fmt::format("results of windowed aggregate {} as its windows fire", p.aggregate);
     case Entry::JoinOutput: return fmt::format("joined records of join {} as it pairs them", p.join);
+    case Entry::Partitioned: return fmt::format("records of partition {}, one at a time", p.partition);
     case Entry::LateRecords:
       return fmt::format("late records of windowed aggregate {} (stream `{}`)", p.aggregate,
                          plan.aggregates[p.aggregate].stage->window->late_stream);
@@ -404,6 +463,18 @@ std::string explain_parallel(const PhysicalPlan& plan) {
                       : fmt::format("  join {}: shuffle: the records of both inputs go to the instance owning their key (pipelines {} "
                                     "and {})\n", i, j.left_pipeline, j.right_pipeline);
   }
+  for (size_t i = 0; i < plan.partitions.size(); ++i) {
+    const PartitionOperator& x = plan.partitions[i];
+    using P = sema::Stage::Partitioning;
+    out += x.stage->partitioning == P::ByKeys
+               ? fmt::format("  partition {}: shuffle: each record goes to the instance owning its key (pipeline {} -> {})\n", i,
+                             x.from_pipeline, x.to_pipeline)
+           : x.stage->partitioning == P::Rebalance
+               ? fmt::format("  partition {}: shuffle: records dealt round robin over the instances (pipeline {} -> {})\n", i,
+                             x.from_pipeline, x.to_pipeline)
+               : fmt::format("  partition {}: no shuffle: every stage runs at N instances, so records stay on theirs (pipeline "
+                             "{} -> {})\n", i, x.from_pipeline, x.to_pipeline);
+  }
   bool sessions = false;
   for (const AggregateOperator& a : plan.aggregates)
     sessions = sessions || (a.windowed() && a.stage->window->kind == sema::WindowSpec::Kind::Session);
@@ -440,6 +511,7 @@ std::string explain(const PhysicalPlan& plan) {
     out += fmt::format("  pipeline {}: {}", p.id, describe_entry(plan, p));
     for (const auto* s : p.stages) out += " -> " + describe_stage(program, *s);
     if (p.feeds_streams) out += " -> " + describe_stage(program, *p.feeds_streams);
+    if (p.feeds_partition >= 0) out += fmt::format(" -> partition {}", p.feeds_partition);
     if (p.sink >= 0) out += fmt::format(" -> sink {}", p.sink);
     if (p.updates_aggregate >= 0) out += fmt::format(" -> update aggregate {}", p.updates_aggregate);
     if (p.inserts_join >= 0) out += fmt::format(" -> store as the {} input of join {}", p.join_side == 0 ? "left" : "right", p.inserts_join);

@@ -24,7 +24,8 @@ enum class Entry {
   LateRecords,    // records that windowed `aggregate` found too late (late D -> NAME)
   DeadLetter,     // bad records of `source` (on error -> NAME), one at a time
   StreamRecords,  // records of `stream` (CheckedProgram::streams), one at a time, from the flows feeding it
-  JoinOutput      // the joined records of stream join `join`, as it pairs them
+  JoinOutput,     // the joined records of stream join `join`, as it pairs them
+  Partitioned     // the records of `partition by`/`rebalance`/`rescale` `partition`, on the instance it chose
 };
 
 // What moves the event time of a pipeline's records forward: a source's watermark or the
@@ -33,6 +34,7 @@ struct TimeInput {
   int source = -1;
   int window = -1;
   int join = -1;  // the runtime index of a stream join
+  int partition = -1;  // a partitioning stage's (PartitionOperator::time_node), which passes its input's on
   bool operator==(const TimeInput&) const = default;
 };
 
@@ -43,6 +45,7 @@ struct Pipeline {
   int aggregate = -1;  // AggregateEmit, WindowEmit, LateRecords: the aggregate it comes from
   int stream = -1;     // StreamRecords
   int join = -1;       // JoinOutput: CheckedProgram::joins
+  int partition = -1;  // Partitioned: PhysicalPlan::partitions
   // Where its records' watermark comes from: the minimum over these; none without event time.
   std::vector<TimeInput> time;
   sema::RecordPtr input;
@@ -55,6 +58,21 @@ struct Pipeline {
   int inserts_join = -1;  // stores each record into this stream join (CheckedProgram::joins) ...
   int join_side = 0;      // ... as its left (0) or right (1) record
   std::vector<int> fills_lookups;  // a table's pipeline: the lookup joins it fills
+  int feeds_partition = -1;  // hands each record to this partitioning stage (PhysicalPlan::partitions)
+};
+
+// `partition by KEYS`, `rebalance` or `rescale`: ends pipeline `from_pipeline`, whose records
+// go on in `to_pipeline` on the instance it chooses (at --parallelism N > 1 each is a route;
+// `rescale` keeps every record on its instance). With event time it is a node of the job's
+// event-time graph: a record that crosses to another instance and on from there to a third
+// must not be overtaken by the watermark of its first instance, so the stages after it see
+// the minimum over every instance's.
+struct PartitionOperator {
+  const sema::Stage* stage = nullptr;
+  int from_pipeline = -1, to_pipeline = -1;
+  std::vector<TimeInput> input_time;  // empty without event time
+  int time_node = -1;  // with event time: its runtime index among those with event time
+  bool has_time() const { return !input_time.empty(); }
 };
 
 // A join of the program. Interval and window joins are runtime operators fed by two
@@ -96,6 +114,11 @@ struct PhysicalPlan {
   int window_count = 0;
   int table_count = 0;
   std::vector<SinkOperator> sinks;
+  std::vector<PartitionOperator> partitions;
+  int partition_time_nodes = 0;
+  // How many partitioning stages a record can pass on its way from one operator to the next:
+  // each may move it to another instance once more.
+  int partition_hops() const;
   // For each source, which schema fields the program reads (the decoder skips the others).
   std::vector<std::vector<bool>> fields_used;
   // For each source, the pipeline fed with its batches and the one fed with its dead letters.

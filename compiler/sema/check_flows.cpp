@@ -471,6 +471,9 @@ bool Checker::check_stage(const ast::Stage& s, RecordPtr& record, Flow& out, boo
       if (!check_split(s.split, scope, record, has_time, stage)) return false;
       ended = true;
       break;
+    case ast::Stage::Kind::Partition:
+      if (!check_partition(s, scope, record, stage)) return false;
+      break;
     case ast::Stage::Kind::Sink:
       stage.kind = Stage::Kind::Sink;
       if (!check_sink(s.sink, stage)) return false;
@@ -514,6 +517,40 @@ bool Checker::check_split(const ast::SplitStage& split, const Scope& scope, cons
   if (!ok) return false;
   for (const SplitBranch& branch : out.branches) feed_stream(branch.stream, record, has_time, out.span);
   return true;
+}
+
+// `partition by KEYS`, `rebalance`, `rescale`: the record passes unchanged; at --parallelism
+// N > 1 it may go to another instance, which a list cannot do yet (its elements are not sent).
+bool Checker::check_partition(const ast::Stage& s, const Scope& scope, const RecordPtr& record, Stage& out) {
+  using Mode = ast::PartitionStage::Mode;
+  out.kind = Stage::Kind::Partition;
+  out.partitioning = s.partition.mode == Mode::Rebalance ? Stage::Partitioning::Rebalance
+                     : s.partition.mode == Mode::Rescale ? Stage::Partitioning::Rescale
+                                                         : Stage::Partitioning::ByKeys;
+  out.output = record;
+  bool ok = true;
+  if (out.partitioning == Stage::Partitioning::ByKeys) {
+    if (!check_fields(s.partition.keys, false, Span{}, *record, scope, out.keys)) return false;
+    for (size_t i = 0; i < out.keys.size(); ++i) {
+      if (is_poison(out.keys[i].value.type)) return false;
+      if (out.keys[i].value.type.kind == TK::List) {
+        diagnostics_.error(code::kBadPartition, s.partition.keys[i].span,
+                           fmt::format("partition key `{}` is a list; keys must be scalars", out.keys[i].name), "list key");
+        ok = false;
+      }
+    }
+  }
+  if (!ok || out.partitioning == Stage::Partitioning::Rescale) return ok;  // (rescale keeps records where they are)
+  for (const FieldDef& f : record->fields)
+    if (f.type.kind == TK::List) {
+      diagnostics_.error(code::kBadPartition, s.keyword_span,
+                         fmt::format("this record holds a list (field `{}`), which cannot go to another instance yet", f.name),
+                         "moves records between instances",
+                         "drop the list with a `map` before this stage, or partition after the `flatmap` that takes it apart");
+      ok = false;
+      break;
+    }
+  return ok;
 }
 
 bool Checker::check_sink(const ast::SinkStage& s, Stage& out) {

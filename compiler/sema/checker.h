@@ -42,6 +42,7 @@ inline const char* const kNoEventTime = "E0409";
 inline const char* const kBadWindow = "E0410";
 inline const char* const kBadSplit = "E0411";
 inline const char* const kBadJoin = "E0412";
+inline const char* const kBadPartition = "E0413";
 inline const char* const kNotSupported = "E0501";
 }  // namespace code
 
@@ -134,6 +135,7 @@ class Checker {
                          const Scope& scope, std::vector<Assignment>& out);
   void check_aggregate(const ast::AggregateStage& a, const ast::Stage& s, RecordPtr& record, Stage& out);
   bool check_sink(const ast::SinkStage& s, Stage& out);
+  bool check_partition(const ast::Stage& s, const Scope& scope, const RecordPtr& record, Stage& out);
   bool check_path_argument(const ast::Expr& e, Expr& out);
   std::optional<int64_t> constant_duration(const ast::Expr& e, const char* what, bool allow_negative = false);
   EventTime check_time_clause(const ast::TimeClause& clause, const RecordType& schema);

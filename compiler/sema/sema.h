@@ -153,7 +153,7 @@ struct SplitBranch {
 };
 
 struct Stage {
-  enum class Kind { Filter, Map, FlatMap, Aggregate, Join, Sink, Emit, Split };
+  enum class Kind { Filter, Map, FlatMap, Aggregate, Join, Sink, Emit, Split, Partition };
   Kind kind = Kind::Filter;
   Span span;
   RecordPtr input;   // the record type flowing in
@@ -184,6 +184,11 @@ struct Stage {
   std::vector<SplitBranch> branches;
   // Join: CheckedProgram::joins; output = the input's fields, then the joined side's as `alias.field`.
   int join = -1;
+  // Partition: which parallel instance the stages after it run on, the record unchanged
+  // (output = input): the owner of `keys`' key group (ByKeys), the next instance in turn
+  // (Rebalance), or the same one (Rescale: every stage runs at the job's parallelism).
+  enum class Partitioning { ByKeys, Rebalance, Rescale };
+  Partitioning partitioning = Partitioning::ByKeys;
 };
 
 // A join stage (language.md section 4). The joined side's fields are appended to the left

@@ -143,8 +143,15 @@ struct SinkStage {
   std::vector<std::string> arg_names;
 };
 
+// partition by KEYS | rebalance | rescale: which parallel instance runs the stages after it.
+struct PartitionStage {
+  enum class Mode { ByKeys, Rebalance, Rescale };
+  Mode mode = Mode::ByKeys;
+  std::vector<FieldBinding> keys;  // ByKeys: `by k` (shorthand) or `by user = lower(name)`
+};
+
 struct Stage {
-  enum class Kind { Filter, Map, FlatMap, Aggregate, Join, Split, Sink };
+  enum class Kind { Filter, Map, FlatMap, Aggregate, Join, Split, Sink, Partition };
   Kind kind = Kind::Filter;
   Span span;          // the whole stage, from its keyword
   Span keyword_span;  // just the keyword (`filter`, `aggregate`, ...)
@@ -155,6 +162,7 @@ struct Stage {
   JoinStage join;
   SplitStage split;
   SinkStage sink;
+  PartitionStage partition;
 };
 
 // The start of a flow: a stream name, or merge(a, b, ...).

@@ -32,6 +32,7 @@ BOOST_FUSION_ADAPT_STRUCT(flow::syntax::raw::JoinRaw, left, keyword, table, stre
 BOOST_FUSION_ADAPT_STRUCT(flow::syntax::raw::SplitBranch, keyword, condition, target)
 BOOST_FUSION_ADAPT_STRUCT(flow::syntax::raw::SplitRaw, keyword, branches)
 BOOST_FUSION_ADAPT_STRUCT(flow::syntax::raw::SinkRaw, keyword, target)
+BOOST_FUSION_ADAPT_STRUCT(flow::syntax::raw::PartitionRaw, keyword, keys)
 BOOST_FUSION_ADAPT_STRUCT(flow::syntax::raw::OriginRaw, merge, names)
 BOOST_FUSION_ADAPT_STRUCT(flow::syntax::raw::FlowRaw, origin, stages)
 BOOST_FUSION_ADAPT_STRUCT(flow::syntax::raw::SchemaFieldRaw, name, type)
@@ -128,6 +129,12 @@ auto keyword_token(char const (&word)[N]) {
   return x3::rule<struct keyword_token_id, Token>{word} = x3::raw[keyword(word)][make_token];
 }
 
+// A keyword with no attribute, named like keyword_token.
+template <size_t N>
+auto keyword_named(char const (&word)[N]) {
+  return x3::rule<struct keyword_named_id>{word} = keyword(word);
+}
+
 template <size_t N>
 auto symbol_token(char const (&text)[N]) {
   return x3::rule<struct symbol_token_id, Token>{text} = x3::raw[x3::lit(text)][make_token];
@@ -162,6 +169,8 @@ struct join_id : annotate {};
 struct split_branch_id : annotate {};
 struct split_id : annotate {};
 struct sink_id : annotate {};
+struct partition_id : annotate {};
+struct redistribute_id : annotate {};
 struct stage_id;
 struct origin_id : annotate {};
 struct flow_id : annotate {};
@@ -206,8 +215,10 @@ x3::rule<join_id, JoinRaw> const join_stage = "`join`";
 x3::rule<split_branch_id, SplitBranch> const split_branch = "`when` or `else`";
 x3::rule<split_id, SplitRaw> const split_stage = "`split`";
 x3::rule<sink_id, SinkRaw> const sink_stage = "`sink`";
+x3::rule<partition_id, PartitionRaw> const partition_stage = "`partition`";
+x3::rule<redistribute_id, PartitionRaw> const redistribute_stage = "`rebalance` or `rescale`";
 x3::rule<stage_id, StageRaw> const stage =
-    "a stage (`filter`, `map`, `flatmap`, `aggregate`, `join`, `split` or `sink`)";
+    "a stage (`filter`, `map`, `flatmap`, `aggregate`, `join`, `split`, `sink`, `partition by`, `rebalance` or `rescale`)";
 x3::rule<origin_id, OriginRaw> const origin = "a stream name";
 x3::rule<flow_id, FlowRaw> const flow = "a flow";
 x3::rule<type_syntax_id> const type_syntax = "a type";
@@ -275,8 +286,11 @@ auto const split_stage_def = keyword_token("split") > '{' > *split_branch > '}';
 auto const sink_call = x3::rule<struct sink_call_id, Call>{"a sink such as `stdout()`, `file(\"out.csv\", format = csv)` or `null()`"} =
     (identifier | keyword_token("null")) > '(' > -(arg % ',') > ')';
 auto const sink_stage_def = keyword_token("sink") > sink_call;
+// Not reserved words: a field may still be called `partition`; no stage starts with a name.
+auto const partition_stage_def = keyword_token("partition") > keyword_named("by") > (field_item % ',');
+auto const redistribute_stage_def = (keyword_token("rebalance") | keyword_token("rescale")) >> x3::attr(std::vector<FieldItem>{});
 auto const stage_def = filter_stage | map_stage | flatmap_stage | aggregate_stage | join_stage
-                     | split_stage | sink_stage;
+                     | split_stage | sink_stage | partition_stage | redistribute_stage;
 
 auto const origin_def = -keyword_token("merge") >> ((x3::lit('(') > (identifier % ',') > ')') | x3::repeat(1)[identifier]);
 auto const flow_def = origin >> *('|' > stage);
@@ -308,7 +322,7 @@ BOOST_SPIRIT_DEFINE(identifier, literal, binary_op, prefix_op, primary,
                     postfix, term, expression, optional_expression, arg, call, if_expr, tuple,
                     field_item, field_list, filter_stage, map_stage, flatmap_stage, late_clause,
                     emit_clause, window_clause, aggregate_stage, within_clause, join_stage,
-                    split_branch, split_stage, sink_stage, stage, origin, flow, type_syntax,
+                    split_branch, split_stage, sink_stage, partition_stage, redistribute_stage, stage, origin, flow, type_syntax,
                     type_text, schema_field, schema_decl, param_decl, watermark_clause,
                     time_clause, on_error_clause, source_decl, fn_param, fn_decl, let_decl, item)
 

@@ -54,6 +54,16 @@ struct StageVisitor {
     s.sink.kind = ast::Name{r.target.name.text, r.target.name.span};
     s.sink.args = lower.arguments(r.target.args, s.sink.arg_names);
   }
+  void operator()(const PartitionRaw& r) const {
+    s.kind = ast::Stage::Kind::Partition;
+    s.span = r.span;
+    s.keyword_span = r.keyword.span;
+    using Mode = ast::PartitionStage::Mode;
+    s.partition.mode = r.keyword.text == "rebalance" ? Mode::Rebalance : r.keyword.text == "rescale" ? Mode::Rescale : Mode::ByKeys;
+    bool keep_all = false;
+    Span ignored;
+    s.partition.keys = lower.fields(r.keys, false, keep_all, ignored, "partition keys");
+  }
 };
 
 // Windows and joins are lowered here in full so that sema can point at them, even while it

@@ -186,7 +186,14 @@ struct SinkRaw {
   Span span;
 };
 
-struct StageRaw : x3::variant<FilterRaw, MapRaw, FlatMapRaw, AggregateRaw, JoinRaw, SplitRaw, SinkRaw> {
+// `partition by KEYS`, `rebalance` or `rescale` (keys empty): which instance a record goes on at.
+struct PartitionRaw {
+  Token keyword;
+  std::vector<FieldItem> keys;
+  Span span;
+};
+
+struct StageRaw : x3::variant<FilterRaw, MapRaw, FlatMapRaw, AggregateRaw, JoinRaw, SplitRaw, SinkRaw, PartitionRaw> {
   using base_type::base_type;
   using base_type::operator=;
 };

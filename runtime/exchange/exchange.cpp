@@ -317,6 +317,8 @@ int32_t flow_exchange_owns(flow_exchange* x, const uint8_t* key, int64_t len) {
   return x->owns(key, static_cast<std::size_t>(len)) ? 1 : 0;
 }
 
+int32_t flow_exchange_deal(flow_exchange* x) { return x->deal() ? 1 : 0; }
+
 void flow_exchange_send(flow_exchange* x, int32_t route, const void* record, int64_t event_time) {
   x->send_record(route, record, event_time);
 }

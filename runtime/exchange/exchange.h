@@ -117,7 +117,14 @@ struct flow_exchange {
     last_owner = flow::owner_of_key(std::string_view(reinterpret_cast<const char*>(key), len), instances);
     return last_owner == self;
   }
-  // Appends a record for the owner found by the last owns().
+  // `rebalance`: the next instance in turn takes the record (each instance starts with itself,
+  // so they do not all start at instance 0). Like owns(), sets whom send_record() sends to.
+  bool deal() {
+    last_owner = next_dealt_;
+    next_dealt_ = next_dealt_ + 1 == instances ? 0 : next_dealt_ + 1;
+    return last_owner == self;
+  }
+  // Appends a record for the owner found by the last owns() or deal().
   void send_record(int32_t route, const void* record, int64_t event_time);
   // To every other instance: operator `node`'s input watermark here. Only the newest of a node
   // goes out, at the next flush(): a watermark may come later than it could, never before a
@@ -158,4 +165,5 @@ struct flow_exchange {
   std::vector<int64_t> watermarks_;     // per node: the newest not written yet
   std::vector<int32_t> pending_nodes_;  // nodes with a watermark not written yet
   int64_t sent_at_barrier_ = 0;         // messages_sent when the last barrier went out
+  int next_dealt_ = self;               // deal()
 };

@@ -23,7 +23,8 @@ void EventTimeGraph::build(const JobSpec& spec, flow_ctx& ctx, StateBackend& bac
   sources_.assign(spec.sources.size(), SourceTime{});
   for (std::size_t i = 0; i < spec.sources.size(); ++i) sources_[i].lag = spec.sources[i].lag_ms < 0 ? 0 : spec.sources[i].lag_ms;
   window_count_ = spec.windows.size();
-  nodes_.resize(spec.windows.size() + spec.joins.size());
+  join_count_ = spec.joins.size();
+  nodes_.resize(spec.windows.size() + spec.joins.size() + spec.partitions.size());
   for (std::size_t j = 0; j < spec.windows.size(); ++j) {
     const WindowOperatorSpec& w = spec.windows[j];
     StateTable& table = backend.table("window-" + std::to_string(j), w.row_size, &w.row_layout);
@@ -35,6 +36,7 @@ void EventTimeGraph::build(const JobSpec& spec, flow_ctx& ctx, StateBackend& bac
     nodes_[window_count_ + j].join = make_join_operator(spec.joins[j], ctx, backend, "join-" + std::to_string(j));
     connect(spec.joins[j].inputs, window_count_ + j);
   }
+  for (std::size_t j = 0; j < spec.partitions.size(); ++j) connect(spec.partitions[j].inputs, window_count_ + join_count_ + j);
 }
 
 void EventTimeGraph::connect(const std::vector<WindowInput>& inputs, std::size_t node) {
@@ -43,7 +45,8 @@ void EventTimeGraph::connect(const std::vector<WindowInput>& inputs, std::size_t
     Edge edge{node, static_cast<int32_t>(k)};
     if (inputs[k].source >= 0) sources_[static_cast<std::size_t>(inputs[k].source)].downstream.push_back(edge);
     else if (inputs[k].window >= 0) nodes_[static_cast<std::size_t>(inputs[k].window)].downstream.push_back(edge);
-    else nodes_[window_count_ + static_cast<std::size_t>(inputs[k].join)].downstream.push_back(edge);
+    else if (inputs[k].join >= 0) nodes_[window_count_ + static_cast<std::size_t>(inputs[k].join)].downstream.push_back(edge);
+    else nodes_[window_count_ + join_count_ + static_cast<std::size_t>(inputs[k].partition)].downstream.push_back(edge);
   }
 }
 
@@ -85,9 +88,13 @@ int32_t EventTimeGraph::combine(std::size_t node, int input, int64_t w) {
 // watermark on.
 int32_t EventTimeGraph::fire(std::size_t node, int64_t now) {
   OperatorTime& target = nodes_[node];
-  if (int32_t status = target.window ? target.window->advance(now) : target.join->advance(now)) return status;
-  int64_t out = target.window ? now : target.join->output_watermark(now);
-  return forward(target.downstream, out);
+  if (target.window) {
+    if (int32_t status = target.window->advance(now)) return status;
+  } else if (target.join) {
+    if (int32_t status = target.join->advance(now)) return status;
+    now = target.join->output_watermark(now);
+  }
+  return forward(target.downstream, now);
 }
 
 void EventTimeGraph::connect_instances(int instances, int self, std::function<void(int32_t, int64_t)> send) {

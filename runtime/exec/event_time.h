@@ -45,7 +45,7 @@ class EventTimeGraph {
   flow_window* window(int32_t index) { return nodes_[static_cast<std::size_t>(index)].window.get(); }
   std::size_t window_count() const { return window_count_; }
   flow_join* join(int32_t index) { return nodes_[window_count_ + static_cast<std::size_t>(index)].join.get(); }
-  std::size_t join_count() const { return nodes_.size() - window_count_; }
+  std::size_t join_count() const { return join_count_; }
 
   // A record of `source` with event time t has been processed.
   int32_t source_record(int32_t source, int64_t t) {
@@ -68,7 +68,8 @@ class EventTimeGraph {
 
   JobClock& clock() { return clock_; }
 
-  // Parallel instances: an operator (window or join; nodes in that order) takes records from
+  // Parallel instances: an operator (window, join or partitioning stage; nodes in that order)
+  // takes records from
   // its peers on the other instances too, so its watermark is the minimum of its own inputs'
   // and its peers' (each sent after the records it covers). Whenever its own inputs' minimum
   // rises it goes to the peers through `send`. Without this call there are no peers.
@@ -95,7 +96,8 @@ class EventTimeGraph {
     int64_t watermark = kWatermarkStart;
     std::vector<Edge> downstream;
   };
-  // A window (nodes 0 .. window_count_ - 1) or a join (the rest).
+  // A window (nodes 0 .. window_count_ - 1), a join (the next join_count_) or a partitioning
+  // stage (the rest: neither window nor join; it passes its watermark on as it is).
   struct OperatorTime {
     std::unique_ptr<flow_window> window;
     std::unique_ptr<flow_join> join;
@@ -114,6 +116,7 @@ class EventTimeGraph {
   std::vector<SourceTime> sources_;
   std::vector<OperatorTime> nodes_;
   std::size_t window_count_ = 0;
+  std::size_t join_count_ = 0;
   JobClock clock_;
   int instances_ = 1;
   int self_ = 0;

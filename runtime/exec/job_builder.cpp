@@ -114,29 +114,31 @@ namespace {
 // An input of the last window or join (`what`): a source with event time, or a window or join
 // (which may be registered later: run_job checks that they exist).
 void add_time_input(flow_job_builder* b, std::vector<flow::WindowInput>& inputs, const std::string& what, int32_t source,
-                    int32_t window, int32_t join) {
+                    int32_t window, int32_t join, int32_t partition) {
   auto& spec = b->spec;
-  int given = (source >= 0) + (window >= 0) + (join >= 0);
+  int given = (source >= 0) + (window >= 0) + (join >= 0) + (partition >= 0);
   bool ok = given == 1 && (source < 0 || static_cast<std::size_t>(source) < spec.sources.size());
   if (!ok)
     spec.problems.push_back(what + " has input source " + std::to_string(source) + " / window " + std::to_string(window) +
-                            " / join " + std::to_string(join));
+                            " / join " + std::to_string(join) + " / partition " + std::to_string(partition));
   else if (source >= 0 && spec.sources[static_cast<std::size_t>(source)].time_kind == 0)
     spec.problems.push_back(what + " reads source `" + spec.sources[static_cast<std::size_t>(source)].name +
                             "`, which has no event time");
   else
-    inputs.push_back(flow::WindowInput{source, window, join});
+    inputs.push_back(flow::WindowInput{source, window, join, partition});
 }
 
 }  // namespace
 
-void flow_job_window_input(flow_job_builder* b, int32_t source_index, int32_t window_index, int32_t join_index) {
+void flow_job_window_input(flow_job_builder* b, int32_t source_index, int32_t window_index, int32_t join_index,
+                           int32_t partition_index) {
   if (b->spec.windows.empty()) {
     b->spec.problems.push_back("window input given before any window");
     return;
   }
   std::size_t self = b->spec.windows.size() - 1;
-  add_time_input(b, b->spec.windows.back().inputs, "window " + std::to_string(self), source_index, window_index, join_index);
+  add_time_input(b, b->spec.windows.back().inputs, "window " + std::to_string(self), source_index, window_index, join_index,
+                 partition_index);
 }
 
 void flow_job_join(flow_job_builder* b, const char* where, int32_t kind, int32_t flags, int64_t lower_ms, int64_t upper_ms,
@@ -167,13 +169,33 @@ void flow_job_join(flow_job_builder* b, const char* where, int32_t kind, int32_t
   b->spec.joins.push_back(std::move(j));
 }
 
-void flow_job_join_input(flow_job_builder* b, int32_t source_index, int32_t window_index, int32_t join_index) {
+void flow_job_join_input(flow_job_builder* b, int32_t source_index, int32_t window_index, int32_t join_index,
+                         int32_t partition_index) {
   if (b->spec.joins.empty()) {
     b->spec.problems.push_back("join input given before any join");
     return;
   }
   std::size_t self = b->spec.joins.size() - 1;
-  add_time_input(b, b->spec.joins.back().inputs, "join " + std::to_string(self), source_index, window_index, join_index);
+  add_time_input(b, b->spec.joins.back().inputs, "join " + std::to_string(self), source_index, window_index, join_index,
+                 partition_index);
+}
+
+void flow_job_partition(flow_job_builder* b) { b->spec.partitions.emplace_back(); }
+
+void flow_job_partition_input(flow_job_builder* b, int32_t source_index, int32_t window_index, int32_t join_index,
+                              int32_t partition_index) {
+  if (b->spec.partitions.empty()) {
+    b->spec.problems.push_back("partition input given before any partition");
+    return;
+  }
+  std::size_t self = b->spec.partitions.size() - 1;
+  add_time_input(b, b->spec.partitions.back().inputs, "partition " + std::to_string(self), source_index, window_index,
+                 join_index, partition_index);
+}
+
+void flow_job_partition_hops(flow_job_builder* b, int32_t hops) {
+  if (hops < 0) b->spec.problems.push_back("negative partition hops");
+  else b->spec.partition_hops = hops;
 }
 
 void flow_job_lookup(flow_job_builder* b, int32_t source_index, int64_t record_size) {

@@ -61,6 +61,13 @@ struct WindowInput {
   int32_t source = -1;
   int32_t window = -1;
   int32_t join = -1;
+  int32_t partition = -1;  // a partitioning stage (PartitionSpec)
+};
+
+// A partitioning stage with event time: a node of the event-time graph that passes its
+// input's watermark on, at --parallelism N > 1 the minimum over every instance's.
+struct PartitionSpec {
+  std::vector<WindowInput> inputs;
 };
 
 struct WindowOperatorSpec {
@@ -114,6 +121,8 @@ struct JobSpec {
   std::vector<LookupSpec> lookups;
   std::vector<GraphEdgeSpec> edges;
   std::vector<RouteSpec> routes;  // records that go to the instance owning their key
+  std::vector<PartitionSpec> partitions;  // partitioning stages with event time
+  int32_t partition_hops = 0;             // flow_job_partition_hops
   // Calls that made no sense (a field before any source, an unknown format): code generator
   // bugs, reported before the job runs.
   std::vector<std::string> problems;

@@ -302,9 +302,10 @@ bool time_inputs_exist(const JobSpec& spec) {
   auto exist = [&](const std::vector<WindowInput>& inputs, const char* what, std::size_t self) {
     for (const WindowInput& in : inputs)
       if ((in.window >= 0 && static_cast<std::size_t>(in.window) >= spec.windows.size()) ||
-          (in.join >= 0 && static_cast<std::size_t>(in.join) >= spec.joins.size())) {
-        std::fprintf(stderr, "error: invalid job description: %s %zu reads window %d / join %d, which does not exist\n", what,
-                     self, in.window, in.join);
+          (in.join >= 0 && static_cast<std::size_t>(in.join) >= spec.joins.size()) ||
+          (in.partition >= 0 && static_cast<std::size_t>(in.partition) >= spec.partitions.size())) {
+        std::fprintf(stderr, "error: invalid job description: %s %zu reads window %d / join %d / partition %d, which does not exist\n",
+                     what, self, in.window, in.join, in.partition);
         return false;
       }
     if (inputs.empty()) {
@@ -317,6 +318,8 @@ bool time_inputs_exist(const JobSpec& spec) {
     if (!exist(spec.windows[j].inputs, "window", j)) return false;
   for (std::size_t j = 0; j < spec.joins.size(); ++j)
     if (!exist(spec.joins[j].inputs, "join", j)) return false;
+  for (std::size_t j = 0; j < spec.partitions.size(); ++j)
+    if (!exist(spec.partitions[j].inputs, "partition", j)) return false;
   return true;
 }
 

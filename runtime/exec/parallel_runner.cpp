@@ -12,10 +12,13 @@
 // The end of a bounded job goes in stages, each closed by a mark every instance sends to every
 // other one after the records it covers; an instance starts a stage's work only once every
 // instance has ended the stage before. Stage 0 ends when an instance has read all its parts
-// and its windows and joins have seen the end of every input. For unwindowed aggregate i, in
-// registration order (one may feed the next), stage 2i + 1 ends when the instance has sent the
-// rows it does not own, and stage 2i + 2 when it has emitted those it owns. An instance stops
-// once every instance has ended the last stage: nothing can be sent to it any more.
+// and its windows, joins and partitioning stages have seen the end of every input. For
+// unwindowed aggregate i, in registration order (one may feed the next), a stage ends when the
+// instance has sent the rows it does not own, and the next when it has emitted those it owns.
+// A record that partitioning stages move on from instance to instance (H of them at most, H
+// = JobSpec::partition_hops) may arrive one stage later per move, so after stage 0 and after
+// each emission come H stages with no work of their own. An instance stops once every
+// instance has ended the last stage: nothing can be sent to it any more.
 //
 // The sinks: each instance formats its records into buffers of its own and hands whole records
 // to the job's sink under one lock, so lines never mix. Records of different keys may come out
@@ -238,7 +241,7 @@ class Instance final : public ExchangeReceiver {
       }
       progress_.set_parts(i, self_, sources[i].parts.size());
     }
-    stage_done_.assign(2 * ctx.spec->aggregates.size() + 1, 0);
+    plan_end_stages();
     // The checkpoints the metrics show are the job's, which the driver takes.
     if (ctx.options.metrics) metrics_ = std::make_unique<JobMetrics>(ctx, sources, job_checkpoints, true);
     for (const AggregateSpec& a : ctx.spec->aggregates) row_layouts_.push_back(RouteSpec{a.row_size, nullptr, a.row_layout.strings, {}});
@@ -467,9 +470,23 @@ class Instance final : public ExchangeReceiver {
     return true;
   }
 
+  // What each stage of the end does (see the top of the file); a partitioning stage may move a
+  // record once more after the work that made it, so every such work is followed by as many
+  // stages that only let what is in flight arrive.
+  void plan_end_stages() {
+    const int hops = ctx.spec->partition_hops;
+    end_work_.assign(1 + static_cast<std::size_t>(hops), EndWork{});
+    for (std::size_t i = 0; i < ctx.spec->aggregates.size(); ++i) {
+      end_work_.push_back(EndWork{EndWork::Kind::SendRows, i});
+      end_work_.push_back(EndWork{EndWork::Kind::EmitRows, i});
+      end_work_.insert(end_work_.end(), static_cast<std::size_t>(hops), EndWork{});
+    }
+    stage_done_.assign(end_work_.size(), 0);
+  }
+
   // The stages of the end (see the top of the file).
   bool advance_stages(bool& progressed, bool& finished) {
-    const int last = 2 * static_cast<int>(ctx.spec->aggregates.size());
+    const int last = static_cast<int>(end_work_.size()) - 1;
     if (stage_ < 0) {
       for (const ActiveSource& source : sources)
         if (!source.ended) return true;
@@ -483,9 +500,9 @@ class Instance final : public ExchangeReceiver {
       closed_checkpoints_ = true;
     }
     while (stage_ < last && stage_done_[static_cast<std::size_t>(stage_)] == hub_.instances() - 1) {
-      auto aggregate = static_cast<std::size_t>(stage_ / 2);
-      if (stage_ % 2 == 0) send_rows(aggregate);
-      else if (!emit_owned_rows(aggregate)) return false;
+      const EndWork& work = end_work_[static_cast<std::size_t>(stage_) + 1];
+      if (work.kind == EndWork::Kind::SendRows) send_rows(work.aggregate);
+      else if (work.kind == EndWork::Kind::EmitRows && !emit_owned_rows(work.aggregate)) return false;
       end_stage(stage_ + 1);
       progressed = true;
     }
@@ -569,6 +586,12 @@ class Instance final : public ExchangeReceiver {
   bool closed_checkpoints_ = false;  // this instance has started the end's stages
   std::unique_ptr<JobMetrics> metrics_;
   std::vector<std::string> blocks_;
+  struct EndWork {
+    enum class Kind { None, SendRows, EmitRows };
+    Kind kind = Kind::None;
+    std::size_t aggregate = 0;
+  };
+  std::vector<EndWork> end_work_;  // per stage of the end
   int stage_ = -1;               // the last stage this instance ended
   std::vector<int> stage_done_;  // per stage: how many other instances ended it
   std::vector<RouteSpec> row_layouts_;     // per unwindowed aggregate: its rows' size and strings

@@ -38,12 +38,15 @@ events | aggregate by k { total = sum(v), top = max(v), n = count() } | sink fil
 events | aggregate by v { keys = count_distinct(k) } | sink file("distinct.csv", format = csv)
 
 # A table with a bad row, whose dead letters an aggregate counts (emitted at once at N = 1, at
-# the end at N > 1), and a window after a window, the second pre-aggregated locally.
+# the end at N > 1), and a window after a window, the second pre-aggregated locally; records
+# dealt round robin and partitioned on their way to the first (routes in flight at barriers).
 schema G { k: i64, grp: string }
 table groups: G = file("groups.csv", format = csv) on error -> bad_groups
 bad_groups | aggregate { bad = count() } | sink file("bad.csv", format = csv)
 events
+| rebalance
 | join table groups as g on k == g.k
+| partition by grp = g.grp
 | aggregate by grp = g.grp over tumbling(1s) late 0s drop { n = count() }
 | map { grp = grp, n = n, ts = window_end - 1ms }
 | aggregate local by grp over sliding(4s, every = 2s) late 0s drop { windows = count(), total = sum(n), most = max(n) }

@@ -362,9 +362,10 @@ void flow_job_window(flow_job_builder *b, const char *where, int32_t kind, int64
                      int64_t slide_ms, int64_t lateness_ms, int32_t flags, int64_t early_every_ms,
                      int64_t row_size, flow_merge_fn merge, flow_window_emit_fn emit);
 /* One input of the last window: the watermark of source `source_index`, of the output of
- * window `window_index` or of join `join_index` (the other two are -1). Its watermark is the
- * minimum over its inputs. */
-void flow_job_window_input(flow_job_builder *b, int32_t source_index, int32_t window_index, int32_t join_index);
+ * window `window_index`, of join `join_index` or of partitioning stage `partition_index` (the
+ * others are -1). Its watermark is the minimum over its inputs. */
+void flow_job_window_input(flow_job_builder *b, int32_t source_index, int32_t window_index, int32_t join_index,
+                           int32_t partition_index);
 enum flow_join_kind { FLOW_JOIN_INTERVAL = 1, FLOW_JOIN_WINDOW = 2 };
 enum flow_join_flags { FLOW_JOIN_LEFT_OUTER = 1 };
 /* A stream join. INTERVAL: right time in [left time + lower_ms, left time + upper_ms]; WINDOW:
@@ -374,7 +375,8 @@ enum flow_join_flags { FLOW_JOIN_LEFT_OUTER = 1 };
 void flow_job_join(flow_job_builder *b, const char *where, int32_t kind, int32_t flags, int64_t lower_ms,
                    int64_t upper_ms, int32_t window_kind, int64_t size_ms, int64_t slide_ms, int64_t left_size,
                    int64_t right_size, flow_join_condition_fn condition, flow_join_emit_fn emit);
-void flow_job_join_input(flow_job_builder *b, int32_t source_index, int32_t window_index, int32_t join_index);
+void flow_job_join_input(flow_job_builder *b, int32_t source_index, int32_t window_index, int32_t join_index,
+                         int32_t partition_index);
 /* A lookup join's table: the records of table source `source_index` (read to the end before
  * any other source), `record_size` bytes each. */
 void flow_job_lookup(flow_job_builder *b, int32_t source_index, int64_t record_size);
@@ -427,6 +429,18 @@ void flow_exchange_send(flow_exchange *x, int32_t route, const void *record, int
 /* Route `route` (indexes in call order): records of `record_size` bytes, applied by `apply`.
  * Its pointer slots follow with flow_job_state_slot(FLOW_STATE_ROUTE, route, ...). */
 void flow_job_route(flow_job_builder *b, int64_t record_size, flow_route_fn apply);
+/* `rebalance`: picks the next instance in turn for a record, as flow_exchange_owns picks its
+ * key's owner; non-zero when that is this instance (then the record stays). */
+int32_t flow_exchange_deal(flow_exchange *x);
+/* A partitioning stage with event time (`partition by`, `rebalance`, `rescale`), numbered in
+ * call order: a node of the event-time graph that passes on the minimum of its inputs (which
+ * follow with flow_job_partition_input, like a window's) over every instance. */
+void flow_job_partition(flow_job_builder *b);
+void flow_job_partition_input(flow_job_builder *b, int32_t source_index, int32_t window_index, int32_t join_index,
+                              int32_t partition_index);
+/* The most partitioning stages a record can pass between two operators: each may move it to
+ * another instance once more, so the end of a bounded job waits as many extra rounds. */
+void flow_job_partition_hops(flow_job_builder *b, int32_t hops);
 
 /* ---------------------------------------------------------------- entry points */
 

@@ -337,3 +337,58 @@ TEST_CASE("plan: the dataflow graph follows pipelines through streams, splits, l
                                           "lookup0->join0", "source0->aggregate0", "source0->join0", "source1->join0",
                                           "source2->lookup0", "window0->sink0"});
 }
+
+TEST_CASE("plan: partitioning stages cut pipelines, pass event time on and count the moves a record can make") {
+  Checked c = check(
+      "schema E { user: string, v: i64, ts: timestamp }\n"
+      "source events: E = file(\"e.csv\", format = csv) time ts watermark lag 1s\n"
+      "events | rebalance | map { user, v, ts } | partition by u = upper(user)\n"
+      "  | aggregate by user over tumbling(1m) late 0s drop { n = count() } | sink stdout()\n"
+      "let big = events | rescale | filter v > 1\n"
+      "big | partition by v | sink null()\n");
+  INFO(c.diagnostics);
+  REQUIRE(c.program);
+  auto plan = flow::plan::build_plan(*c.program);
+  REQUIRE(plan.partitions.size() == 4);
+  using P = flow::sema::Stage::Partitioning;
+  CHECK(plan.partitions[0].stage->partitioning == P::Rebalance);
+  CHECK(plan.partitions[1].stage->partitioning == P::ByKeys);
+  CHECK(plan.partitions[1].stage->keys.size() == 1);
+  CHECK(plan.partitions[2].stage->partitioning == P::Rescale);
+  // Each starts a pipeline fed with its records, whose time is the partition's own node.
+  for (std::size_t i = 0; i < plan.partitions.size(); ++i) {
+    const auto& x = plan.partitions[i];
+    CHECK(plan.pipelines[static_cast<std::size_t>(x.from_pipeline)].feeds_partition == static_cast<int>(i));
+    const auto& to = plan.pipelines[static_cast<std::size_t>(x.to_pipeline)];
+    CHECK(to.entry == flow::plan::Entry::Partitioned);
+    CHECK(x.time_node == static_cast<int>(i));
+    CHECK(to.time == std::vector<flow::plan::TimeInput>{flow::plan::TimeInput{-1, -1, -1, static_cast<int>(i)}});
+  }
+  CHECK(plan.partitions[1].input_time == std::vector<flow::plan::TimeInput>{flow::plan::TimeInput{-1, -1, -1, 0}});
+  const auto& window = plan.aggregates[0];
+  CHECK(window.input_time == std::vector<flow::plan::TimeInput>{flow::plan::TimeInput{-1, -1, -1, 1}});
+  // Two moves on the way to the window; rescale, then the stream, then partition by v: two.
+  CHECK(plan.partition_hops() == 2);
+  std::string explained = flow::plan::explain(plan);
+  CHECK(explained.find("partition 0: shuffle: records dealt round robin over the instances") != std::string::npos);
+  CHECK(explained.find("partition 1: shuffle: each record goes to the instance owning its key") != std::string::npos);
+  CHECK(explained.find("partition 2: no shuffle") != std::string::npos);
+  CHECK(explained.find("-> partition by u") != std::string::npos);
+  // The graph goes through them to the operators.
+  std::vector<std::string> edges;
+  for (const auto& e : flow::plan::dataflow_edges(plan))
+    edges.push_back(std::to_string(static_cast<int>(e.from.kind)) + ":" + std::to_string(e.from.index) + "->" +
+                    std::to_string(static_cast<int>(e.to.kind)) + ":" + std::to_string(e.to.index));
+  std::sort(edges.begin(), edges.end());
+  CHECK(edges == std::vector<std::string>{"0:0->2:0", "0:0->5:1", "2:0->5:0"});
+}
+
+TEST_CASE("plan: a job without partitioning stages makes no extra moves") {
+  Checked c = check(
+      "schema E { user: string, v: i64 }\nsource events: E = file(\"e.csv\", format = csv)\n"
+      "events | aggregate by user { n = count() } | sink stdout()\n");
+  REQUIRE(c.program);
+  auto plan = flow::plan::build_plan(*c.program);
+  CHECK(plan.partitions.empty());
+  CHECK(plan.partition_hops() == 0);
+}

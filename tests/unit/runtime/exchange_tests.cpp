@@ -187,6 +187,19 @@ TEST_CASE("exchange: key groups are dealt to instances in contiguous ranges, all
   }
 }
 
+TEST_CASE("exchange: rebalance deals records to every instance in turn, starting with the dealer") {
+  flow::ExchangeHub hub(3, 1 << 20);
+  std::vector<flow::RouteSpec> routes;
+  flow_exchange x(hub, 1, routes);
+  std::vector<int> dealt;
+  for (int i = 0; i < 7; ++i) {
+    bool stays = x.deal();
+    CHECK(stays == (x.last_owner == 1));
+    dealt.push_back(x.last_owner);
+  }
+  CHECK(dealt == std::vector<int>{1, 2, 0, 1, 2, 0, 1});
+}
+
 TEST_CASE("input split: parts start at line starts, cover the file once and are dealt round robin") {
   flow_test::TempDir dir;
   std::string text;
