@@ -305,6 +305,13 @@ void IrBuilder::build_setup() {
     register_time_inputs(builder, "flow_job_partition_input", x.input_time);
   }
   b.CreateCall(runtime("flow_job_partition_hops", b.getVoidTy(), {ptr, i32}), {builder, b.getInt32(plan.partition_hops())});
+  for (const plan::PartitionOperator& x : plan.partitions) {
+    if (x.stage->parallelism <= 0) continue;
+    auto where = file.position(x.stage->span.begin);
+    b.CreateCall(runtime("flow_job_stage_parallelism", b.getVoidTy(), {ptr, ptr, i32}),
+                 {builder, string_constant(std::to_string(where.line) + ":" + std::to_string(where.column)),
+                  b.getInt32(x.stage->parallelism)});
+  }
   for (std::size_t r = 0; r < routes.size(); ++r) {
     llvm::StructType* record = record_struct(route_record(*routes[r]));
     b.CreateCall(runtime("flow_job_route", b.getVoidTy(), {ptr, i64, ptr}),

@@ -351,7 +351,8 @@ void IrBuilder::generate_route_check(const plan::Pipeline& p, const std::vector<
     types = plan::join_key_types(j);
   }
   auto [data, length] = encode_key(types, keys);
-  llvm::Value* owns = b.CreateCall(runtime("flow_exchange_owns", i32, {ptr, ptr, i64}), {exchange_, data, length});
+  llvm::Value* owns =
+      b.CreateCall(runtime("flow_exchange_owns", i32, {ptr, ptr, i64, i32}), {exchange_, data, length, b.getInt32(0)});
   b.CreateCondBr(b.CreateICmpNE(owns, b.getInt32(0)), local, remote);
   b.SetInsertPoint(remote);
   const sema::RecordType& type = route_record(p);
@@ -372,6 +373,10 @@ void IrBuilder::generate_partition(const plan::Pipeline& p, const std::vector<Va
   llvm::Value* stored = entry_alloca(record_struct(*x.stage->input), "partition.record");
   store_record(stored, *x.stage->input, record);
   llvm::Value* time = event_time ? event_time : b.getInt64(0);
+  // The keys are computed at every parallelism, so that one that fails (a division by zero)
+  // fails at 1 as well.
+  std::vector<Value> keys;
+  for (const auto& k : x.stage->keys) keys.push_back(coerce_null(eval(k.value, env), k.value, k.value.type));
   auto* local = block("partition.local");
   if (crosses_instances(p)) {
     auto* choose = block("partition.choose");
@@ -379,13 +384,16 @@ void IrBuilder::generate_partition(const plan::Pipeline& p, const std::vector<Va
     b.CreateCondBr(b.CreateIsNull(exchange_), local, choose);
     b.SetInsertPoint(choose);
     llvm::Value* stays = nullptr;
-    if (x.stage->partitioning == sema::Stage::Partitioning::ByKeys) {
-      std::vector<Value> keys;
-      for (const auto& k : x.stage->keys) keys.push_back(coerce_null(eval(k.value, env), k.value, k.value.type));
+    llvm::Value* parallelism = b.getInt32(x.stage->parallelism);
+    using P = sema::Stage::Partitioning;
+    if (x.stage->partitioning == P::ByKeys) {
       auto [data, length] = encode_key(key_types(*x.stage), keys);
-      stays = b.CreateCall(runtime("flow_exchange_owns", i32, {ptr, ptr, i64}), {exchange_, data, length});
+      stays = b.CreateCall(runtime("flow_exchange_owns", i32, {ptr, ptr, i64, i32}), {exchange_, data, length, parallelism});
+    } else if (x.stage->partitioning == P::Rebalance) {
+      stays = b.CreateCall(runtime("flow_exchange_deal", i32, {ptr, i32, i32}),
+                           {exchange_, b.getInt32(p.feeds_partition), parallelism});
     } else {
-      stays = b.CreateCall(runtime("flow_exchange_deal", i32, {ptr}), {exchange_});
+      stays = b.CreateCall(runtime("flow_exchange_rescale", i32, {ptr, i32}), {exchange_, parallelism});
     }
     b.CreateCondBr(b.CreateICmpNE(stays, b.getInt32(0)), local, remote);
     b.SetInsertPoint(remote);

@@ -24,7 +24,8 @@ void mark_fields(const sema::Expr& e, std::vector<bool>& used) {
 }
 
 // The fields of the source record read by the stages that see it: every stage up to and
-// including the first one that builds a new record (map, flatmap, aggregate); a sink that
+// including the first one that builds a new record (map, flatmap, aggregate), through filters
+// and partitioning stages; a sink that
 // sees the source record writes all of it.
 std::vector<bool> source_fields_used(const sema::Source& source, const sema::Flow& flow) {
   std::vector<bool> used(source.schema->fields.size(), false);
@@ -39,13 +40,13 @@ std::vector<bool> source_fields_used(const sema::Source& source, const sema::Flo
     }
     for (const auto& b : s.branches)
       if (b.when) mark_fields(*b.when, used);
-    // A record written out, handed on to other flows or instances or joined is read whole.
-    if (s.kind == Stage::Kind::Sink || s.kind == Stage::Kind::Emit || s.kind == Stage::Kind::Split || s.kind == Stage::Kind::Join ||
-        s.kind == Stage::Kind::Partition)
+    // A record written out, handed on to other flows or joined is read whole.
+    if (s.kind == Stage::Kind::Sink || s.kind == Stage::Kind::Emit || s.kind == Stage::Kind::Split || s.kind == Stage::Kind::Join)
       used.assign(used.size(), true);
     // A window's late stream carries its input records whole.
     if (s.kind == Stage::Kind::Aggregate && s.window && !s.window->late_stream.empty()) used.assign(used.size(), true);
-    if (s.kind != Stage::Kind::Filter) break;
+    // A partitioning stage passes the record on as it is (fields never read are not sent either).
+    if (s.kind != Stage::Kind::Filter && s.kind != Stage::Kind::Partition) break;
   }
   // The event time moves the watermark after every record, even one a filter drops.
   if (source.time.kind == sema::EventTime::Kind::Field) used[source.time.field] = true;
@@ -359,11 +360,12 @@ std::string describe_stage(const sema::CheckedProgram& program, const Stage& s) 
         return fmt::format("right input of join {}", program.streams[static_cast<std::size_t>(s.stream)].join);
       return "to stream " + stream_name(s.stream);
     case Stage::Kind::Partition: {
-      if (s.partitioning == Stage::Partitioning::Rebalance) return "rebalance";
-      if (s.partitioning == Stage::Partitioning::Rescale) return "rescale";
+      std::string annotation = s.parallelism > 0 ? fmt::format("@parallel({}) ", s.parallelism) : "";
+      if (s.partitioning == Stage::Partitioning::Rebalance) return annotation + "rebalance";
+      if (s.partitioning == Stage::Partitioning::Rescale) return annotation + "rescale";
       std::string keys;
       for (const auto& k : s.keys) keys += (keys.empty() ? "" : ", ") + k.name;
-      return "partition by " + keys;
+      return annotation + "partition by " + keys;
     }
     case Stage::Kind::Split: {
       std::string text = "split:";
@@ -466,14 +468,18 @@ std::string explain_parallel(const PhysicalPlan& plan) {
   for (size_t i = 0; i < plan.partitions.size(); ++i) {
     const PartitionOperator& x = plan.partitions[i];
     using P = sema::Stage::Partitioning;
+    int at = x.stage->parallelism;
+    std::string instances = at > 0 ? fmt::format("the first min(N, {}) instances", at) : "the instances";
+    std::string pipelines = fmt::format("(pipeline {} -> {})", x.from_pipeline, x.to_pipeline);
     out += x.stage->partitioning == P::ByKeys
-               ? fmt::format("  partition {}: shuffle: each record goes to the instance owning its key (pipeline {} -> {})\n", i,
-                             x.from_pipeline, x.to_pipeline)
+               ? fmt::format("  partition {}: shuffle: each record goes to its key's owner among {} {}\n", i, instances, pipelines)
            : x.stage->partitioning == P::Rebalance
-               ? fmt::format("  partition {}: shuffle: records dealt round robin over the instances (pipeline {} -> {})\n", i,
-                             x.from_pipeline, x.to_pipeline)
-               : fmt::format("  partition {}: no shuffle: every stage runs at N instances, so records stay on theirs (pipeline "
-                             "{} -> {})\n", i, x.from_pipeline, x.to_pipeline);
+               ? fmt::format("  partition {}: shuffle: records dealt round robin over {} {}\n", i, instances, pipelines)
+           : at > 0
+               ? fmt::format("  partition {}: rescale onto {}: an instance beyond them hands its records to instance K % "
+                             "min(N, {}), the others keep theirs {}\n", i, instances, at, pipelines)
+               : fmt::format("  partition {}: no shuffle: every stage runs at N instances, so records stay on theirs {}\n", i,
+                             pipelines);
   }
   bool sessions = false;
   for (const AggregateOperator& a : plan.aggregates)

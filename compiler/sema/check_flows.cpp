@@ -416,6 +416,7 @@ RecordPtr Checker::check_fields(const std::vector<ast::FieldBinding>& fields, bo
 }
 
 bool Checker::check_stage(const ast::Stage& s, RecordPtr& record, Flow& out, bool& ended, bool& has_time) {
+  if (s.parallel && !check_parallel_annotation(s, record, out)) return false;
   Stage stage;
   stage.span = s.span;
   stage.input = record;
@@ -531,26 +532,60 @@ bool Checker::check_partition(const ast::Stage& s, const Scope& scope, const Rec
   bool ok = true;
   if (out.partitioning == Stage::Partitioning::ByKeys) {
     if (!check_fields(s.partition.keys, false, Span{}, *record, scope, out.keys)) return false;
-    for (size_t i = 0; i < out.keys.size(); ++i) {
-      if (is_poison(out.keys[i].value.type)) return false;
-      if (out.keys[i].value.type.kind == TK::List) {
-        diagnostics_.error(code::kBadPartition, s.partition.keys[i].span,
-                           fmt::format("partition key `{}` is a list; keys must be scalars", out.keys[i].name), "list key");
+    for (const ast::FieldBinding& key : s.partition.keys) {
+      auto checked = std::find_if(out.keys.begin(), out.keys.end(), [&](const Assignment& a) { return a.name == key.name.text; });
+      if (checked == out.keys.end()) {  // (refused by check_fields, which said why)
+        ok = false;
+      } else if (checked->value.type.kind == TK::List) {
+        diagnostics_.error(code::kBadPartition, key.span, fmt::format("partition key `{}` is a list; keys must be scalars", key.name.text),
+                           "list key");
         ok = false;
       }
     }
   }
-  if (!ok || out.partitioning == Stage::Partitioning::Rescale) return ok;  // (rescale keeps records where they are)
-  for (const FieldDef& f : record->fields)
+  out.parallelism = static_cast<int>(s.parallel.value_or(0));
+  // (a plain rescale keeps records where they are)
+  if (!ok || (out.partitioning == Stage::Partitioning::Rescale && out.parallelism == 0)) return ok;
+  return refuse_lists_across_instances(*record, s.keyword_span);
+}
+
+bool Checker::refuse_lists_across_instances(const RecordType& record, Span span) {
+  for (const FieldDef& f : record.fields)
     if (f.type.kind == TK::List) {
-      diagnostics_.error(code::kBadPartition, s.keyword_span,
+      diagnostics_.error(code::kBadPartition, span,
                          fmt::format("this record holds a list (field `{}`), which cannot go to another instance yet", f.name),
                          "moves records between instances",
                          "drop the list with a `map` before this stage, or partition after the `flatmap` that takes it apart");
-      ok = false;
-      break;
+      return false;
     }
-  return ok;
+  return true;
+}
+
+// `@parallel(N)`: on a partitioning stage it limits the instances it deals records to; on a
+// stateless stage (or a lookup join) it is a `rescale` onto N instances in front of it.
+bool Checker::check_parallel_annotation(const ast::Stage& s, const RecordPtr& record, Flow& out) {
+  if (*s.parallel < 1 || *s.parallel > 128) {
+    diagnostics_.error(code::kBadPartition, s.parallel_span, "`@parallel` takes 1 to 128 instances", "out of range",
+                       "write `@parallel(2) map { ... }`; the job's --parallelism caps it when lower");
+    return false;
+  }
+  bool stateless = s.kind == ast::Stage::Kind::Filter || s.kind == ast::Stage::Kind::Map ||
+                   s.kind == ast::Stage::Kind::FlatMap || (s.kind == ast::Stage::Kind::Join && s.join.table);
+  if (s.kind == ast::Stage::Kind::Partition) return true;
+  if (!stateless) {
+    not_supported(s.parallel_span, "`@parallel` on `aggregate`, stream joins, `split` and `sink` is");
+    return false;
+  }
+  if (!refuse_lists_across_instances(*record, s.parallel_span)) return false;
+  Stage rescale;
+  rescale.kind = Stage::Kind::Partition;
+  rescale.partitioning = Stage::Partitioning::Rescale;
+  rescale.parallelism = static_cast<int>(*s.parallel);
+  rescale.span = s.parallel_span;
+  rescale.input = record;
+  rescale.output = record;
+  out.stages.push_back(std::move(rescale));
+  return true;
 }
 
 bool Checker::check_sink(const ast::SinkStage& s, Stage& out) {

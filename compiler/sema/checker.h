@@ -136,6 +136,8 @@ class Checker {
   void check_aggregate(const ast::AggregateStage& a, const ast::Stage& s, RecordPtr& record, Stage& out);
   bool check_sink(const ast::SinkStage& s, Stage& out);
   bool check_partition(const ast::Stage& s, const Scope& scope, const RecordPtr& record, Stage& out);
+  bool check_parallel_annotation(const ast::Stage& s, const RecordPtr& record, Flow& out);
+  bool refuse_lists_across_instances(const RecordType& record, Span span);
   bool check_path_argument(const ast::Expr& e, Expr& out);
   std::optional<int64_t> constant_duration(const ast::Expr& e, const char* what, bool allow_negative = false);
   EventTime check_time_clause(const ast::TimeClause& clause, const RecordType& schema);

@@ -186,9 +186,14 @@ struct Stage {
   int join = -1;
   // Partition: which parallel instance the stages after it run on, the record unchanged
   // (output = input): the owner of `keys`' key group (ByKeys), the next instance in turn
-  // (Rebalance), or the same one (Rescale: every stage runs at the job's parallelism).
+  // (Rebalance), or the same one (Rescale), among the stage's instances (`parallelism`; for
+  // Rescale, instance i beyond them goes to i % parallelism).
   enum class Partitioning { ByKeys, Rebalance, Rescale };
   Partitioning partitioning = Partitioning::ByKeys;
+  // `@parallel(N)`: the stages from here on run on at most N instances (at most the job's
+  // parallelism), 0 for all of them. A stateless stage with the annotation is checked as a
+  // `rescale` carrying it, then the stage. (Keyed operators, sinks and splits take none yet.)
+  int parallelism = 0;
 };
 
 // A join stage (language.md section 4). The joined side's fields are appended to the left

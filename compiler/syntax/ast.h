@@ -163,6 +163,8 @@ struct Stage {
   SplitStage split;
   SinkStage sink;
   PartitionStage partition;
+  std::optional<int64_t> parallel;  // `@parallel(N)` in front of it
+  Span parallel_span;
 };
 
 // The start of a flow: a stream name, or merge(a, b, ...).

@@ -33,6 +33,8 @@ BOOST_FUSION_ADAPT_STRUCT(flow::syntax::raw::SplitBranch, keyword, condition, ta
 BOOST_FUSION_ADAPT_STRUCT(flow::syntax::raw::SplitRaw, keyword, branches)
 BOOST_FUSION_ADAPT_STRUCT(flow::syntax::raw::SinkRaw, keyword, target)
 BOOST_FUSION_ADAPT_STRUCT(flow::syntax::raw::PartitionRaw, keyword, keys)
+BOOST_FUSION_ADAPT_STRUCT(flow::syntax::raw::ParallelRaw, keyword, count)
+BOOST_FUSION_ADAPT_STRUCT(flow::syntax::raw::AnnotatedStageRaw, parallel, stage)
 BOOST_FUSION_ADAPT_STRUCT(flow::syntax::raw::OriginRaw, merge, names)
 BOOST_FUSION_ADAPT_STRUCT(flow::syntax::raw::FlowRaw, origin, stages)
 BOOST_FUSION_ADAPT_STRUCT(flow::syntax::raw::SchemaFieldRaw, name, type)
@@ -171,6 +173,8 @@ struct split_id : annotate {};
 struct sink_id : annotate {};
 struct partition_id : annotate {};
 struct redistribute_id : annotate {};
+struct parallel_id : annotate {};
+struct annotated_stage_id : annotate {};
 struct stage_id;
 struct origin_id : annotate {};
 struct flow_id : annotate {};
@@ -217,6 +221,8 @@ x3::rule<split_id, SplitRaw> const split_stage = "`split`";
 x3::rule<sink_id, SinkRaw> const sink_stage = "`sink`";
 x3::rule<partition_id, PartitionRaw> const partition_stage = "`partition`";
 x3::rule<redistribute_id, PartitionRaw> const redistribute_stage = "`rebalance` or `rescale`";
+x3::rule<parallel_id, ParallelRaw> const parallel_annotation = "`@parallel(N)`";
+x3::rule<annotated_stage_id, AnnotatedStageRaw> const annotated_stage = "a stage";
 x3::rule<stage_id, StageRaw> const stage =
     "a stage (`filter`, `map`, `flatmap`, `aggregate`, `join`, `split`, `sink`, `partition by`, `rebalance` or `rescale`)";
 x3::rule<origin_id, OriginRaw> const origin = "a stream name";
@@ -293,7 +299,13 @@ auto const stage_def = filter_stage | map_stage | flatmap_stage | aggregate_stag
                      | split_stage | sink_stage | partition_stage | redistribute_stage;
 
 auto const origin_def = -keyword_token("merge") >> ((x3::lit('(') > (identifier % ',') > ')') | x3::repeat(1)[identifier]);
-auto const flow_def = origin >> *('|' > stage);
+auto const at_parallel = x3::rule<struct at_parallel_id, Token>{"`@parallel`"} =
+    x3::raw[x3::lexeme[x3::lit('@') >> keyword("parallel")]][make_token];
+auto const instance_count = x3::rule<struct instance_count_id, Token>{"a number of instances"} =
+    x3::raw[x3::lexeme[+digit]][make_token];
+auto const parallel_annotation_def = at_parallel > '(' > instance_count > ')';
+auto const annotated_stage_def = -parallel_annotation >> stage;
+auto const flow_def = origin >> *('|' > annotated_stage);
 
 auto const type_syntax_def = (('[' > type_syntax > ']') | x3::lexeme[id_start >> *id_char]) >> -x3::lit('?');
 auto const type_text_def = x3::raw[type_syntax][make_type_text];
@@ -322,7 +334,8 @@ BOOST_SPIRIT_DEFINE(identifier, literal, binary_op, prefix_op, primary,
                     postfix, term, expression, optional_expression, arg, call, if_expr, tuple,
                     field_item, field_list, filter_stage, map_stage, flatmap_stage, late_clause,
                     emit_clause, window_clause, aggregate_stage, within_clause, join_stage,
-                    split_branch, split_stage, sink_stage, partition_stage, redistribute_stage, stage, origin, flow, type_syntax,
+                    split_branch, split_stage, sink_stage, partition_stage, redistribute_stage, parallel_annotation,
+                    annotated_stage, stage, origin, flow, type_syntax,
                     type_text, schema_field, schema_decl, param_decl, watermark_clause,
                     time_clause, on_error_clause, source_decl, fn_param, fn_decl, let_decl, item)
 

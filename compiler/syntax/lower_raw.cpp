@@ -146,6 +146,17 @@ ast::Stage Lowerer::stage(const StageRaw& raw) {
   return s;
 }
 
+ast::Stage Lowerer::stage(const AnnotatedStageRaw& raw) {
+  ast::Stage s = stage(raw.stage);
+  if (raw.parallel) {
+    const std::string& count = raw.parallel->count.text;
+    // (the checker says which numbers are allowed; this only keeps an absurd one from overflowing)
+    s.parallel = count.size() > 6 ? 1000000 : std::stoll(count);
+    s.parallel_span = raw.parallel->span;
+  }
+  return s;
+}
+
 ast::Flow Lowerer::flow(const FlowRaw& raw) {
   ast::Flow f;
   f.span = raw.span;
@@ -159,7 +170,7 @@ ast::Flow Lowerer::flow(const FlowRaw& raw) {
       diagnostics_.error("E0101", raw.origin.span, "several streams need `merge` in front",
                          "write `merge(a, b)`");
   }
-  for (const StageRaw& s : raw.stages) f.stages.push_back(stage(s));
+  for (const AnnotatedStageRaw& s : raw.stages) f.stages.push_back(stage(s));
   return f;
 }
 

@@ -24,6 +24,7 @@ using raw::Literal;
 using raw::Postfix;
 using raw::Primary;
 using raw::StageRaw;
+using raw::AnnotatedStageRaw;
 using raw::Term;
 using raw::Token;
 using raw::TypeText;
@@ -64,6 +65,7 @@ class Lowerer {
   }
   ast::WindowSpec window(const Call& c);
   ast::Stage stage(const StageRaw& raw);
+  ast::Stage stage(const AnnotatedStageRaw& raw);
 
  private:
   Diagnostics& diagnostics_;

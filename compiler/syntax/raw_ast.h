@@ -204,9 +204,22 @@ struct OriginRaw {
   Span span;
 };
 
+// `@parallel(N)` in front of a stage.
+struct ParallelRaw {
+  Token keyword;  // `@parallel`
+  Token count;
+  Span span;
+};
+
+struct AnnotatedStageRaw {
+  boost::optional<ParallelRaw> parallel;
+  StageRaw stage;
+  Span span;
+};
+
 struct FlowRaw {
   OriginRaw origin;
-  std::vector<StageRaw> stages;
+  std::vector<AnnotatedStageRaw> stages;
   Span span;
 };
 

@@ -313,11 +313,15 @@ bool flow_exchange::blocked() const {
 
 extern "C" {
 
-int32_t flow_exchange_owns(flow_exchange* x, const uint8_t* key, int64_t len) {
-  return x->owns(key, static_cast<std::size_t>(len)) ? 1 : 0;
+int32_t flow_exchange_owns(flow_exchange* x, const uint8_t* key, int64_t len, int32_t parallelism) {
+  return x->owns(key, static_cast<std::size_t>(len), parallelism) ? 1 : 0;
 }
 
-int32_t flow_exchange_deal(flow_exchange* x) { return x->deal() ? 1 : 0; }
+int32_t flow_exchange_deal(flow_exchange* x, int32_t partition, int32_t parallelism) {
+  return x->deal(partition, parallelism) ? 1 : 0;
+}
+
+int32_t flow_exchange_rescale(flow_exchange* x, int32_t parallelism) { return x->rescale(parallelism) ? 1 : 0; }
 
 void flow_exchange_send(flow_exchange* x, int32_t route, const void* record, int64_t event_time) {
   x->send_record(route, record, event_time);

@@ -113,15 +113,28 @@ int32_t decode_block(std::string& block, int from, const std::vector<RouteSpec>&
 struct flow_exchange {
   flow_exchange(flow::ExchangeHub& hub, int self, const std::vector<flow::RouteSpec>& routes);
 
-  bool owns(const uint8_t* key, std::size_t len) {
-    last_owner = flow::owner_of_key(std::string_view(reinterpret_cast<const char*>(key), len), instances);
+  // Stages annotated `@parallel(P)` run on the first P instances (P = 0: on every one).
+  int among(int parallelism) const { return parallelism <= 0 || parallelism > instances ? instances : parallelism; }
+  bool owns(const uint8_t* key, std::size_t len, int parallelism = 0) {
+    last_owner = flow::owner_of_key(std::string_view(reinterpret_cast<const char*>(key), len), among(parallelism));
     return last_owner == self;
   }
-  // `rebalance`: the next instance in turn takes the record (each instance starts with itself,
-  // so they do not all start at instance 0). Like owns(), sets whom send_record() sends to.
-  bool deal() {
-    last_owner = next_dealt_;
-    next_dealt_ = next_dealt_ + 1 == instances ? 0 : next_dealt_ + 1;
+  // `rebalance` stage `stage`: the next instance in its turn takes the record (each instance
+  // starts with itself, so they do not all start at instance 0; each stage has a turn of its
+  // own, or two in a row would undo each other). Like owns(), sets whom send_record() sends to.
+  bool deal(int stage, int parallelism = 0) {
+    if (stage < 0) stage = 0;
+    if (static_cast<std::size_t>(stage) >= next_dealt_.size()) next_dealt_.resize(static_cast<std::size_t>(stage) + 1, self);
+    int& next = next_dealt_[static_cast<std::size_t>(stage)];
+    int n = among(parallelism);
+    last_owner = next % n;
+    next = last_owner + 1 == n ? 0 : last_owner + 1;
+    return last_owner == self;
+  }
+  // `@parallel(P) rescale`: an instance beyond the first P hands its records to instance self % P.
+  bool rescale(int parallelism) {
+    int n = among(parallelism);
+    last_owner = self < n ? self : self % n;
     return last_owner == self;
   }
   // Appends a record for the owner found by the last owns() or deal().
@@ -165,5 +178,5 @@ struct flow_exchange {
   std::vector<int64_t> watermarks_;     // per node: the newest not written yet
   std::vector<int32_t> pending_nodes_;  // nodes with a watermark not written yet
   int64_t sent_at_barrier_ = 0;         // messages_sent when the last barrier went out
-  int next_dealt_ = self;               // deal()
+  std::vector<int> next_dealt_;         // deal(): per stage
 };

@@ -193,6 +193,11 @@ void flow_job_partition_input(flow_job_builder* b, int32_t source_index, int32_t
                  join_index, partition_index);
 }
 
+void flow_job_stage_parallelism(flow_job_builder* b, const char* where, int32_t parallelism) {
+  if (parallelism < 1) b->spec.problems.push_back("a stage's parallelism is below 1");
+  else b->spec.stage_parallelism.push_back(flow::JobSpec::StageParallelism{text_or_empty(where), parallelism});
+}
+
 void flow_job_partition_hops(flow_job_builder* b, int32_t hops) {
   if (hops < 0) b->spec.problems.push_back("negative partition hops");
   else b->spec.partition_hops = hops;

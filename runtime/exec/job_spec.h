@@ -123,6 +123,11 @@ struct JobSpec {
   std::vector<RouteSpec> routes;  // records that go to the instance owning their key
   std::vector<PartitionSpec> partitions;  // partitioning stages with event time
   int32_t partition_hops = 0;             // flow_job_partition_hops
+  struct StageParallelism {
+    std::string where;  // "line:col" of `@parallel(N)`
+    int32_t parallelism = 0;
+  };
+  std::vector<StageParallelism> stage_parallelism;  // flow_job_stage_parallelism
   // Calls that made no sense (a field before any source, an unknown format): code generator
   // bugs, reported before the job runs.
   std::vector<std::string> problems;

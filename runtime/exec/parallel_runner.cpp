@@ -693,6 +693,10 @@ int run_parallel_job(flow_ctx& job) {
     return 2;
   }
   if (!time_inputs_exist(spec)) return 3;
+  for (const JobSpec::StageParallelism& stage : spec.stage_parallelism)
+    if (stage.parallelism > n)
+      std::fprintf(stderr, "note: the stage at %s:%s asks for @parallel(%d) and runs at %d, the job's --parallelism\n",
+                   spec.program.c_str(), stage.where.c_str(), stage.parallelism, n);
   // A table must be a file, since every instance reads it. (A path that does not evaluate is
   // reported by inputs_are_readable.)
   std::vector<std::string> paths(spec.sources.size());

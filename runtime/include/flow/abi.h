@@ -423,15 +423,24 @@ void flow_job_edge(flow_job_builder *b, int32_t from_kind, int32_t from_index, i
  * instance: then every record stays. */
 typedef int32_t (*flow_route_fn)(flow_ctx *ctx, const void *record, int64_t event_time);
 flow_exchange *flow_ctx_exchange(flow_ctx *ctx);
-int32_t flow_exchange_owns(flow_exchange *x, const uint8_t *key, int64_t len);
+/* Whether this instance owns the encoded key among the first `parallelism` instances (0: all;
+ * more than the job has: all). */
+int32_t flow_exchange_owns(flow_exchange *x, const uint8_t *key, int64_t len, int32_t parallelism);
 /* Sends the record whose key flow_exchange_owns was last asked about to its owner. */
 void flow_exchange_send(flow_exchange *x, int32_t route, const void *record, int64_t event_time);
 /* Route `route` (indexes in call order): records of `record_size` bytes, applied by `apply`.
  * Its pointer slots follow with flow_job_state_slot(FLOW_STATE_ROUTE, route, ...). */
 void flow_job_route(flow_job_builder *b, int64_t record_size, flow_route_fn apply);
-/* `rebalance`: picks the next instance in turn for a record, as flow_exchange_owns picks its
- * key's owner; non-zero when that is this instance (then the record stays). */
-int32_t flow_exchange_deal(flow_exchange *x);
+/* `rebalance` (partitioning stage `partition`, each dealing in turns of its own): picks the
+ * next instance in turn (among the first `parallelism`, as for flow_exchange_owns) for a
+ * record, as flow_exchange_owns picks its key's owner; non-zero when that is this instance
+ * (then the record stays). */
+int32_t flow_exchange_deal(flow_exchange *x, int32_t partition, int32_t parallelism);
+/* `@parallel(P) rescale`: this instance if it is one of the first P, else instance self % P. */
+int32_t flow_exchange_rescale(flow_exchange *x, int32_t parallelism);
+/* A stage annotated `@parallel(parallelism)` at `where` ("line:col"): a job running at a
+ * lower --parallelism says it runs that stage at its own. */
+void flow_job_stage_parallelism(flow_job_builder *b, const char *where, int32_t parallelism);
 /* A partitioning stage with event time (`partition by`, `rebalance`, `rescale`), numbered in
  * call order: a node of the event-time graph that passes on the minimum of its inputs (which
  * follow with flow_job_partition_input, like a window's) over every instance. */

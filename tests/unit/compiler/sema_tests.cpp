@@ -371,7 +371,7 @@ TEST_CASE("plan: partitioning stages cut pipelines, pass event time on and count
   CHECK(plan.partition_hops() == 2);
   std::string explained = flow::plan::explain(plan);
   CHECK(explained.find("partition 0: shuffle: records dealt round robin over the instances") != std::string::npos);
-  CHECK(explained.find("partition 1: shuffle: each record goes to the instance owning its key") != std::string::npos);
+  CHECK(explained.find("partition 1: shuffle: each record goes to its key's owner among the instances") != std::string::npos);
   CHECK(explained.find("partition 2: no shuffle") != std::string::npos);
   CHECK(explained.find("-> partition by u") != std::string::npos);
   // The graph goes through them to the operators.

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -193,11 +194,58 @@ TEST_CASE("exchange: rebalance deals records to every instance in turn, starting
   flow_exchange x(hub, 1, routes);
   std::vector<int> dealt;
   for (int i = 0; i < 7; ++i) {
-    bool stays = x.deal();
+    bool stays = x.deal(0);
     CHECK(stays == (x.last_owner == 1));
     dealt.push_back(x.last_owner);
   }
   CHECK(dealt == std::vector<int>{1, 2, 0, 1, 2, 0, 1});
+  // Two stages in a row each deal in turns of their own: a record kept by the first is dealt
+  // on by the second, and the first still spreads its records over every instance.
+  flow_exchange y(hub, 1, routes);
+  std::vector<int> first, second;
+  for (int i = 0; i < 6; ++i) {
+    y.deal(0);
+    first.push_back(y.last_owner);
+    if (y.last_owner == 1) {
+      y.deal(1);
+      second.push_back(y.last_owner);
+    }
+  }
+  CHECK(first == std::vector<int>{1, 2, 0, 1, 2, 0});
+  CHECK(second == std::vector<int>{1, 2});
+  // `@parallel(2)`: among instances 0 and 1 only.
+  dealt.clear();
+  for (int i = 0; i < 4; ++i) {
+    y.deal(2, 2);
+    dealt.push_back(y.last_owner);
+  }
+  CHECK(dealt == std::vector<int>{1, 0, 1, 0});
+}
+
+TEST_CASE("exchange: @parallel(P) keys are owned among the first P instances; rescale folds the others onto them") {
+  flow::ExchangeHub hub(4, 1 << 20);
+  std::vector<flow::RouteSpec> routes;
+  std::vector<std::unique_ptr<flow_exchange>> ends;
+  for (int k = 0; k < 4; ++k) ends.push_back(std::make_unique<flow_exchange>(hub, k, routes));
+  for (int key = 0; key < 200; ++key) {
+    std::string encoded = "key" + std::to_string(key);
+    const auto* data = reinterpret_cast<const uint8_t*>(encoded.data());
+    int owners = 0, owner = -1;
+    for (int k = 0; k < 4; ++k)
+      if (ends[static_cast<std::size_t>(k)]->owns(data, encoded.size(), 2)) ++owners, owner = k;
+    CHECK(owners == 1);
+    CHECK(owner < 2);
+    CHECK(owner == flow::owner_of_key(encoded, 2));
+    // More than the job has: every instance.
+    CHECK(ends[0]->owns(data, encoded.size(), 9) == (flow::owner_of_key(encoded, 4) == 0));
+  }
+  std::vector<int> rescaled;
+  for (int k = 0; k < 4; ++k) {
+    bool stays = ends[static_cast<std::size_t>(k)]->rescale(3);
+    CHECK(stays == (k < 3));
+    rescaled.push_back(ends[static_cast<std::size_t>(k)]->last_owner);
+  }
+  CHECK(rescaled == std::vector<int>{0, 1, 2, 0});
 }
 
 TEST_CASE("input split: parts start at line starts, cover the file once and are dealt round robin") {
