@@ -128,15 +128,6 @@ int parse_command_line(int argc, char** argv, const JobSpec& spec, CommandLine& 
     std::fprintf(stderr, "error: --restore latest needs --checkpoint-dir\n");
     return 2;
   }
-  bool checkpointing = !out.checkpoint_dir.empty() || !out.savepoint_dir.empty() || !out.restore.empty();
-  if (out.parallelism > 1 && checkpointing && out.state == "rocksdb") {
-    // What a parallel job cannot do yet: one database per instance to checkpoint.
-    std::fprintf(stderr,
-                 "error: --state rocksdb cannot be combined with checkpoints at --parallelism %d yet; use --state heap or "
-                 "run with --parallelism 1\n",
-                 out.parallelism);
-    return 2;
-  }
   return -1;
 }
 

@@ -12,6 +12,9 @@
 //                   CURRENT, OPTIONS), and in a savepoint its SST files too
 //   shared/rocksdb.CRC-SIZE-NAME.sst   its SST files, shared between checkpoints (hard links;
 //                   named by content, since a restored database may number files again)
+// A checkpoint of parallel instances has the operator files and databases of instance K under
+// the prefix "instance-K." (instance-K.time.state, shared/instance-K.rocksdb.CRC-SIZE-NAME.sst,
+// ...) and parts.state instead of sources.state.
 //   sinks.state     per sink: committed length, then the pre-commit: its file, length and checksum
 //                   (with --at-least-once: the length written, no pre-commit)
 #include "exec/job_checkpoints.h"
@@ -285,7 +288,7 @@ bool JobCheckpoints::write_operators(Snapshot& out, std::string& error) {
   if (PersistentState* db = ctx_.state->persistent()) {
     // The rows changed since the last checkpoint; the asynchronous part writes them into the
     // database and makes RocksDB's own checkpoint (hard links) of that, which it then adds.
-    out.database = db->directory() + ".checkpoint-" + std::to_string(out.id) + (out.savepoint ? "s" : "");
+    out.databases.push_back(Snapshot::Database{this, db->directory() + ".checkpoint-" + std::to_string(out.id) + (out.savepoint ? "s" : "")});
     if (!db->capture_changes(error)) return false;
   }
   return true;
@@ -309,7 +312,7 @@ bool JobCheckpoints::snapshot(const Fill& fill, Snapshot& out, std::string& erro
 bool JobCheckpoints::persist(Snapshot& snapshot, std::string& error) {
   if (persist_files(snapshot, error)) return true;
   std::error_code ignored;
-  if (!snapshot.database.empty()) std::filesystem::remove_all(snapshot.database, ignored);  // its hard links pin SST files
+  for (const Snapshot::Database& d : snapshot.databases) std::filesystem::remove_all(d.staging, ignored);  // its hard links pin SST files
   return false;
 }
 
@@ -319,13 +322,8 @@ bool JobCheckpoints::persist_files(Snapshot& snapshot, std::string& error) {
     if (!writer.write_file(name, bytes, error)) return false;
   for (const auto& [name, bytes] : snapshot.shared)
     if (!writer.write_shared(name, bytes, error)) return false;
-  if (!snapshot.database.empty()) {
-    std::error_code ec;
-    std::filesystem::remove_all(snapshot.database, ec);
-    if (!ctx_.state->persistent()->write_checkpoint(snapshot.database, error) ||
-        !add_state_database(snapshot.database, writer, snapshot.savepoint, error))
-      return false;
-  }
+  for (const Snapshot::Database& d : snapshot.databases)
+    if (!d.owner->add_state_database(d.staging, writer, snapshot.savepoint, error)) return false;
   for (std::size_t i = 0; i < snapshot.precommits.size(); ++i) {
     FileTransaction* transaction = ctx_.sink_transactions[i].get();
     if (transaction && !transaction->make_durable(snapshot.precommits[i], error)) return false;
@@ -343,9 +341,24 @@ bool JobCheckpoints::persist_files(Snapshot& snapshot, std::string& error) {
   return true;
 }
 
+bool is_database_file(const std::string& name) {
+  std::size_t at = 0;
+  if (name.compare(0, 9, "instance-") == 0) {
+    at = name.find('.', 9);
+    if (at == std::string::npos || at == 9) return false;
+    for (std::size_t i = 9; i < at; ++i)
+      if (name[i] < '0' || name[i] > '9') return false;
+    ++at;
+  }
+  return name.compare(at, 8, "rocksdb.") == 0;
+}
+
 bool JobCheckpoints::add_state_database(const std::string& staging, CheckpointWriter& writer, bool savepoint, std::string& error) {
   namespace fs = std::filesystem;
   std::error_code ec;
+  fs::remove_all(staging, ec);
+  if (!ctx_.state->persistent()->write_checkpoint(staging, error)) return false;
+  const std::string prefix = prefix_ + "rocksdb.";
   std::vector<std::string> names;
   for (fs::directory_iterator it(staging, ec), end; !ec && it != end; it.increment(ec)) names.push_back(it->path().filename().string());
   if (ec) return error = "cannot list " + staging + ": " + ec.message(), false;
@@ -362,13 +375,13 @@ bool JobCheckpoints::add_state_database(const std::string& staging, CheckpointWr
     auto bytes = read_whole(path);
     if (!bytes) return error = "cannot read " + path, false;
     if (!table_file || savepoint) {
-      if (!writer.write_file("rocksdb." + name, *bytes, error)) return false;
+      if (!writer.write_file(prefix + name, *bytes, error)) return false;
       continue;
     }
     uint32_t crc = crc32c(bytes->data(), bytes->size());
-    char prefix[32];
-    std::snprintf(prefix, sizeof prefix, "%08x-%zu-", crc, bytes->size());
-    CheckpointFile shared{"rocksdb." + std::string(prefix) + name, true, bytes->size(), crc};
+    char content[32];
+    std::snprintf(content, sizeof content, "%08x-%zu-", crc, bytes->size());
+    CheckpointFile shared{prefix + content + name, true, bytes->size(), crc};
     if (!writer.link_shared(shared.name, path, shared.size, shared.crc, error)) return false;
     shared_tables_[name] = shared;
   }

@@ -52,6 +52,10 @@ struct RestoredJob {
   std::vector<SinkPrecommit> sinks;  // per sink: its committed length and last pre-commit
 };
 
+// Whether a checkpoint file is part of a RocksDB database: rocksdb.NAME, or
+// instance-K.rocksdb.NAME for instance K of a parallel job (job_checkpoints.cpp).
+bool is_database_file(const std::string& name);
+
 // A checkpoint chosen for a restore, its files read, shared by the instances restoring from
 // it. A checkpoint of P parallel instances has each instance's operator files under the
 // prefix "instance-K." and the sources' ranges in parts.state; one of a single instance has
@@ -98,7 +102,13 @@ class JobCheckpoints {
     std::unique_ptr<CheckpointWriter> writer;
     std::vector<std::pair<std::string, std::string>> files;   // of this checkpoint only: name, bytes
     std::vector<std::pair<std::string, std::string>> shared;  // new shared files: name, bytes
-    std::string database;  // RocksDB's checkpoint of this moment, to add; "" without RocksDB
+    // RocksDB's checkpoints of this moment, to add: one per instance's database (none on the
+    // heap), each added by the instance's JobCheckpoints under its prefix.
+    struct Database {
+      JobCheckpoints* owner = nullptr;
+      std::string staging;  // where the database's own checkpoint is made
+    };
+    std::vector<Database> databases;
     std::vector<SinkPrecommit> precommits;
     std::chrono::steady_clock::time_point started;
     double pause_ms = 0;
@@ -157,6 +167,7 @@ class JobCheckpoints {
   // False, with the failure recorded, when it failed.
   bool collect(bool wait);
   bool precommit_sinks(Snapshot& snapshot, std::string& error);
+  // Makes RocksDB's checkpoint in `staging` and adds its files (PREFIX.rocksdb.*).
   bool add_state_database(const std::string& staging, CheckpointWriter& writer, bool savepoint, std::string& error);
   bool restore_state_database(PersistentState& db, const CheckpointInfo& from, const std::string& root,
                               const std::map<std::string, std::string>& files, std::string& error);

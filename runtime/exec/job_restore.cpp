@@ -180,7 +180,7 @@ bool JobCheckpoints::load(LoadedCheckpoint& loaded) {
     chosen = info;
   }
   for (const CheckpointFile& f : chosen->files) {
-    if (f.shared && f.name.compare(0, 8, "rocksdb.") == 0) continue;  // linked, not read (restore_state_database)
+    if (f.shared && is_database_file(f.name)) continue;  // linked, not read (restore_state_database)
     auto bytes = read_whole(f.shared ? from.root() + "/shared/" + f.name : chosen->path + "/" + f.name);
     if (!bytes) {
       ctx_.failure.record("cannot read checkpoint file " + f.name + " of " + chosen->path);
@@ -223,7 +223,7 @@ bool JobCheckpoints::restore_operators(const LoadedCheckpoint& from, const KeyOw
                        std::to_string(from.parts),
                false;
   const bool has_database = std::any_of(from.info.files.begin(), from.info.files.end(),
-                                        [](const CheckpointFile& f) { return f.name.compare(0, 8, "rocksdb.") == 0; });
+                                        [](const CheckpointFile& f) { return is_database_file(f.name); });
   if (has_database && rescaled)
     return error = "its state is in RocksDB, which cannot move to another parallelism yet; restore it at --parallelism " +
                    std::to_string(from.parts),
@@ -341,7 +341,7 @@ bool JobCheckpoints::restore(RestoredJob& out) {
 bool JobCheckpoints::restore_state_database(PersistentState& db, const CheckpointInfo& from, const std::string& root,
                                             const std::map<std::string, std::string>& files, std::string& error) {
   namespace fs = std::filesystem;
-  const std::string prefix = "rocksdb.";
+  const std::string prefix = prefix_ + "rocksdb.";  // (restored at the parallelism it was taken at)
   std::string dir = db.directory() + ".restore";
   std::error_code ec;
   fs::remove_all(dir, ec);
@@ -360,8 +360,9 @@ bool JobCheckpoints::restore_state_database(PersistentState& db, const Checkpoin
       if (!written) return error = "cannot write " + target, false;
       continue;
     }
-    // shared/rocksdb.CRC-SIZE-NAME: linked back under the database's own NAME
-    std::size_t second_dash = f.name.find('-', f.name.find('-') + 1);
+    // shared/PREFIX.rocksdb.CRC-SIZE-NAME: linked back under the database's own NAME
+    std::size_t second_dash = f.name.find('-', f.name.find('-', prefix.size()) + 1);
+    if (second_dash == std::string::npos) return error = "damaged database file name " + f.name, false;
     std::string source = root + "/shared/" + f.name;
     std::string target = dir + "/" + f.name.substr(second_dash + 1);
     fs::create_hard_link(source, target, ec);

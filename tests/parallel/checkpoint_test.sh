@@ -10,10 +10,15 @@
 #     only (two-phase commit);
 #   - stopped by SIGTERM with a savepoint at N = 2 and resumed from it at N = 3.
 # A job with session windows cannot move to another parallelism yet, and says so.
-#   checkpoint_test.sh FLOWC [KILLS]
+# With STATE rocksdb (each instance's database checkpointed under instance-K.rocksdb.*) the
+# restores, kills and savepoint stay at N = 2 (a database cannot move to another parallelism
+# yet, which a restore at N = 3 says), and the later checkpoints share SST files.
+#   checkpoint_test.sh FLOWC [KILLS] [STATE]
 set -euo pipefail
 flowc=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 kills=${2:-8}
+state=${3:-heap}
+rescaling=$([ "$state" = heap ] && echo yes || echo no)
 source "$(dirname "$0")/../checkpoint/kill_support.sh"
 work=$(mktemp -d /tmp/flow-parallel-checkpoint-XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -75,39 +80,52 @@ same_as_reference() {
 # the checkpointing run left it (a restore rewrites the outputs).
 mkdir first
 cp job events.csv refs.csv groups.csv first/
-(cd first && ./job --parallelism 2 --checkpoint-dir cp --checkpoint-interval 1ms --checkpoints-retained 100 2> log.txt)
+(cd first && ./job --state "$state" --parallelism 2 --checkpoint-dir cp --checkpoint-interval 1ms --checkpoints-retained 100 2> log.txt)
 (cd first && same_as_reference "the checkpointing run at N = 2")
 checkpoints=($(cd first && ls -d cp/chk-* | sort))
 [ "${#checkpoints[@]}" -ge 3 ] || { echo "FAIL: expected several checkpoints at N = 2, found ${#checkpoints[@]}"; cat first/log.txt; exit 1; }
 grep -q '^file instance-1\.time\.state ' "first/${checkpoints[0]}/_metadata" || { echo "FAIL: no instance files"; exit 1; }
 grep -q '^file parts\.state ' "first/${checkpoints[0]}/_metadata" || { echo "FAIL: no parts.state"; exit 1; }
 middle=${checkpoints[$(( ${#checkpoints[@]} / 2 ))]}
-for n in 1 2 3 4; do
+if [ "$state" = rocksdb ]; then
+  grep -q '^shared instance-1\.rocksdb\.' "first/${checkpoints[0]}/_metadata" || { echo "FAIL: no database of instance 1"; exit 1; }
+  references=$(cat first/cp/chk-*/_metadata | grep -c '^shared instance-[0-9]*\.rocksdb\.' || true)
+  distinct=$(cat first/cp/chk-*/_metadata | grep '^shared instance-[0-9]*\.rocksdb\.' | sort -u | wc -l)
+  [ "$references" -gt "$distinct" ] || { echo "FAIL: no SST file is shared ($references references, $distinct files)"; exit 1; }
   rm -rf at && cp -a first at
-  (cd at && ./job --parallelism "$n" --restore "$middle" 2> restore.txt) || { echo "FAIL: restore at N = $n failed"; cat at/restore.txt; exit 1; }
+  if (cd at && ./job --state rocksdb --parallelism 3 --restore "$middle" 2> refused.txt); then echo "FAIL: a database moved to N = 3"; exit 1; fi
+  expected="error: cannot restore from $middle: its state is in RocksDB, which cannot move to another parallelism yet; restore it at --parallelism 2"
+  grep -qxF "$expected" at/refused.txt || { echo "FAIL: the refusal says"; cat at/refused.txt; echo "expected: $expected"; exit 1; }
+fi
+restore_parallelisms=$([ "$rescaling" = yes ] && echo "1 2 3 4" || echo 2)
+for n in $restore_parallelisms; do
+  rm -rf at && cp -a first at
+  (cd at && ./job --state "$state" --parallelism "$n" --restore "$middle" 2> restore.txt) || { echo "FAIL: restore at N = $n failed"; cat at/restore.txt; exit 1; }
   grep -q "note: restored from checkpoint" at/restore.txt || { echo "FAIL: no restore at N = $n"; exit 1; }
   if grep -q "late records dropped" at/restore.txt; then echo "FAIL: records late after the restore at N = $n"; cat at/restore.txt; exit 1; fi
   (cd at && same_as_reference "restored at N = $n from $middle (N = 2)")
 done
-rm -rf single && mkdir single && cp job events.csv refs.csv groups.csv single/
-(cd single && ./job --checkpoint-dir cp --checkpoint-interval 1ms --checkpoints-retained 100 2> log.txt)
-single_checkpoints=($(cd single && ls -d cp/chk-* | sort))
-[ "${#single_checkpoints[@]}" -ge 3 ] || { echo "FAIL: expected several checkpoints at N = 1"; exit 1; }
-single_middle=${single_checkpoints[$(( ${#single_checkpoints[@]} / 2 ))]}
-(cd single && ./job --parallelism 3 --restore "$single_middle" 2> restore.txt) || { echo "FAIL: restore at N = 3 of N = 1"; cat single/restore.txt; exit 1; }
-(cd single && same_as_reference "restored at N = 3 from $single_middle (N = 1)")
+if [ "$rescaling" = yes ]; then
+  rm -rf single && mkdir single && cp job events.csv refs.csv groups.csv single/
+  (cd single && ./job --checkpoint-dir cp --checkpoint-interval 1ms --checkpoints-retained 100 2> log.txt)
+  single_checkpoints=($(cd single && ls -d cp/chk-* | sort))
+  [ "${#single_checkpoints[@]}" -ge 3 ] || { echo "FAIL: expected several checkpoints at N = 1"; exit 1; }
+  single_middle=${single_checkpoints[$(( ${#single_checkpoints[@]} / 2 ))]}
+  (cd single && ./job --parallelism 3 --restore "$single_middle" 2> restore.txt) || { echo "FAIL: restore at N = 3 of N = 1"; cat single/restore.txt; exit 1; }
+  (cd single && same_as_reference "restored at N = 3 from $single_middle (N = 1)")
+fi
 # Checkpoints asked for back to back at N = 4 (more instances than cores): none may be missed.
 rm -rf four && mkdir four && cp job events.csv refs.csv groups.csv four/
-(cd four && timeout 120 ./job --parallelism 4 --checkpoint-dir cp --checkpoint-interval 1ms --checkpoints-retained 2 2> log.txt) ||
+(cd four && timeout 120 ./job --state "$state" --parallelism 4 --checkpoint-dir cp --checkpoint-interval 1ms --checkpoints-retained 2 2> log.txt) ||
   { echo "FAIL: checkpointing every 1 ms at N = 4 failed or hung"; cat four/log.txt; exit 1; }
 (cd four && same_as_reference "checkpointing every 1 ms at N = 4")
-echo "ok: a checkpoint of N = 2 restores at N = 1, 2, 3, 4; one of N = 1 at N = 3"
+echo "ok ($state): a checkpoint of N = 2 restores at N = $restore_parallelisms$([ "$rescaling" = yes ] && echo "; one of N = 1 at N = 3")"
 
 # --- Kills, each run at another parallelism, restoring the latest checkpoint.
 mkdir killed
 cp job events.csv refs.csv groups.csv killed/
 cd killed
-run_ms=$(time_ms ./job --parallelism 2 --checkpoint-dir timing --checkpoint-interval 20ms)  # as the runs below
+run_ms=$(time_ms ./job --state "$state" --parallelism 2 --checkpoint-dir timing --checkpoint-interval 20ms)  # as the runs below
 rm -rf timing
 for f in "${outputs[@]}"; do rm -f "$f"; done
 committed_only() {
@@ -122,10 +140,11 @@ committed_only() {
   done
 }
 parallelism=(2 3 1 4 2 3 1 2)
+[ "$rescaling" = yes ] || parallelism=(2)
 for i in $(seq 0 $(( kills - 1 ))); do
   n=${parallelism[$(( i % ${#parallelism[@]} ))]}
   echo "run $i at --parallelism $n" >> log.txt
-  ./job --parallelism "$n" --checkpoint-dir cp --checkpoint-interval 20ms --restore latest 2>> log.txt &
+  ./job --state "$state" --parallelism "$n" --checkpoint-dir cp --checkpoint-interval 20ms --restore latest 2>> log.txt &
   pid=$!
   # A restore at another parallelism reads every part: runs are given time for it, and some
   # finish (the next restores the latest checkpoint all the same).
@@ -134,28 +153,30 @@ for i in $(seq 0 $(( kills - 1 ))); do
   wait "$pid" 2> /dev/null || true
   committed_only
 done
-./job --parallelism 2 --checkpoint-dir cp --checkpoint-interval 20ms --restore latest 2>> log.txt
+./job --state "$state" --parallelism 2 --checkpoint-dir cp --checkpoint-interval 20ms --restore latest 2>> log.txt
 same_as_reference "after $kills kills at changing parallelism"
 restores=$(grep -c "note: restored from checkpoint" log.txt || true)
 if [ "$restores" -lt 3 ]; then echo "FAIL: only $restores of the runs restored from a checkpoint"; cat log.txt; exit 1; fi
 cd ..
-echo "ok: $kills kills, $restores restores at changing parallelism, identical records"
+echo "ok ($state): $kills kills, $restores restores at $([ "$rescaling" = yes ] && echo "changing parallelism" || echo "N = 2"), identical records"
 
 # --- SIGTERM at N = 2 stops with a savepoint; N = 3 resumes from it.
 mkdir stopped
 cp job events.csv refs.csv groups.csv stopped/
 cd stopped
-./job --parallelism 2 --savepoint-dir sp 2> log.txt &
+./job --state "$state" --parallelism 2 --savepoint-dir sp 2> log.txt &
 pid=$!
 sleep_ms $(( run_ms / 3 ))
 kill -TERM "$pid"
 wait "$pid" || { echo "FAIL: the job stopped by SIGTERM failed"; cat log.txt; exit 1; }
 grep -q "note: stopped with a savepoint (SIGTERM)" log.txt || { echo "FAIL: no savepoint on SIGTERM (or the job ended first)"; cat log.txt; exit 1; }
 savepoint=$(ls -d sp/chk-* | head -1)
-./job --parallelism 3 --restore "$savepoint" 2> resume.txt || { echo "FAIL: resuming at N = 3"; cat resume.txt; exit 1; }
-same_as_reference "stopped with a savepoint at N = 2, resumed at N = 3"
+resume_at=$([ "$rescaling" = yes ] && echo 3 || echo 2)
+./job --state "$state" --parallelism "$resume_at" --restore "$savepoint" 2> resume.txt || { echo "FAIL: resuming at N = $resume_at"; cat resume.txt; exit 1; }
+same_as_reference "stopped with a savepoint at N = 2, resumed at N = $resume_at"
 cd ..
-echo "ok: a savepoint of SIGTERM at N = 2 resumes at N = 3"
+echo "ok ($state): a savepoint of SIGTERM at N = 2 resumes at N = $resume_at"
+[ "$rescaling" = yes ] || exit 0
 
 # --- Session windows stay at the parallelism of their checkpoint.
 mkdir sessions

@@ -279,12 +279,6 @@ TEST_CASE("runtime main: command-line errors exit with 2") {
   CHECK(too_many.err.find("--parallelism") != std::string::npos);
   RunResult zero = run(dir, {"--parallelism", "0"});
   CHECK(zero.code == 2);
-  RunResult not_yet = run(dir, {"--parallelism", "2", "--state", "rocksdb", "--checkpoint-dir", dir.file("cp"),
-                                 "--checkpoint-interval", "1s"});
-  CHECK(not_yet.code == 2);
-  CHECK(not_yet.err ==
-        "error: --state rocksdb cannot be combined with checkpoints at --parallelism 2 yet; use --state heap or run with "
-        "--parallelism 1\n");
   RunResult state = run(dir, {"--state", "disk"});
   CHECK(state.code == 2);
   CHECK(state.err.find("--state") != std::string::npos);
