@@ -111,7 +111,11 @@ PhysicalPlan build_plan(const sema::CheckedProgram& program) {
         current.entry = Entry::LateRecords;
         current.aggregate = static_cast<int>(a);
         current.input = op.stage->input;
-        current.time = op.input_time;
+        // Late records come after the window's watermark passed them, and at N > 1 from the
+        // window's instance: operators after them take its output watermark, which every
+        // instance passes on after the late records it hands on (not the sources', which the
+        // instance that read a record may have sent ahead of it).
+        current.time = {TimeInput{-1, op.window}};
       }
     } else if (flow.origin.kind == sema::Origin::Kind::Stream) {
       // Every flow feeding the stream comes earlier.

@@ -392,3 +392,22 @@ TEST_CASE("plan: a job without partitioning stages makes no extra moves") {
   CHECK(plan.partitions.empty());
   CHECK(plan.partition_hops() == 0);
 }
+
+TEST_CASE("plan: a late stream's records take the watermark of the window that found them late") {
+  // At --parallelism N > 1 a late record is handed on by the window's instance: the operators
+  // after it must not take the watermark of the instance that read it (which may run ahead
+  // of the record), but the window's, which each instance passes on after its late records.
+  Checked c = check(
+      "schema E { k: i64, ts: timestamp }\n"
+      "source events: E = file(\"e.csv\", format = csv) time ts watermark lag 1s\n"
+      "events | aggregate by k over tumbling(1s) late 0s -> tardy { n = count() } | sink null()\n"
+      "tardy | aggregate by k over tumbling(1s) late 1h drop { n = count() } | sink stdout()\n");
+  INFO(c.diagnostics);
+  REQUIRE(c.program);
+  auto plan = flow::plan::build_plan(*c.program);
+  REQUIRE(plan.aggregates.size() == 2);
+  const auto& late = plan.pipelines[static_cast<std::size_t>(plan.aggregates[0].late_pipeline)];
+  CHECK(late.entry == flow::plan::Entry::LateRecords);
+  CHECK(late.time == std::vector<flow::plan::TimeInput>{flow::plan::TimeInput{-1, 0}});
+  CHECK(plan.aggregates[1].input_time == std::vector<flow::plan::TimeInput>{flow::plan::TimeInput{-1, 0}});
+}
