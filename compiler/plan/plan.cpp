@@ -440,6 +440,25 @@ bool combinable(const AggregateOperator& aggregate) {
 
 namespace {
 
+// The partitioning stage that already sent the records of keyed pipeline `p` to their key's
+// owner: `partition by` the same fields (of the same types), over all the instances, with only
+// filters after it. Then owns() holds for every record and none crosses again.
+const PartitionOperator* partitioned_alike(const PhysicalPlan& plan, const Pipeline& p, const std::vector<sema::Assignment>& keys) {
+  if (p.entry != Entry::Partitioned) return nullptr;
+  for (const sema::Stage* s : p.stages)
+    if (s->kind != sema::Stage::Kind::Filter) return nullptr;
+  const PartitionOperator& x = plan.partitions[static_cast<std::size_t>(p.partition)];
+  const sema::Stage& by = *x.stage;
+  if (by.partitioning != sema::Stage::Partitioning::ByKeys || by.parallelism != 0 || by.keys.size() != keys.size()) return nullptr;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    const sema::Expr& a = by.keys[i].value;
+    const sema::Expr& b = keys[i].value;
+    if (a.kind != sema::Expr::Kind::Field || b.kind != sema::Expr::Kind::Field || a.index != b.index || !(a.type == b.type))
+      return nullptr;
+  }
+  return &x;
+}
+
 // Where records cross between instances at --parallelism N > 1.
 std::string explain_parallel(const PhysicalPlan& plan) {
   const auto& program = *plan.program;
@@ -459,6 +478,10 @@ std::string explain_parallel(const PhysicalPlan& plan) {
     else if (combinable(a))
       out += fmt::format("  aggregate {}: local aggregation where read; at the end one row per key and instance goes to the "
                          "key's instance and is merged there (two-phase, no shuffle of records)\n", i);
+    else if (const PartitionOperator* x = partitioned_alike(plan, plan.pipelines[static_cast<std::size_t>(a.update_pipeline)], a.stage->keys))
+      out += fmt::format("  aggregate {}{}: no shuffle: its records are at their key's instance already (partition {} by the same "
+                         "keys)\n", i, a.windowed() ? fmt::format(" (window {})", a.window) : std::string(""),
+                         x - plan.partitions.data());
     else
       out += fmt::format("  aggregate {}{}: shuffle: each record goes to the instance owning its key (pipeline {})\n", i,
                          a.windowed() ? fmt::format(" (window {})", a.window) : std::string(""), a.update_pipeline);

@@ -411,3 +411,20 @@ TEST_CASE("plan: a late stream's records take the watermark of the window that f
   CHECK(late.time == std::vector<flow::plan::TimeInput>{flow::plan::TimeInput{-1, 0}});
   CHECK(plan.aggregates[1].input_time == std::vector<flow::plan::TimeInput>{flow::plan::TimeInput{-1, 0}});
 }
+
+TEST_CASE("plan: explain says a keyed operator after `partition by` the same fields shuffles nothing more") {
+  Checked c = check(
+      "schema E { user: string, v: i64, ts: timestamp }\n"
+      "source events: E = file(\"e.csv\", format = csv) time ts watermark lag 1s\n"
+      "events | partition by user | filter v > 0 | aggregate by user over tumbling(1m) late 0s drop { n = count() } | sink null()\n"
+      "events | partition by user | aggregate by v { n = count_distinct(user) } | sink null()\n"
+      "events | @parallel(2) partition by user | aggregate by user { n = count_distinct(v) } | sink null()\n");
+  INFO(c.diagnostics);
+  REQUIRE(c.program);
+  std::string explained = flow::plan::explain(flow::plan::build_plan(*c.program));
+  CHECK(explained.find("aggregate 0 (window 0): no shuffle: its records are at their key's instance already (partition 0 by the "
+                       "same keys)") != std::string::npos);
+  // Other keys, or the keys' owner among fewer instances: they move again.
+  CHECK(explained.find("aggregate 1: shuffle") != std::string::npos);
+  CHECK(explained.find("aggregate 2: shuffle") != std::string::npos);
+}
