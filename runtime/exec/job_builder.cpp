@@ -128,17 +128,30 @@ void add_time_input(flow_job_builder* b, std::vector<flow::WindowInput>& inputs,
     inputs.push_back(flow::WindowInput{source, window, join, partition});
 }
 
+// An input of the last of `count` windows, joins or partitioning stages (`what`), whose inputs
+// are `inputs` (null when there is none yet).
+void add_input_to_last(flow_job_builder* b, std::vector<flow::WindowInput>* inputs, std::size_t count, const std::string& what,
+                       int32_t source, int32_t window, int32_t join, int32_t partition) {
+  if (!inputs) {
+    b->spec.problems.push_back(what + " input given before any " + what);
+    return;
+  }
+  add_time_input(b, *inputs, what + " " + std::to_string(count - 1), source, window, join, partition);
+}
+
+extern "C++" {
+template <typename Spec>
+std::vector<flow::WindowInput>* inputs_of_last(std::vector<Spec>& operators) {
+  return operators.empty() ? nullptr : &operators.back().inputs;
+}
+}
+
 }  // namespace
 
 void flow_job_window_input(flow_job_builder* b, int32_t source_index, int32_t window_index, int32_t join_index,
                            int32_t partition_index) {
-  if (b->spec.windows.empty()) {
-    b->spec.problems.push_back("window input given before any window");
-    return;
-  }
-  std::size_t self = b->spec.windows.size() - 1;
-  add_time_input(b, b->spec.windows.back().inputs, "window " + std::to_string(self), source_index, window_index, join_index,
-                 partition_index);
+  add_input_to_last(b, inputs_of_last(b->spec.windows), b->spec.windows.size(), "window", source_index, window_index,
+                    join_index, partition_index);
 }
 
 void flow_job_join(flow_job_builder* b, const char* where, int32_t kind, int32_t flags, int64_t lower_ms, int64_t upper_ms,
@@ -171,26 +184,16 @@ void flow_job_join(flow_job_builder* b, const char* where, int32_t kind, int32_t
 
 void flow_job_join_input(flow_job_builder* b, int32_t source_index, int32_t window_index, int32_t join_index,
                          int32_t partition_index) {
-  if (b->spec.joins.empty()) {
-    b->spec.problems.push_back("join input given before any join");
-    return;
-  }
-  std::size_t self = b->spec.joins.size() - 1;
-  add_time_input(b, b->spec.joins.back().inputs, "join " + std::to_string(self), source_index, window_index, join_index,
-                 partition_index);
+  add_input_to_last(b, inputs_of_last(b->spec.joins), b->spec.joins.size(), "join", source_index, window_index,
+                    join_index, partition_index);
 }
 
 void flow_job_partition(flow_job_builder* b) { b->spec.partitions.emplace_back(); }
 
 void flow_job_partition_input(flow_job_builder* b, int32_t source_index, int32_t window_index, int32_t join_index,
                               int32_t partition_index) {
-  if (b->spec.partitions.empty()) {
-    b->spec.problems.push_back("partition input given before any partition");
-    return;
-  }
-  std::size_t self = b->spec.partitions.size() - 1;
-  add_time_input(b, b->spec.partitions.back().inputs, "partition " + std::to_string(self), source_index, window_index,
-                 join_index, partition_index);
+  add_input_to_last(b, inputs_of_last(b->spec.partitions), b->spec.partitions.size(), "partition", source_index, window_index,
+                    join_index, partition_index);
 }
 
 void flow_job_stage_parallelism(flow_job_builder* b, const char* where, int32_t parallelism) {
