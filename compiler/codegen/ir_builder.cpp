@@ -307,7 +307,7 @@ void IrBuilder::build_setup() {
   b.CreateCall(runtime("flow_job_partition_hops", b.getVoidTy(), {ptr, i32}), {builder, b.getInt32(plan.partition_hops())});
   for (const plan::PartitionOperator& x : plan.partitions) {
     if (x.stage->parallelism <= 0) continue;
-    auto where = file.position(x.stage->span.begin);
+    auto where = file.position(x.stage->parallelism_span.begin);
     b.CreateCall(runtime("flow_job_stage_parallelism", b.getVoidTy(), {ptr, ptr, i32}),
                  {builder, string_constant(std::to_string(where.line) + ":" + std::to_string(where.column)),
                   b.getInt32(x.stage->parallelism)});

@@ -544,6 +544,7 @@ bool Checker::check_partition(const ast::Stage& s, const Scope& scope, const Rec
     }
   }
   out.parallelism = static_cast<int>(s.parallel.value_or(0));
+  out.parallelism_span = s.parallel_span;
   // (a plain rescale keeps records where they are)
   if (!ok || (out.partitioning == Stage::Partitioning::Rescale && out.parallelism == 0)) return ok;
   return refuse_lists_across_instances(*record, s.keyword_span);
@@ -582,6 +583,7 @@ bool Checker::check_parallel_annotation(const ast::Stage& s, const RecordPtr& re
   rescale.partitioning = Stage::Partitioning::Rescale;
   rescale.parallelism = static_cast<int>(*s.parallel);
   rescale.span = s.parallel_span;
+  rescale.parallelism_span = s.parallel_span;
   rescale.input = record;
   rescale.output = record;
   out.stages.push_back(std::move(rescale));

@@ -194,6 +194,7 @@ struct Stage {
   // parallelism), 0 for all of them. A stateless stage with the annotation is checked as a
   // `rescale` carrying it, then the stage. (Keyed operators, sinks and splits take none yet.)
   int parallelism = 0;
+  Span parallelism_span;  // `@parallel(N)`, where it was written
 };
 
 // A join stage (language.md section 4). The joined side's fields are appended to the left

@@ -2,6 +2,8 @@
 // checking the few shapes the grammar accepts loosely (`...` placement, `when`/`else`).
 #include "lower_raw.h"
 
+#include <algorithm>
+
 #include "lowerer.h"
 
 namespace flow::syntax {
@@ -149,9 +151,10 @@ ast::Stage Lowerer::stage(const StageRaw& raw) {
 ast::Stage Lowerer::stage(const AnnotatedStageRaw& raw) {
   ast::Stage s = stage(raw.stage);
   if (raw.parallel) {
-    const std::string& count = raw.parallel->count.text;
-    // (the checker says which numbers are allowed; this only keeps an absurd one from overflowing)
-    s.parallel = count.size() > 6 ? 1000000 : std::stoll(count);
+    // (the checker says which numbers are allowed; a huge one stays huge without overflowing)
+    int64_t count = 0;
+    for (char digit : raw.parallel->count.text) count = std::min<int64_t>(count * 10 + (digit - '0'), 1000000);
+    s.parallel = count;
     s.parallel_span = raw.parallel->span;
   }
   return s;

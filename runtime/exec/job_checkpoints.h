@@ -87,6 +87,9 @@ class JobCheckpoints {
   bool load(LoadedCheckpoint& loaded);
   // Restores this instance's operators: `owner` the instance and the job's parallelism.
   bool restore_operators(const LoadedCheckpoint& from, const KeyOwnership& owner, std::string& error);
+  // Whether a job of `instances` instances on this state backend can restore `from` (else
+  // `error` says why): checked before anything is touched, the sinks' files included.
+  bool refuse_incompatible(const LoadedCheckpoint& from, int instances, std::string& error) const;
   // Where this instance resumes each source, and the sinks' pre-commits.
   bool restore_positions(const LoadedCheckpoint& from, const KeyOwnership& owner, RestoredJob& out, std::string& error);
   // Between two steps: takes a checkpoint when one is due, and a savepoint when a signal asked

@@ -203,6 +203,40 @@ bool JobCheckpoints::load(LoadedCheckpoint& loaded) {
   return true;
 }
 
+namespace {
+
+// A file's name without the prefix "instance-K." of a parallel instance's.
+std::string_view without_instance(std::string_view name) {
+  if (name.compare(0, 9, "instance-") != 0) return name;
+  std::size_t dot = name.find('.', 9);
+  return dot == std::string_view::npos ? name : name.substr(dot + 1);
+}
+
+}  // namespace
+
+bool JobCheckpoints::refuse_incompatible(const LoadedCheckpoint& from, int instances, std::string& error) const {
+  const bool rescaled = from.parts != instances;
+  if (rescaled)
+    for (const WindowOperatorSpec& w : ctx_.spec->windows)
+      if (w.kind == FLOW_WINDOW_SESSION)
+        return error = "it was taken at --parallelism " + std::to_string(from.parts) +
+                       ", and session windows cannot move to another parallelism yet; restore it at --parallelism " +
+                       std::to_string(from.parts),
+               false;
+  auto any = [&](auto&& is) { return std::any_of(from.info.files.begin(), from.info.files.end(), is); };
+  const bool has_database = any([](const CheckpointFile& f) { return is_database_file(f.name); });
+  if (has_database && rescaled)
+    return error = "its state is in RocksDB, which cannot move to another parallelism yet; restore it at --parallelism " +
+                   std::to_string(from.parts),
+           false;
+  if (has_database && !ctx_.options.rocksdb_state) return error = "its state is in RocksDB: restore it with --state rocksdb", false;
+  // The heap backend's chain (state.ID.full, state.ID.delta, or a savepoint's state.full).
+  const bool heap_tables = any([](const CheckpointFile& f) { return without_instance(f.name).compare(0, 6, "state.") == 0; });
+  if (heap_tables && ctx_.options.rocksdb_state)
+    return error = "its window and join state is in heap snapshots: restore it with --state heap", false;
+  return true;
+}
+
 bool JobCheckpoints::restore_operators(const LoadedCheckpoint& from, const KeyOwnership& owner, std::string& error) {
   // At the parallelism it was taken at, instance K takes part K whole; at another, every
   // instance takes the keys it owns from every part (rescaling: state moves by key group).
@@ -214,24 +248,10 @@ bool JobCheckpoints::restore_operators(const LoadedCheckpoint& from, const KeyOw
   } else {
     for (int k = 0; k < from.parts; ++k) parts.push_back(k);
   }
-  const bool rescaled = parts.size() > 1 || filter.instances > 1;
-  if (rescaled)
-    for (const WindowOperatorSpec& w : ctx_.spec->windows)
-      if (w.kind == FLOW_WINDOW_SESSION)
-        return error = "it was taken at --parallelism " + std::to_string(from.parts) +
-                       ", and session windows cannot move to another parallelism yet; restore it at --parallelism " +
-                       std::to_string(from.parts),
-               false;
-  const bool has_database = std::any_of(from.info.files.begin(), from.info.files.end(),
-                                        [](const CheckpointFile& f) { return is_database_file(f.name); });
-  if (has_database && rescaled)
-    return error = "its state is in RocksDB, which cannot move to another parallelism yet; restore it at --parallelism " +
-                   std::to_string(from.parts),
-           false;
+  if (!refuse_incompatible(from, owner.instances, error)) return false;
   // The database first: the operators' restores find their rows in it.
   PersistentState* db = ctx_.state->persistent();
   if (db && !restore_state_database(*db, from.info, from.root, from.files, error)) return false;
-  if (has_database && !db) return error = "its state is in RocksDB: restore it with --state rocksdb", false;
   if (!restore_state_tables(from, parts, filter, error)) return false;
   std::vector<std::string_view> files;
   auto part_files = [&](const std::string& name) {
@@ -361,7 +381,8 @@ bool JobCheckpoints::restore_state_database(PersistentState& db, const Checkpoin
       continue;
     }
     // shared/PREFIX.rocksdb.CRC-SIZE-NAME: linked back under the database's own NAME
-    std::size_t second_dash = f.name.find('-', f.name.find('-', prefix.size()) + 1);
+    std::size_t first_dash = f.name.find('-', prefix.size());
+    std::size_t second_dash = first_dash == std::string::npos ? first_dash : f.name.find('-', first_dash + 1);
     if (second_dash == std::string::npos) return error = "damaged database file name " + f.name, false;
     std::string source = root + "/shared/" + f.name;
     std::string target = dir + "/" + f.name.substr(second_dash + 1);
