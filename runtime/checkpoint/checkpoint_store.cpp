@@ -191,10 +191,31 @@ uint64_t CheckpointInfo::shared_bytes() const {
   return n;
 }
 
+namespace {
+
+// "instance-K." at the start of a parallel instance's files, or "".
+std::string_view instance_prefix(std::string_view name) {
+  if (name.compare(0, 9, "instance-") != 0) return {};
+  std::size_t dot = name.find('.', 9);
+  return dot == std::string_view::npos ? std::string_view{} : name.substr(0, dot + 1);
+}
+
+}  // namespace
+
 std::vector<std::string> CheckpointInfo::operators() const {
   std::set<std::string> names;
-  for (const auto& f : files) names.insert(f.name.substr(0, f.name.find('.')));
+  for (const auto& f : files) {
+    std::string_view name = std::string_view(f.name).substr(instance_prefix(f.name).size());
+    names.insert(std::string(name.substr(0, name.find('.'))));
+  }
   return {names.begin(), names.end()};
+}
+
+int CheckpointInfo::instances() const {
+  std::set<std::string_view> prefixes;
+  for (const auto& f : files)
+    if (std::string_view prefix = instance_prefix(f.name); !prefix.empty()) prefixes.insert(prefix);
+  return prefixes.empty() ? 1 : static_cast<int>(prefixes.size());
 }
 
 // ------------------------------------------------------------------ writer
@@ -383,7 +404,8 @@ std::string describe_checkpoints(const CheckpointStore& store) {
     out += "valid, " + std::to_string(info.files.size()) + " file" + (info.files.size() == 1 ? "" : "s") + ", " +
            std::to_string(info.own_bytes() + info.shared_bytes()) + " bytes (" + std::to_string(info.own_bytes()) +
            " its own, " + std::to_string(info.shared_bytes()) + " shared); operators: " +
-           (operators.empty() ? "none" : operators) + "\n";
+           (operators.empty() ? "none" : operators) +
+           (info.instances() > 1 ? "; taken by " + std::to_string(info.instances()) + " parallel instances" : "") + "\n";
   }
   return out;
 }

@@ -40,8 +40,11 @@ struct CheckpointInfo {
   bool usable() const { return complete && problem.empty(); }
   uint64_t own_bytes() const;
   uint64_t shared_bytes() const;
-  // The operators it holds state of: the file names up to their first '.'.
+  // The operators it holds state of: the file names up to their first '.' (after a parallel
+  // instance's prefix instance-K.).
   std::vector<std::string> operators() const;
+  // How many parallel instances took it (files instance-K.*): 1 for a single instance.
+  int instances() const;
 };
 
 // Writes one checkpoint. Nothing it writes counts until commit() succeeds.

@@ -165,3 +165,24 @@ TEST_CASE("checkpoints: retention keeps the newest N and the shared files they n
   std::string report = flow::describe_checkpoints(store);
   CHECK(report.find("checkpoint 3: valid, 2 files, 2 bytes (1 its own, 1 shared); operators: kept, window-0\n") == 0);
 }
+
+TEST_CASE("checkpoints: the report of a parallel job's checkpoint names its operators once and its instances") {
+  TempDir dir;
+  flow::CheckpointStore store(dir.path);
+  {
+    flow::CheckpointWriter w(dir.path, 1);
+    std::string error;
+    for (const char* name : {"instance-0.window-0.state", "instance-1.window-0.state", "instance-0.time.state",
+                             "instance-1.time.state", "instance-1.rocksdb.MANIFEST-000005", "parts.state", "sinks.state"})
+      REQUIRE(w.write_file(name, "x", error));
+    REQUIRE(w.write_shared("instance-0.rocksdb.0a0b0c0d-1-000009.sst", "y", error));
+    REQUIRE(w.commit(error));
+  }
+  auto all = store.list(true);
+  REQUIRE(all.size() == 1);
+  CHECK(all[0].instances() == 2);
+  CHECK(all[0].operators() == std::vector<std::string>{"parts", "rocksdb", "sinks", "time", "window-0"});
+  CHECK(flow::describe_checkpoints(store) ==
+        "checkpoint 1: valid, 8 files, 8 bytes (7 its own, 1 shared); operators: parts, rocksdb, sinks, time, window-0; taken "
+        "by 2 parallel instances\n");
+}
