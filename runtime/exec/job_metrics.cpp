@@ -16,6 +16,15 @@ namespace {
 constexpr auto kReadingEvery = std::chrono::milliseconds(200);
 constexpr auto kProgressEvery = std::chrono::milliseconds(500);
 
+// A reading of one operator with nothing counted yet.
+OperatorReading named(std::string id, std::string kind, std::string label) {
+  OperatorReading o;
+  o.id = std::move(id);
+  o.kind = std::move(kind);
+  o.label = std::move(label);
+  return o;
+}
+
 std::string duration_text(int64_t ms) {
   if (ms > 0 && ms % 86400000 == 0) return std::to_string(ms / 86400000) + "d";
   if (ms > 0 && ms % 3600000 == 0) return std::to_string(ms / 3600000) + "h";
@@ -107,7 +116,7 @@ MetricsReading JobMetrics::read(double seconds, const char* status) {
   int64_t now_ms = wall_clock_ms();
   for (std::size_t i = 0; i < sources_.size(); ++i) {
     const ActiveSource& s = sources_[i];
-    OperatorReading o{"source-" + std::to_string(i), "source", spec.sources[i].name + " (" + s.path + ")"};
+    OperatorReading o = named("source-" + std::to_string(i), "source", spec.sources[i].name + " (" + s.path + ")");
     o.records_out = s.records;
     if (spec.sources[i].time_kind != 0) set_watermark(o, ctx_.time.source_watermark(static_cast<int32_t>(i)), now_ms);
     o.bytes_total = s.bytes_total;
@@ -115,7 +124,7 @@ MetricsReading JobMetrics::read(double seconds, const char* status) {
     r.operators.push_back(std::move(o));
   }
   for (std::size_t i = 0; i < ctx_.aggregates.size(); ++i) {
-    OperatorReading o{"aggregate-" + std::to_string(i), "aggregate", "aggregate (unwindowed)"};
+    OperatorReading o = named("aggregate-" + std::to_string(i), "aggregate", "aggregate (unwindowed)");
     o.records_in = ctx_.aggregates[i]->records_in;
     o.records_out = ctx_.aggregates[i]->records_out;
     o.state_rows = static_cast<int64_t>(ctx_.aggregates[i]->size());
@@ -123,7 +132,7 @@ MetricsReading JobMetrics::read(double seconds, const char* status) {
   }
   // Windows and joins: nodes of the event-time graph, which count the same things.
   auto timed = [&](std::string id, const char* kind, std::string label, const auto& op, std::size_t state_rows) {
-    OperatorReading o{std::move(id), kind, std::move(label)};
+    OperatorReading o = named(std::move(id), kind, std::move(label));
     o.records_in = op.records_in();
     o.records_out = op.records_out();
     set_watermark(o, op.watermark(), now_ms);
@@ -142,7 +151,8 @@ MetricsReading JobMetrics::read(double seconds, const char* status) {
   }
   for (std::size_t i = 0; i < ctx_.lookups.size(); ++i) {
     int32_t table = spec.lookups[i].source;
-    OperatorReading o{"lookup-" + std::to_string(i), "lookup", "table " + spec.sources[static_cast<std::size_t>(table)].name};
+    OperatorReading o =
+        named("lookup-" + std::to_string(i), "lookup", "table " + spec.sources[static_cast<std::size_t>(table)].name);
     o.state_rows = static_cast<int64_t>(ctx_.lookups[i]->records.size());
     r.operators.push_back(std::move(o));
   }
@@ -152,7 +162,7 @@ MetricsReading JobMetrics::read(double seconds, const char* status) {
     std::string label = s.kind == FLOW_SINK_STDOUT ? "stdout (" + format + ")"
                         : s.kind == FLOW_SINK_NULL ? "null"
                                                    : ctx_.sink_paths[i] + " (" + format + ")";
-    OperatorReading o{"sink-" + std::to_string(i), "sink", label};
+    OperatorReading o = named("sink-" + std::to_string(i), "sink", label);
     o.records_in = ctx_.sinks[i]->records_written();
     r.operators.push_back(std::move(o));
   }
