@@ -113,8 +113,7 @@ class IrBuilder {
   }
   // Whether the pipeline ends in a partitioning stage that may send records to another instance.
   bool crosses_instances(const plan::Pipeline& p) const {
-    const sema::Stage* stage = p.feeds_partition >= 0 ? partition_of(p).stage : nullptr;
-    return stage && (stage->partitioning != sema::Stage::Partitioning::Rescale || stage->parallelism > 0);
+    return p.feeds_partition >= 0 && partition_of(p).stage->moves_records();
   }
   void register_time_inputs(llvm::Value* builder, const char* function, const std::vector<plan::TimeInput>& inputs);
   bool combinable(int aggregate) const;

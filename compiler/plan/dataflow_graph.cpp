@@ -60,14 +60,10 @@ class GraphBuilder {
     if (p.updates_aggregate >= 0) out.push_back(aggregate_node(p.updates_aggregate));
     if (p.inserts_join >= 0) out.push_back(join_node(p.inserts_join));
     for (int j : p.fills_lookups) out.push_back(join_node(j));
-    if (p.feeds_streams) {
-      std::vector<int> streams;
-      if (p.feeds_streams->kind == sema::Stage::Kind::Emit) streams.push_back(p.feeds_streams->stream);
-      for (const sema::SplitBranch& branch : p.feeds_streams->branches) streams.push_back(branch.stream);
-      for (int s : streams)
+    if (p.feeds_streams)
+      for (int s : streams_fed(*p.feeds_streams))
         for (int reader : plan_.stream_readers[static_cast<std::size_t>(s)])
           for (const GraphNode& n : ends(plan_.pipelines[static_cast<std::size_t>(reader)], visiting)) out.push_back(n);
-    }
     if (p.feeds_partition >= 0) {
       const PartitionOperator& x = plan_.partitions[static_cast<std::size_t>(p.feeds_partition)];
       for (const GraphNode& n : ends(plan_.pipelines[static_cast<std::size_t>(x.to_pipeline)], visiting)) out.push_back(n);

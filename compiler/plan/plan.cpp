@@ -168,8 +168,7 @@ PhysicalPlan build_plan(const sema::CheckedProgram& program) {
       }
       if (stage.kind == Stage::Kind::Emit || stage.kind == Stage::Kind::Split) {
         current.feeds_streams = &stage;
-        if (stage.kind == Stage::Kind::Emit) add_time(plan.stream_time[stage.stream], current.time);
-        for (const auto& b : stage.branches) add_time(plan.stream_time[b.stream], current.time);
+        for (int s : streams_fed(stage)) add_time(plan.stream_time[static_cast<std::size_t>(s)], current.time);
         plan.pipelines.push_back(std::move(current));
         break;
       }
@@ -232,6 +231,13 @@ PhysicalPlan build_plan(const sema::CheckedProgram& program) {
   return plan;
 }
 
+std::vector<int> streams_fed(const sema::Stage& emit_or_split) {
+  std::vector<int> streams;
+  if (emit_or_split.kind == sema::Stage::Kind::Emit) streams.push_back(emit_or_split.stream);
+  for (const sema::SplitBranch& branch : emit_or_split.branches) streams.push_back(branch.stream);
+  return streams;
+}
+
 int PhysicalPlan::partition_hops() const {
   // Per pipeline, the most partitioning stages a record meets from its start to an operator.
   std::vector<int> hops(pipelines.size(), -1);
@@ -242,13 +248,9 @@ int PhysicalPlan::partition_hops() const {
     const Pipeline& p = pipelines[static_cast<std::size_t>(id)];
     int most = 0;
     if (p.feeds_partition >= 0) most = 1 + from(partitions[static_cast<std::size_t>(p.feeds_partition)].to_pipeline);
-    if (p.feeds_streams) {
-      std::vector<int> streams;
-      if (p.feeds_streams->kind == sema::Stage::Kind::Emit) streams.push_back(p.feeds_streams->stream);
-      for (const sema::SplitBranch& branch : p.feeds_streams->branches) streams.push_back(branch.stream);
-      for (int s : streams)
+    if (p.feeds_streams)
+      for (int s : streams_fed(*p.feeds_streams))
         for (int reader : stream_readers[static_cast<std::size_t>(s)]) most = std::max(most, from(reader));
-    }
     return known = most;
   };
   int most = 0;
@@ -502,7 +504,7 @@ std::string explain_parallel(const PhysicalPlan& plan) {
                ? fmt::format("  partition {}: shuffle: each record goes to its key's owner among {} {}\n", i, instances, pipelines)
            : x.stage->partitioning == P::Rebalance
                ? fmt::format("  partition {}: shuffle: records dealt round robin over {} {}\n", i, instances, pipelines)
-           : at > 0
+           : x.stage->moves_records()
                ? fmt::format("  partition {}: rescale onto {}: an instance beyond them hands its records to instance K % "
                              "min(N, {}), the others keep theirs {}\n", i, instances, at, pipelines)
                : fmt::format("  partition {}: no shuffle: every stage runs at N instances, so records stay on theirs {}\n", i,

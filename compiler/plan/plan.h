@@ -132,6 +132,9 @@ struct PhysicalPlan {
 
 PhysicalPlan build_plan(const sema::CheckedProgram& program);
 
+// The streams a pipeline's Emit or Split stage hands records to (`feeds_streams`).
+std::vector<int> streams_fed(const sema::Stage& emit_or_split);
+
 // The width in bytes of an aggregate's encoded key when every key part is a non-null
 // fixed-width value (codegen then encodes it inline, without runtime calls), else 0.
 uint64_t fixed_key_width(const sema::Stage& aggregate);

@@ -545,8 +545,7 @@ bool Checker::check_partition(const ast::Stage& s, const Scope& scope, const Rec
   }
   out.parallelism = static_cast<int>(s.parallel.value_or(0));
   out.parallelism_span = s.parallel_span;
-  // (a plain rescale keeps records where they are)
-  if (!ok || (out.partitioning == Stage::Partitioning::Rescale && out.parallelism == 0)) return ok;
+  if (!ok || !out.moves_records()) return ok;
   return refuse_lists_across_instances(*record, s.keyword_span);
 }
 
@@ -570,9 +569,9 @@ bool Checker::check_parallel_annotation(const ast::Stage& s, const RecordPtr& re
                        "write `@parallel(2) map { ... }`; the job's --parallelism caps it when lower");
     return false;
   }
+  if (s.kind == ast::Stage::Kind::Partition) return true;
   bool stateless = s.kind == ast::Stage::Kind::Filter || s.kind == ast::Stage::Kind::Map ||
                    s.kind == ast::Stage::Kind::FlatMap || (s.kind == ast::Stage::Kind::Join && s.join.table);
-  if (s.kind == ast::Stage::Kind::Partition) return true;
   if (!stateless) {
     not_supported(s.parallel_span, "`@parallel` on `aggregate`, stream joins, `split` and `sink` is");
     return false;

@@ -195,6 +195,8 @@ struct Stage {
   // `rescale` carrying it, then the stage. (Keyed operators, sinks and splits take none yet.)
   int parallelism = 0;
   Span parallelism_span;  // `@parallel(N)`, where it was written
+  // Partition: whether it may send a record to another instance (a plain `rescale` never does).
+  bool moves_records() const { return partitioning != Partitioning::Rescale || parallelism > 0; }
 };
 
 // A join stage (language.md section 4). The joined side's fields are appended to the left
