@@ -191,16 +191,15 @@ uint64_t CheckpointInfo::shared_bytes() const {
   return n;
 }
 
-namespace {
-
-// "instance-K." at the start of a parallel instance's files, or "".
-std::string_view instance_prefix(std::string_view name) {
-  if (name.compare(0, 9, "instance-") != 0) return {};
-  std::size_t dot = name.find('.', 9);
-  return dot == std::string_view::npos ? std::string_view{} : name.substr(0, dot + 1);
+std::string_view instance_prefix(std::string_view file_name) {
+  constexpr std::string_view kInstance = "instance-";
+  if (file_name.substr(0, kInstance.size()) != kInstance) return {};
+  std::size_t dot = file_name.find('.', kInstance.size());
+  if (dot == std::string_view::npos || dot == kInstance.size()) return {};
+  for (std::size_t i = kInstance.size(); i < dot; ++i)
+    if (file_name[i] < '0' || file_name[i] > '9') return {};
+  return file_name.substr(0, dot + 1);
 }
-
-}  // namespace
 
 std::vector<std::string> CheckpointInfo::operators() const {
   std::set<std::string> names;

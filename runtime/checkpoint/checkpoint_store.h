@@ -112,5 +112,7 @@ class CheckpointStore {
 std::string describe_checkpoints(const CheckpointStore& store);
 
 std::string checkpoint_dir_name(int64_t id);  // "chk-00000007"
+// "instance-K." at the start of the name of a file of parallel instance K, or "".
+std::string_view instance_prefix(std::string_view file_name);
 
 }  // namespace flow

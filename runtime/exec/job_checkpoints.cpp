@@ -342,15 +342,7 @@ bool JobCheckpoints::persist_files(Snapshot& snapshot, std::string& error) {
 }
 
 bool is_database_file(const std::string& name) {
-  std::size_t at = 0;
-  if (name.compare(0, 9, "instance-") == 0) {
-    at = name.find('.', 9);
-    if (at == std::string::npos || at == 9) return false;
-    for (std::size_t i = 9; i < at; ++i)
-      if (name[i] < '0' || name[i] > '9') return false;
-    ++at;
-  }
-  return name.compare(at, 8, "rocksdb.") == 0;
+  return std::string_view(name).substr(instance_prefix(name).size(), 8) == "rocksdb.";
 }
 
 bool JobCheckpoints::add_state_database(const std::string& staging, CheckpointWriter& writer, bool savepoint, std::string& error) {

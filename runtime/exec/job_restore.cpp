@@ -203,17 +203,6 @@ bool JobCheckpoints::load(LoadedCheckpoint& loaded) {
   return true;
 }
 
-namespace {
-
-// A file's name without the prefix "instance-K." of a parallel instance's.
-std::string_view without_instance(std::string_view name) {
-  if (name.compare(0, 9, "instance-") != 0) return name;
-  std::size_t dot = name.find('.', 9);
-  return dot == std::string_view::npos ? name : name.substr(dot + 1);
-}
-
-}  // namespace
-
 bool JobCheckpoints::refuse_incompatible(const LoadedCheckpoint& from, int instances, std::string& error) const {
   const bool rescaled = from.parts != instances;
   if (rescaled)
@@ -231,7 +220,8 @@ bool JobCheckpoints::refuse_incompatible(const LoadedCheckpoint& from, int insta
            false;
   if (has_database && !ctx_.options.rocksdb_state) return error = "its state is in RocksDB: restore it with --state rocksdb", false;
   // The heap backend's chain (state.ID.full, state.ID.delta, or a savepoint's state.full).
-  const bool heap_tables = any([](const CheckpointFile& f) { return without_instance(f.name).compare(0, 6, "state.") == 0; });
+  const bool heap_tables =
+      any([](const CheckpointFile& f) { return std::string_view(f.name).substr(instance_prefix(f.name).size(), 6) == "state."; });
   if (heap_tables && ctx_.options.rocksdb_state)
     return error = "its window and join state is in heap snapshots: restore it with --state heap", false;
   return true;
