@@ -27,7 +27,9 @@ void EventTimeGraph::build(const JobSpec& spec, flow_ctx& ctx, StateBackend& bac
   nodes_.resize(spec.windows.size() + spec.joins.size() + spec.partitions.size());
   for (std::size_t j = 0; j < spec.windows.size(); ++j) {
     const WindowOperatorSpec& w = spec.windows[j];
-    StateTable& table = backend.table("window-" + std::to_string(j), w.row_size, &w.row_layout);
+    RowLayout layout = w.row_layout;
+    if (w.kind == FLOW_WINDOW_SESSION) layout.key_suffix = 8;  // rows are (key, session id)
+    StateTable& table = backend.table("window-" + std::to_string(j), w.row_size, &layout);
     nodes_[j].window = make_window_operator(w, ctx, table);
     nodes_[j].window->set_index(static_cast<int32_t>(j));
     connect(w.inputs, j);

@@ -87,9 +87,8 @@ class JobCheckpoints {
   bool load(LoadedCheckpoint& loaded);
   // Restores this instance's operators: `owner` the instance and the job's parallelism.
   bool restore_operators(const LoadedCheckpoint& from, const KeyOwnership& owner, std::string& error);
-  // Whether a job of `instances` instances on this state backend can restore `from` (else
-  // `error` says why): checked before anything is touched, the sinks' files included.
-  bool refuse_incompatible(const LoadedCheckpoint& from, int instances, std::string& error) const;
+  // Whether a job on this state backend can restore `from` (else `error` says why): checked before anything is touched, the sinks' files included.
+  bool refuse_incompatible(const LoadedCheckpoint& from, std::string& error) const;
   // Where this instance resumes each source, and the sinks' pre-commits.
   bool restore_positions(const LoadedCheckpoint& from, const KeyOwnership& owner, RestoredJob& out, std::string& error);
   // Between two steps: takes a checkpoint when one is due, and a savepoint when a signal asked
@@ -172,8 +171,14 @@ class JobCheckpoints {
   bool precommit_sinks(Snapshot& snapshot, std::string& error);
   // Makes RocksDB's checkpoint in `staging` and adds its files (PREFIX.rocksdb.*).
   bool add_state_database(const std::string& staging, CheckpointWriter& writer, bool savepoint, std::string& error);
-  bool restore_state_database(PersistentState& db, const CheckpointInfo& from, const std::string& root,
-                              const std::map<std::string, std::string>& files, std::string& error);
+  // The database of each part in `parts` (the instances' at another parallelism, keeping
+  // the key groups `owner` owns).
+  bool restore_state_database(PersistentState& db, const LoadedCheckpoint& from, const std::vector<int>& parts,
+                              const KeyOwnership& owner, std::string& error);
+  // Puts the files of the database a checkpoint holds under `prefix` (PREFIX.rocksdb.*) in
+  // `dir`, SST files as hard links; false with an empty `error` when it has none.
+  static bool unpack_database(const LoadedCheckpoint& from, const std::string& prefix, const std::string& dir,
+                              std::string& error);
 
   // RocksDB's SST files this run has shared already, by their name in the database.
   std::map<std::string, CheckpointFile> shared_tables_;

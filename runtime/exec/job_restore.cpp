@@ -203,21 +203,9 @@ bool JobCheckpoints::load(LoadedCheckpoint& loaded) {
   return true;
 }
 
-bool JobCheckpoints::refuse_incompatible(const LoadedCheckpoint& from, int instances, std::string& error) const {
-  const bool rescaled = from.parts != instances;
-  if (rescaled)
-    for (const WindowOperatorSpec& w : ctx_.spec->windows)
-      if (w.kind == FLOW_WINDOW_SESSION)
-        return error = "it was taken at --parallelism " + std::to_string(from.parts) +
-                       ", and session windows cannot move to another parallelism yet; restore it at --parallelism " +
-                       std::to_string(from.parts),
-               false;
+bool JobCheckpoints::refuse_incompatible(const LoadedCheckpoint& from, std::string& error) const {
   auto any = [&](auto&& is) { return std::any_of(from.info.files.begin(), from.info.files.end(), is); };
   const bool has_database = any([](const CheckpointFile& f) { return is_database_file(f.name); });
-  if (has_database && rescaled)
-    return error = "its state is in RocksDB, which cannot move to another parallelism yet; restore it at --parallelism " +
-                   std::to_string(from.parts),
-           false;
   if (has_database && !ctx_.options.rocksdb_state) return error = "its state is in RocksDB: restore it with --state rocksdb", false;
   // The heap backend's chain (state.ID.full, state.ID.delta, or a savepoint's state.full).
   const bool heap_tables =
@@ -238,10 +226,10 @@ bool JobCheckpoints::restore_operators(const LoadedCheckpoint& from, const KeyOw
   } else {
     for (int k = 0; k < from.parts; ++k) parts.push_back(k);
   }
-  if (!refuse_incompatible(from, owner.instances, error)) return false;
+  if (!refuse_incompatible(from, error)) return false;
   // The database first: the operators' restores find their rows in it.
   PersistentState* db = ctx_.state->persistent();
-  if (db && !restore_state_database(*db, from.info, from.root, from.files, error)) return false;
+  if (db && !restore_state_database(*db, from, parts, filter, error)) return false;
   if (!restore_state_tables(from, parts, filter, error)) return false;
   std::vector<std::string_view> files;
   auto part_files = [&](const std::string& name) {
@@ -348,22 +336,33 @@ bool JobCheckpoints::restore(RestoredJob& out) {
   return true;
 }
 
-bool JobCheckpoints::restore_state_database(PersistentState& db, const CheckpointInfo& from, const std::string& root,
-                                            const std::map<std::string, std::string>& files, std::string& error) {
+bool JobCheckpoints::restore_state_database(PersistentState& db, const LoadedCheckpoint& from, const std::vector<int>& parts,
+                                            const KeyOwnership& owner, std::string& error) {
+  std::vector<std::string> dirs;
+  for (int part : parts) {
+    std::string dir = db.directory() + ".restore" + (parts.size() == 1 ? "" : "-" + std::to_string(part));
+    if (unpack_database(from, from.prefix(part) + "rocksdb.", dir, error)) dirs.push_back(dir);
+    else if (!error.empty()) return false;
+  }
+  if (dirs.empty()) return true;  // a checkpoint of the heap backend: the operators' snapshots hold the rows
+  if (parts.size() == 1 && owner.instances == 1) return db.restore(dirs[0], error);
+  return db.restore_rescaled(dirs, owner, error);
+}
+
+bool JobCheckpoints::unpack_database(const LoadedCheckpoint& from, const std::string& prefix, const std::string& dir,
+                                     std::string& error) {
   namespace fs = std::filesystem;
-  const std::string prefix = prefix_ + "rocksdb.";  // (restored at the parallelism it was taken at)
-  std::string dir = db.directory() + ".restore";
   std::error_code ec;
   fs::remove_all(dir, ec);
   fs::create_directories(dir, ec);
   if (ec) return error = "cannot create " + dir + ": " + ec.message(), false;
   bool any = false;
-  for (const CheckpointFile& f : from.files) {
+  for (const CheckpointFile& f : from.info.files) {
     if (f.name.compare(0, prefix.size(), prefix) != 0) continue;
     any = true;
     if (!f.shared) {
       std::string target = dir + "/" + f.name.substr(prefix.size());
-      const std::string& bytes = files.at(f.name);
+      const std::string& bytes = from.files.at(f.name);
       std::FILE* out = std::fopen(target.c_str(), "wb");
       bool written = out && std::fwrite(bytes.data(), 1, bytes.size(), out) == bytes.size();
       if (out && std::fclose(out) != 0) written = false;
@@ -374,17 +373,14 @@ bool JobCheckpoints::restore_state_database(PersistentState& db, const Checkpoin
     std::size_t first_dash = f.name.find('-', prefix.size());
     std::size_t second_dash = first_dash == std::string::npos ? first_dash : f.name.find('-', first_dash + 1);
     if (second_dash == std::string::npos) return error = "damaged database file name " + f.name, false;
-    std::string source = root + "/shared/" + f.name;
+    std::string source = from.root + "/shared/" + f.name;
     std::string target = dir + "/" + f.name.substr(second_dash + 1);
     fs::create_hard_link(source, target, ec);
     if (ec) fs::copy_file(source, target, ec);
     if (ec) return error = "cannot restore " + source + ": " + ec.message(), false;
   }
-  if (!any) {  // a checkpoint of the heap backend: the operators' snapshots hold the rows
-    fs::remove_all(dir, ec);
-    return true;
-  }
-  return db.restore(dir, error);
+  if (!any) fs::remove_all(dir, ec);
+  return any;
 }
 
 }  // namespace flow

@@ -719,7 +719,7 @@ int run_parallel_job(flow_ctx& job) {
   RestoredJob restored;  // for the sinks: every instance's are the same
   std::string error;
   if (!job.failure.failed && inputs_are_readable(job) && checkpoints.load(loaded) && loaded.info.id != 0 &&
-      !(checkpoints.refuse_incompatible(loaded, n, error) && checkpoints.restore_positions(loaded, KeyOwnership{0, n}, restored, error)))
+      !(checkpoints.refuse_incompatible(loaded, error) && checkpoints.restore_positions(loaded, KeyOwnership{0, n}, restored, error)))
     job.failure.record("cannot restore from " + loaded.info.path + ": " + error);
   if (job.failure.failed || !open_sinks(job, restored)) {
     for (auto& sink : job.sinks) sink->finish();

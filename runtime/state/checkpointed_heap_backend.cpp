@@ -38,12 +38,6 @@ class BytesSink final : public ChangeSink {
   ByteWriter w_;
 };
 
-// The key group an address starts with (encode_state_key: 2 bytes, big-endian).
-uint32_t key_group_of_address(std::string_view address) {
-  if (address.size() < 2) return 0;
-  return static_cast<uint32_t>(static_cast<uint8_t>(address[0])) << 8 | static_cast<uint8_t>(address[1]);
-}
-
 // A table's rows as a restore has gathered them, in address order.
 using GatheredRows = std::map<std::string, std::string, std::less<>>;
 

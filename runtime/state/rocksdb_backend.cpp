@@ -150,11 +150,23 @@ class RocksDbStateBackend final : public StateBackend, public PersistentState {
     if (!destroyed.ok() || ec)
       return error = "cannot move the restored state into `" + dir_ + "`: " + (ec ? ec.message() : destroyed.ToString()), false;
     if (!open(false, error)) return false;
-    for (auto& [name, table] : tracked_.tables())
-      if (!load(name, *table, error)) return false;
-    for (auto& [name, list] : tracked_.lists())
-      if (!load(name, *list, error)) return false;
-    return true;
+    return load_tables(error);
+  }
+
+  bool restore_rescaled(const std::vector<std::string>& dirs, const KeyOwnership& owner, std::string& error) override {
+    close();
+    if (!open(true, error)) return false;
+    for (const std::string& dir : dirs) {
+      if (!copy_owned_rows(dir, owner, error)) return false;
+      std::error_code ignored;
+      fs::remove_all(dir, ignored);
+    }
+    // Flushed, so that the next checkpoint holds them as files like any other rows.
+    std::vector<rocksdb::ColumnFamilyHandle*> all;
+    for (auto& [name, handle] : families_) all.push_back(handle);
+    rocksdb::Status flushed = db_->Flush(rocksdb::FlushOptions(), all);
+    if (!flushed.ok()) return error = "RocksDB: " + flushed.ToString(), false;
+    return load_tables(error);
   }
 
  private:
@@ -163,6 +175,65 @@ class RocksDbStateBackend final : public StateBackend, public PersistentState {
     std::error_code ec;
     if (!fs::exists(dir + "/CURRENT", ec)) return rocksdb::Status::OK();
     return rocksdb::DestroyDB(dir, rocksdb::Options());
+  }
+
+  bool load_tables(std::string& error) {
+    for (auto& [name, table] : tracked_.tables())
+      if (!load(name, *table, error)) return false;
+    for (auto& [name, list] : tracked_.lists())
+      if (!load(name, *list, error)) return false;
+    return true;
+  }
+
+  // Writes the rows of the key groups `owner` owns in the database checkpoint in `dir` (opened
+  // read-only) into this database, table by table. The parts of a checkpoint hold disjoint
+  // keys (each key had one owner), so no row overwrites another.
+  bool copy_owned_rows(const std::string& dir, const KeyOwnership& owner, std::string& error) {
+    rocksdb::Options options;
+    std::vector<std::string> names;
+    rocksdb::Status status = rocksdb::DB::ListColumnFamilies(options, dir, &names);
+    if (!status.ok()) return error = "cannot read the RocksDB state in `" + dir + "`: " + status.ToString(), false;
+    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+    for (const std::string& name : names) descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions(options));
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* part = nullptr;
+    status = rocksdb::DB::OpenForReadOnly(options, dir, descriptors, &handles, &part);
+    if (!status.ok()) return error = "cannot open the RocksDB state in `" + dir + "`: " + status.ToString(), false;
+    bool ok = true;
+    for (std::size_t i = 0; ok && i < names.size(); ++i) {
+      if (names[i] == rocksdb::kDefaultColumnFamilyName) continue;  // (tables have families of their own)
+      rocksdb::ColumnFamilyHandle* into = family(names[i], error);
+      if (!into) {
+        ok = false;
+        break;
+      }
+      ok = copy_family(*part, handles[i], into, owner, error);
+    }
+    for (rocksdb::ColumnFamilyHandle* handle : handles) part->DestroyColumnFamilyHandle(handle);
+    delete part;
+    return ok;
+  }
+
+  bool copy_family(rocksdb::DB& part, rocksdb::ColumnFamilyHandle* from, rocksdb::ColumnFamilyHandle* into,
+                   const KeyOwnership& owner, std::string& error) {
+    constexpr std::size_t kBatchBytes = 4 << 20;
+    rocksdb::WriteOptions write;
+    write.disableWAL = true;  // flushed at the end of the restore
+    rocksdb::WriteBatch batch;
+    std::unique_ptr<rocksdb::Iterator> rows(part.NewIterator(rocksdb::ReadOptions(), from));
+    for (rows->SeekToFirst(); rows->Valid(); rows->Next()) {
+      std::string_view address(rows->key().data(), rows->key().size());
+      if (!owner.owns_group(key_group_of_address(address))) continue;
+      batch.Put(into, rows->key(), rows->value());
+      if (batch.GetDataSize() < kBatchBytes) continue;
+      rocksdb::Status status = db_->Write(write, &batch);
+      if (!status.ok()) return error = "RocksDB: " + status.ToString(), false;
+      batch.Clear();
+    }
+    if (!rows->status().ok()) return error = "RocksDB: " + rows->status().ToString(), false;
+    rocksdb::Status status = db_->Write(write, &batch);
+    if (!status.ok()) return error = "RocksDB: " + status.ToString(), false;
+    return true;
   }
 
   template <typename Table>

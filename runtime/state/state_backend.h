@@ -72,12 +72,23 @@ struct KeyOwnership {
 // memcomparable bytes, the namespace (8 bytes, big-endian with the sign bit flipped), so that
 // byte order visits key groups, then keys, then namespaces in order (RocksDB's key layout).
 std::string encode_state_key(uint32_t key_group, std::string_view key, int64_t name_space);
+// The key group an address starts with (2 bytes, big-endian).
+inline uint32_t key_group_of_address(std::string_view address) {
+  if (address.size() < 2) return 0;
+  return static_cast<uint32_t>(static_cast<uint8_t>(address[0])) << 8 | static_cast<uint8_t>(address[1]);
+}
 
 // The pointer-holding slots of a row or record, as byte offsets from its start: what a
 // snapshot must follow (checkpoint/state_snapshot.h). The compiler, which lays rows out, says.
 struct RowLayout {
   std::vector<int64_t> strings;  // a flow_str: { const char* ptr, int64_t len }
   std::vector<int64_t> sets;     // a flow_distinct_set* (null when not created)
+  // Trailing bytes of a row's key that are not the record's key (a session window's session
+  // id): a row's key group is its record key's, so that the row moves with the key.
+  std::size_t key_suffix = 0;
+  uint32_t key_group(std::string_view row_key) const {
+    return key_group_of(row_key.substr(0, row_key.size() > key_suffix ? row_key.size() - key_suffix : 0));
+  }
   RowLayout shifted(int64_t by) const {
     RowLayout out = *this;
     for (int64_t& at : out.strings) at += by;
@@ -161,6 +172,10 @@ class PersistentState {
   }
   // Replaces the contents of every table with those of the database checkpoint in `dir`.
   virtual bool restore(const std::string& dir, std::string& error) = 0;
+  // Replaces the contents of every table with the rows of the key groups `owner` owns in the
+  // database checkpoints in `dirs`, one per instance of a checkpoint taken at another
+  // parallelism (rescaling), which are removed. The database then holds just those rows.
+  virtual bool restore_rescaled(const std::vector<std::string>& dirs, const KeyOwnership& owner, std::string& error) = 0;
   // Where the database lives (--state-dir).
   virtual const std::string& directory() const = 0;
 };

@@ -43,7 +43,7 @@ flow_agg_table* TrackedStateTable::find_rows(int64_t ns) {
 void TrackedStateTable::drop(int64_t ns) {
   if (log_.stored.erase(ns) > 0)
     if (flow_agg_table* rows = heap_.find_rows(ns))
-      rows->for_each_entry([&](std::string_view key, const uint8_t*) { log_.erased.push_back(encode_state_key(key_group_of(key), key, ns)); });
+      rows->for_each_entry([&](std::string_view key, const uint8_t*) { log_.erased.push_back(encode_state_key(layout_.key_group(key), key, ns)); });
   log_.forget(ns);
   live_.erase(ns);
   heap_.drop(ns);
@@ -52,7 +52,7 @@ void TrackedStateTable::drop(int64_t ns) {
 void TrackedStateTable::put_row(ChangeSink& sink, int64_t ns, std::string_view key, const uint8_t* row, std::string& value) const {
   value.clear();
   encode_row_value(row, heap_.row_size(), layout_, value);
-  sink.put(encode_state_key(key_group_of(key), key, ns), value);
+  sink.put(encode_state_key(layout_.key_group(key), key, ns), value);
 }
 
 void TrackedStateTable::write_changes(ChangeSink& sink, bool everything) {

@@ -144,32 +144,48 @@ class SessionWindows final : public flow_window {
     }
   }
 
-  // Session ids name rows and namespaces per instance, so parts cannot be merged: a restore
-  // at another parallelism is refused before it gets here (job_restore.cpp).
-  bool restore_own(const std::vector<std::string_view>& parts, const KeyOwnership&, std::string& error) override {
-    if (parts.size() != 1) return error = "session windows are restored from one instance's snapshot only", false;
-    ByteReader r(parts[0]);
-    uint64_t live = 0, dead = 0, keys = 0;
-    if (!r.number(generation_) || !r.number(next_id_) || !r.number(live) || !r.number(dead) || !r.number(keys))
-      return error = "truncated window snapshot", false;
-    live_ = live;
-    dead_ = dead;
-    for (uint64_t i = 0; i < keys; ++i) {
-      std::string_view k;
-      uint64_t n = 0;
-      if (!r.bytes(k) || !r.number(n)) return error = "truncated window snapshot", false;
-      std::vector<Session>& list = sessions_[std::string(k)];
-      for (uint64_t j = 0; j < n; ++j) {
-        Session s{};
-        uint8_t fired = 0;
-        if (!r.number(s.start) || !r.number(s.end) || !r.number(s.id) || !r.number(fired))
-          return error = "truncated window snapshot", false;
-        s.fired = fired != 0;
-        list.push_back(s);
-        schedule(std::string(k), list.back());  // every live session has exactly its one timer
+  // At another parallelism (rescaling) each part's sessions of the keys this instance owns are
+  // taken, and their rows, which the state backend restored in each part's generation (their
+  // key group is their key's), are moved into one new generation. Keys never clash: each had
+  // one owner.
+  bool restore_own(const std::vector<std::string_view>& parts, const KeyOwnership& owner, std::string& error) override {
+    std::vector<int64_t> generations;
+    uint64_t dead_total = 0;
+    for (std::string_view part : parts) {
+      ByteReader r(part);
+      int64_t generation = 0, next_id = 0;
+      uint64_t live = 0, dead = 0, keys = 0;
+      if (!r.number(generation) || !r.number(next_id) || !r.number(live) || !r.number(dead) || !r.number(keys))
+        return error = "truncated window snapshot", false;
+      generations.push_back(generation);
+      next_id_ = std::max(next_id_, next_id);
+      dead_total += dead;
+      for (uint64_t i = 0; i < keys; ++i) {
+        std::string_view k;
+        uint64_t n = 0;
+        if (!r.bytes(k) || !r.number(n)) return error = "truncated window snapshot", false;
+        const bool owned = owner.owns(k);
+        for (uint64_t j = 0; j < n; ++j) {
+          Session s{};
+          uint8_t fired = 0;
+          if (!r.number(s.start) || !r.number(s.end) || !r.number(s.id) || !r.number(fired))
+            return error = "truncated window snapshot", false;
+          s.fired = fired != 0;
+          if (!owned) continue;
+          sessions_[std::string(k)].push_back(s);
+          ++live_;
+        }
       }
+      if (!r.done()) return error = "trailing bytes after a window snapshot", false;
     }
-    if (!r.done()) return error = "trailing bytes after a window snapshot", false;
+    if (generations.size() == 1 && owner.instances == 1) {  // one instance's own state, as it was
+      generation_ = generations[0];
+      dead_ = dead_total;
+    } else if (!generations.empty() && !gather_generations(generations, error)) {
+      return false;
+    }
+    for (auto& [k, list] : sessions_)
+      for (Session& s : list) schedule(k, s);  // every live session has exactly its one timer
     return true;
   }
 
@@ -215,6 +231,26 @@ class SessionWindows final : public flow_window {
     if (list.empty()) sessions_.erase(it);
     --live_;
     ++dead_;
+  }
+
+  // Moves the restored sessions' rows out of the parts' generations into a new one, and frees
+  // those (with the rows of keys other instances now own, if the backend kept any).
+  bool gather_generations(const std::vector<int64_t>& generations, std::string& error) {
+    generation_ = *std::max_element(generations.begin(), generations.end()) + 1;
+    flow_agg_table& into = state_.rows(generation_);
+    for (const auto& [k, list] : sessions_)
+      for (const Session& s : list) {
+        const uint8_t* from = nullptr;
+        for (int64_t g : generations)
+          if (flow_agg_table* rows = state_.find_rows(g); rows && (from = row(*rows, k, s.id))) break;
+        if (!from) return error = "a session's row is missing from the state", false;
+        std::string address = row_key(k, s.id);
+        int32_t is_new = 0;
+        merge(into, into.upsert(reinterpret_cast<const uint8_t*>(address.data()), address.size(), &is_new), from);
+      }
+    for (int64_t g : generations) state_.drop(g);
+    dead_ = 0;
+    return true;
   }
 
   // Moves the live rows into a fresh namespace and frees the old one with its dead rows.

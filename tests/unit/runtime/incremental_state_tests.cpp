@@ -12,6 +12,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "agg/agg_table.h"
 #include "state/state_backend.h"
@@ -123,6 +124,61 @@ TEST_CASE("rocksdb backend: a checkpoint holds the tables as they were, and rest
   CHECK(records_of(l2, 7, "k") == "FIRST;second;third;");
   CHECK(records_of(l2, 8, "k") == "");
   CHECK(l2.namespace_ids() == std::vector<int64_t>{7});
+}
+
+TEST_CASE("rocksdb backend: a rescaled restore takes the key groups it owns from every part's checkpoint") {
+  flow_test::TempDir dir;
+  std::string error;
+  const flow::RowLayout record_layout{{0}, {}};
+  // Two instances' databases, each with the keys instance K of 2 owns, checkpointed.
+  std::vector<std::string> keys;
+  for (int i = 0; i < 40; ++i) keys.push_back("key" + std::to_string(i));
+  std::map<std::string, std::string> all_rows;
+  for (int part = 0; part < 2; ++part) {
+    auto backend = flow::make_rocksdb_state_backend(dir.file("db" + std::to_string(part)), error);
+    REQUIRE_MESSAGE(backend, error);
+    flow::StateTable& t = backend->table("window-0", sizeof(Row), &kLayout);
+    flow::ListStateTable& l = backend->list_table("join-0-left", sizeof(flow_str), &record_layout);
+    for (const std::string& key : keys) {
+      if (flow::owner_of_key(key, 2) != part) continue;
+      set_row(t.rows(1000), key, "n-" + key, part);
+      append(l, 7, key, "r-" + key);
+    }
+    for (const auto& row : contents(t)) all_rows.insert(row);
+    REQUIRE(backend->persistent()->checkpoint(dir.file("chk-part" + std::to_string(part)), error));
+  }
+  REQUIRE(all_rows.size() == keys.size());
+
+  // Restored at 3 instances: each takes exactly its keys, whichever part held them.
+  std::map<std::string, std::string> gathered;
+  for (int instance = 0; instance < 3; ++instance) {
+    std::vector<std::string> parts;
+    for (int part = 0; part < 2; ++part) {  // (the restore removes its copies)
+      std::string copy = dir.file("copy" + std::to_string(part));
+      std::filesystem::copy(dir.file("chk-part" + std::to_string(part)), copy);
+      parts.push_back(copy);
+    }
+    auto backend = flow::make_rocksdb_state_backend(dir.file("new" + std::to_string(instance)), error);
+    REQUIRE_MESSAGE(backend, error);
+    flow::StateTable& t = backend->table("window-0", sizeof(Row), &kLayout);
+    flow::ListStateTable& l = backend->list_table("join-0-left", sizeof(flow_str), &record_layout);
+    REQUIRE_MESSAGE(backend->persistent()->restore_rescaled(parts, flow::KeyOwnership{instance, 3}, error), error);
+    CHECK_FALSE(std::filesystem::exists(parts[0]));
+    for (const auto& [address, row] : contents(t)) {
+      CHECK(flow::owner_of_key_group(flow::key_group_of_address(address), 3) == instance);
+      gathered.insert({address, row});
+    }
+    for (const std::string& key : keys)
+      CHECK(records_of(l, 7, key) == (flow::owner_of_key(key, 3) == instance ? "r-" + key + ";" : ""));
+    // Its database holds them too: a checkpoint of it restores them whole.
+    REQUIRE(backend->persistent()->checkpoint(dir.file("chk-new" + std::to_string(instance)), error));
+    auto again = flow::make_rocksdb_state_backend(dir.file("again" + std::to_string(instance)), error);
+    REQUIRE_MESSAGE(again, error);
+    flow::StateTable& t2 = again->table("window-0", sizeof(Row), &kLayout);
+    REQUIRE_MESSAGE(again->persistent()->restore(dir.file("chk-new" + std::to_string(instance)), error), error);
+    CHECK(contents(t2) == contents(t));
+  }
+  CHECK(gathered == all_rows);
 }
 
 TEST_CASE("rocksdb backend: a table without a layout is not kept by it") {
