@@ -149,7 +149,7 @@ void IrBuilder::build() {
     if (!plan.joins[j].lookup() && plan.joins[j].join->residual) join_conditions_[j] = build_join_condition(static_cast<int>(j));
   merge_functions.assign(plan.aggregates.size(), nullptr);
   for (size_t i = 0; i < plan.aggregates.size(); ++i)
-    if (plan.aggregates[i].windowed() || combinable(static_cast<int>(i)))
+    if (plan.aggregates[i].windowed() || plan.aggregates[i].salt || combinable(static_cast<int>(i)))
       merge_functions[i] = build_merge_function(static_cast<int>(i));
   build_setup();
   std::string problems;

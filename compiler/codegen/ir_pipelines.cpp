@@ -342,9 +342,13 @@ void IrBuilder::generate_route_check(const plan::Pipeline& p, const std::vector<
   std::vector<Value> keys;
   std::vector<sema::Type> types;
   if (p.updates_aggregate >= 0) {
-    const sema::Stage& stage = *plan.aggregates[p.updates_aggregate].stage;
-    for (const auto& k : stage.keys) keys.push_back(coerce_null(eval(k.value, env), k.value, k.value.type));
-    types = key_types(stage);
+    const plan::AggregateOperator& a = plan.aggregates[p.updates_aggregate];
+    for (const auto& k : a.stage->keys) keys.push_back(coerce_null(eval(k.value, env), k.value, k.value.type));
+    types = key_types(*a.stage);
+    if (a.salt) {  // the owner of (key, value) takes the record
+      keys.push_back(coerce_null(eval(*a.salt, env), *a.salt, a.salt->type));
+      types.push_back(a.salt->type);
+    }
   } else {
     const sema::Join& j = plan.program->joins[static_cast<std::size_t>(p.inserts_join)];
     keys = join_key_values(p.join_side == 0 ? j.left_keys : j.right_keys, env, local);

@@ -55,6 +55,10 @@ std::vector<bool> source_fields_used(const sema::Source& source, const sema::Flo
 
 }  // namespace
 
+namespace {
+void choose_salts(PhysicalPlan& plan);
+}  // namespace
+
 PhysicalPlan build_plan(const sema::CheckedProgram& program) {
   PhysicalPlan plan;
   plan.program = &program;
@@ -228,6 +232,7 @@ PhysicalPlan build_plan(const sema::CheckedProgram& program) {
       if (op.windowed()) current.time = {TimeInput{-1, op.window}};
     }
   }
+  choose_salts(plan);
   return plan;
 }
 
@@ -461,6 +466,36 @@ const PartitionOperator* partitioned_alike(const PhysicalPlan& plan, const Pipel
   return &x;
 }
 
+// Salting (AggregateOperator::salt): for unwindowed aggregates whose count_distinct keeps them
+// from combining rows where they are read. Not with first, last or arg_* (they go by the order
+// records reach the key's instance), nor with count_distinct of two different values, nor after
+// `partition by` the same keys (the user put the records there).
+void choose_salts(PhysicalPlan& plan) {
+  using A = sema::Aggregator;
+  for (AggregateOperator& a : plan.aggregates) {
+    if (a.windowed()) continue;
+    const sema::Expr* salt = nullptr;
+    bool ordered = false, several = false;
+    auto same_field = [](const sema::Expr& x, const sema::Expr& y) {
+      return x.kind == sema::Expr::Kind::Field && y.kind == sema::Expr::Kind::Field && x.index == y.index;
+    };
+    for (const sema::AggregateBinding& binding : a.stage->aggregates) {
+      if (binding.aggregator == A::CountDistinct) {
+        several = several || (salt && !same_field(*salt, *binding.arg));
+        if (!salt) salt = &*binding.arg;
+      }
+      ordered = ordered || binding.aggregator == A::First || binding.aggregator == A::Last ||
+                binding.aggregator == A::ArgMax || binding.aggregator == A::ArgMin;
+    }
+    // Several count_distinct of different values: a record's values of the second would not
+    // stay at one instance (the end's merge counts each instance's values as its own).
+    if (!salt || ordered || several ||
+        partitioned_alike(plan, plan.pipelines[static_cast<std::size_t>(a.update_pipeline)], a.stage->keys))
+      continue;
+    a.salt = salt;
+  }
+}
+
 // Where records cross between instances at --parallelism N > 1.
 std::string explain_parallel(const PhysicalPlan& plan) {
   const auto& program = *plan.program;
@@ -480,6 +515,10 @@ std::string explain_parallel(const PhysicalPlan& plan) {
     else if (combinable(a))
       out += fmt::format("  aggregate {}: local aggregation where read; at the end one row per key and instance goes to the "
                          "key's instance and is merged there (two-phase, no shuffle of records)\n", i);
+    else if (a.salt)
+      out += fmt::format("  aggregate {}: shuffle, salted: each record goes to the instance owning its key and its `count_distinct` "
+                         "value, so a hot key spreads over the instances (pipeline {}); at the end one row per key and instance goes "
+                         "to the key's instance, which adds up their counts of values\n", i, a.update_pipeline);
     else if (const PartitionOperator* x = partitioned_alike(plan, plan.pipelines[static_cast<std::size_t>(a.update_pipeline)], a.stage->keys))
       out += fmt::format("  aggregate {}{}: no shuffle: its records are at their key's instance already (partition {} by the same "
                          "keys)\n", i, a.windowed() ? fmt::format(" (window {})", a.window) : std::string(""),

@@ -96,6 +96,12 @@ struct AggregateOperator {
   int window = -1;
   std::vector<TimeInput> input_time;  // windowed: the watermarks its input's is the minimum of
   int late_pipeline = -1;   // windowed with `late D -> NAME` that a flow reads
+  // Unwindowed with count_distinct of one value (salting): in parallel its records go to the
+  // instance owning (key, this value: count_distinct's argument), so a hot key's records spread
+  // over the instances, each keeping the distinct values it is sent, which no other instance
+  // has; at the end each instance's row goes to the key's owner, which adds up the sets' sizes.
+  // Null otherwise.
+  const sema::Expr* salt = nullptr;
   bool windowed() const { return window >= 0; }
 };
 
@@ -142,9 +148,10 @@ uint64_t fixed_key_width(const std::vector<sema::Type>& key_types);
 
 // Whether an unwindowed aggregate's rows can travel between parallel instances, so that each
 // instance aggregates what it reads and only rows are merged at the owner of each key at the
-// end (two-phase aggregation): all but those with count_distinct (its set stays in memory) or
-// first, last, arg_max, arg_min (they need the records' order, which rows do not keep). The
-// records of other keyed operators are routed to the instance owning their key.
+// end (two-phase aggregation): all but those with count_distinct (its sets would be copied to
+// every instance: such an aggregate is salted instead, see AggregateOperator::salt) or first,
+// last, arg_max, arg_min (they need the records' order, which rows do not keep). The records
+// of other keyed operators are routed to the instance owning their key.
 bool combinable(const AggregateOperator& aggregate);
 
 // The key types of a join, the same on both sides: non-null, since a null part never matches.

@@ -78,6 +78,7 @@ void flow_distinct_set::add_all(const flow_distinct_set& other) {
     if (v != kEmpty) add_i64(v);
   for (const StrSlot& s : other.str_slots_)
     if (s.ptr != nullptr) add_str(s.ptr, s.len);
+  elsewhere_ += other.elsewhere_;
 }
 
 extern "C" {

@@ -16,9 +16,14 @@ struct flow_distinct_set {
 
   void add_i64(int64_t v);
   void add_str(const char* p, std::size_t len);
-  // Adds every value of `other` (strings copied into this set's storage).
+  // Adds every value of `other` (strings copied into this set's storage), and what it counted
+  // elsewhere.
   void add_all(const flow_distinct_set& other);
-  int64_t count() const { return static_cast<int64_t>(i64_count_ + str_count_); }
+  // Counts `n` values that other sets hold and this one never will: the partial sets of a
+  // salted aggregate at a job's end (exec/parallel_runner.cpp), each value in one of them.
+  // Only then, after the job's last checkpoint: snapshots keep the values alone.
+  void count_elsewhere(int64_t n) { elsewhere_ += n; }
+  int64_t count() const { return static_cast<int64_t>(i64_count_ + str_count_) + elsewhere_; }
   // Every value, in slot order (snapshots): numbers, then strings.
   template <typename Visit>
   void for_each_i64(Visit&& visit) const {
@@ -49,4 +54,5 @@ struct flow_distinct_set {
   bool has_empty_value_ = false;
   std::vector<StrSlot> str_slots_;
   std::size_t str_count_ = 0;
+  int64_t elsewhere_ = 0;
 };

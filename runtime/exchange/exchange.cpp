@@ -196,6 +196,19 @@ int32_t decode_block(std::string& block, int from, const std::vector<RouteSpec>&
                                      reinterpret_cast<uint8_t*>(row));
         break;
       }
+      case ExchangeMessage::encoded_row: {  // header value: key length; body: the key padded, u64 length, the value
+        if (index >= rows.size() || value < 0) return -1;
+        auto key_len = static_cast<std::size_t>(value);
+        if (static_cast<std::size_t>(end - body) < padded(key_len) + 8) return -1;
+        uint64_t value_len = 0;
+        std::memcpy(&value_len, body + padded(key_len), sizeof value_len);
+        char* bytes = body + padded(key_len) + 8;
+        if (value_len > static_cast<uint64_t>(end - bytes)) return -1;
+        body_end = bytes + value_len;
+        status = receiver.encoded_row(static_cast<int32_t>(index), std::string_view(body, key_len),
+                                      std::string_view(bytes, static_cast<std::size_t>(value_len)));
+        break;
+      }
       default:
         return -1;
     }
@@ -234,6 +247,19 @@ void flow_exchange::send_row(int to, int32_t aggregate, std::string_view key, co
                                  static_cast<int64_t>(key.size()), key_room + flow::encoded_size(bytes, size, layout.strings));
   std::memcpy(p, key.data(), key.size());
   flow::encode(p + key_room, bytes, size, layout.strings);
+  ++messages_sent;
+  if (out.size() >= flow::kBlockBytes) flush_to(to);
+}
+
+void flow_exchange::send_encoded_row(int to, int32_t aggregate, std::string_view key, std::string_view value) {
+  std::string& out = building_[static_cast<std::size_t>(to)];
+  std::size_t key_room = flow::padded(key.size());
+  char* p = flow::append_message(out, flow::ExchangeMessage::encoded_row, static_cast<uint32_t>(aggregate),
+                                 static_cast<int64_t>(key.size()), key_room + 8 + value.size());
+  std::memcpy(p, key.data(), key.size());
+  uint64_t value_len = value.size();
+  std::memcpy(p + key_room, &value_len, sizeof value_len);
+  std::memcpy(p + key_room + 8, value.data(), value.size());
   ++messages_sent;
   if (out.size() >= flow::kBlockBytes) flush_to(to);
 }

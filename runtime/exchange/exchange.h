@@ -81,7 +81,7 @@ class ExchangeHub {
 };
 
 // The messages of a block. (ExchangeReceiver gets them decoded.)
-enum class ExchangeMessage : uint8_t { record = 1, watermark = 2, stage_done = 3, row = 4, barrier = 5, window_row = 6 };
+enum class ExchangeMessage : uint8_t { record = 1, watermark = 2, stage_done = 3, row = 4, barrier = 5, window_row = 6, encoded_row = 7 };
 
 // Receives the messages of a block (decode_block).
 class ExchangeReceiver {
@@ -96,6 +96,9 @@ class ExchangeReceiver {
   virtual int32_t barrier(int from, int32_t round, int64_t messages) = 0;
   // A partial row of window `window`'s slice `slice` for `key` (`aggregate local`).
   virtual int32_t window_row(int32_t window, int64_t slice, std::string_view key, uint8_t* row) = 0;
+  // A row of unwindowed aggregate `aggregate` that holds count_distinct sets, as
+  // encode_row_value wrote it (flow_exchange::send_encoded_row).
+  virtual int32_t encoded_row(int32_t aggregate, std::string_view key, std::string_view value) = 0;
 };
 
 // Decodes a block sent by instance `from` and hands each message to `receiver`, records where
@@ -149,6 +152,8 @@ struct flow_exchange {
   // To instance `to`, the owner of `key`: the row of unwindowed aggregate `aggregate` (`layout`
   // its size and string slots) that this instance aggregated for that key.
   void send_row(int to, int32_t aggregate, std::string_view key, const uint8_t* row, const flow::RouteSpec& layout);
+  // The same for a row that holds count_distinct sets, encoded with them (encode_row_value).
+  void send_encoded_row(int to, int32_t aggregate, std::string_view key, std::string_view value);
   // To instance `to`, the owner of `key`: this instance's partial row of window `window`'s slice
   // `slice` (`aggregate local`), `row_size` bytes with flow_str slots at `strings`.
   void send_window_row(int to, int32_t window, int64_t slice, std::string_view key, const uint8_t* row, int64_t row_size,

@@ -66,6 +66,9 @@ struct LoadedCheckpoint {
   std::map<std::string, std::string> files;
   int parts = 1;          // the instances that took it
   bool parallel = false;  // its sources are in parts.state (parallel instances, or one reading ranges)
+  // Its instances' sets of a salted count_distinct hold each value once between them (parts.state
+  // says; see the salt of plan::AggregateOperator): never after a restore at another parallelism.
+  bool salted_sets_disjoint = false;
   std::string prefix(int part) const { return parts > 1 ? "instance-" + std::to_string(part) + "." : ""; }
   const std::string* file(const std::string& name) const {
     auto it = files.find(name);
@@ -156,7 +159,8 @@ class JobCheckpoints {
  public:
   // parts.state: per source and instance, whether it ended, its bad-record counts and the
   // ranges of the file it has left to read.
-  static void write_parts(const std::vector<const std::vector<ActiveSource>*>& instances, Snapshot& out);
+  static void write_parts(const std::vector<const std::vector<ActiveSource>*>& instances, bool salted_sets_disjoint,
+                          Snapshot& out);
 
  private:
   // The asynchronous part; touches nothing the job's thread uses meanwhile.

@@ -42,9 +42,10 @@ struct SourceEntry {
   std::vector<ByteRange> ranges;  // left to read (sources.state: from the position to the end)
 };
 
-// Per source, per part of the checkpoint, its entry.
+// Per source, per part of the checkpoint, its entry; and from parts.state, whether salted sets
+// are disjoint (absent in older checkpoints: they may not be).
 bool read_source_entries(const LoadedCheckpoint& from, std::size_t sources, std::vector<std::vector<SourceEntry>>& out,
-                         std::string& error) {
+                         std::string& error, bool* salted_sets_disjoint = nullptr) {
   const std::string* bytes = from.file(from.parallel ? "parts.state" : "sources.state");
   if (!bytes) return error = "it lacks its sources or sinks", false;
   ByteReader r(*bytes);
@@ -68,6 +69,9 @@ bool read_source_entries(const LoadedCheckpoint& from, std::size_t sources, std:
         e.ranges.push_back(range);
       }
     }
+  uint8_t disjoint = 0;
+  if (from.parallel && !r.done() && !r.number(disjoint)) return error = "damaged source positions", false;
+  if (salted_sets_disjoint) *salted_sets_disjoint = disjoint != 0;
   return r.done() || (error = "damaged source positions", false);
 }
 
@@ -199,6 +203,9 @@ bool JobCheckpoints::load(LoadedCheckpoint& loaded) {
     }
     loaded.parallel = true;
     loaded.parts = static_cast<int>(n);
+    std::vector<std::vector<SourceEntry>> entries;
+    std::string ignored;  // (restore_positions reports a damaged file)
+    read_source_entries(loaded, ctx_.spec->sources.size(), entries, ignored, &loaded.salted_sets_disjoint);
   }
   return true;
 }

@@ -41,6 +41,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <cstdio>
 #include <exception>
 #include <limits>
@@ -49,6 +50,8 @@
 
 #include <sys/stat.h>
 
+#include "agg/distinct_set.h"
+#include "checkpoint/state_snapshot.h"
 #include "exchange/exchange.h"
 #include "metrics/metrics.h"
 #include "exec/job_metrics.h"
@@ -271,6 +274,7 @@ class Instance final : public ExchangeReceiver {
   }
 
   const InstanceTimes& times() const { return times_; }
+  bool salted_sets_disjoint() const { return salted_sets_disjoint_; }
   std::atomic<bool> done{false};
 
   // Whether this instance failed by itself (not stopped because another one did).
@@ -301,6 +305,10 @@ class Instance final : public ExchangeReceiver {
   bool restore_from(const LoadedCheckpoint& from) {
     std::string error;
     KeyOwnership owner{self_, hub_.instances()};
+    // Rescaled, a salted count_distinct's values restored at a key's owner may come again to
+    // another instance: the sets no longer split the values between them, nor after any later
+    // restore at the same parallelism (the checkpoint says).
+    salted_sets_disjoint_ = from.parts == hub_.instances() && from.salted_sets_disjoint;
     if (!checkpoints_->restore_operators(from, owner, error) || !checkpoints_->restore_positions(from, owner, restored_, error)) {
       ctx.failure.record("cannot restore from " + from.info.path + ": " + error);
       return false;
@@ -518,9 +526,30 @@ class Instance final : public ExchangeReceiver {
   // A locally aggregated table: each row whose key another instance owns goes there.
   void send_rows(std::size_t aggregate) {
     if (!ctx.spec->aggregates[aggregate].merge) return;  // its records were routed
+    const AggregateSpec& spec = ctx.spec->aggregates[aggregate];
+    std::string value;
     ctx.aggregates[aggregate]->for_each_entry([&](std::string_view key, const uint8_t* row) {
       int owner = owner_of_key(key, hub_.instances());
-      if (owner != self_) exchange_.send_row(owner, static_cast<int32_t>(aggregate), key, row, row_layouts_[aggregate]);
+      if (owner == self_) return;
+      if (spec.row_layout.sets.empty()) {
+        exchange_.send_row(owner, static_cast<int32_t>(aggregate), key, row, row_layouts_[aggregate]);
+      } else if (salted_sets_disjoint_) {
+        // Each value of a salted count_distinct is in one instance's set alone: the size
+        // travels in the set's slot, not the values.
+        value.assign(reinterpret_cast<const char*>(row), static_cast<std::size_t>(spec.row_size));
+        for (int64_t at : spec.row_layout.sets) {
+          const flow_distinct_set* set = nullptr;
+          std::memcpy(&set, row + at, sizeof set);
+          int64_t n = set ? set->count() : 0;
+          std::memcpy(value.data() + at, &n, sizeof n);
+        }
+        exchange_.send_row(owner, static_cast<int32_t>(aggregate), key, reinterpret_cast<const uint8_t*>(value.data()),
+                           row_layouts_[aggregate]);
+      } else {
+        value.clear();  // the sets travel as their values, and are merged
+        encode_row_value(row, spec.row_size, spec.row_layout, value);
+        exchange_.send_encoded_row(owner, static_cast<int32_t>(aggregate), key, value);
+      }
     });
   }
 
@@ -545,9 +574,37 @@ class Instance final : public ExchangeReceiver {
     const AggregateSpec& spec = ctx.spec->aggregates[static_cast<std::size_t>(aggregate)];
     flow_agg_table* table = ctx.aggregates[static_cast<std::size_t>(aggregate)].get();
     if (!spec.merge) return -1;
+    // A salted aggregate's row holds the size of each of its partial sets (send_rows): a set
+    // that counts it stands in for the merge.
+    std::vector<flow_distinct_set> counted;
+    counted.reserve(spec.row_layout.sets.size());
+    for (int64_t at : spec.row_layout.sets) {
+      int64_t n = 0;
+      std::memcpy(&n, row + at, sizeof n);
+      flow_distinct_set* set = &counted.emplace_back(counted_storage_);
+      set->count_elsewhere(n);
+      std::memcpy(row + at, &set, sizeof set);
+    }
     int32_t is_new = 0;
     uint8_t* into = table->upsert(reinterpret_cast<const uint8_t*>(key.data()), key.size(), &is_new);
     spec.merge(&ctx, table, into, row);
+    return 0;
+  }
+  int32_t encoded_row(int32_t aggregate, std::string_view key, std::string_view value) override {
+    const AggregateSpec& spec = ctx.spec->aggregates[static_cast<std::size_t>(aggregate)];
+    flow_agg_table& table = *ctx.aggregates[static_cast<std::size_t>(aggregate)];
+    if (!spec.merge) return -1;
+    std::string error;
+    const auto* key_bytes = reinterpret_cast<const uint8_t*>(key.data());
+    uint8_t* into = table.find(key_bytes, key.size());
+    if (!into) return decode_row_value(value, spec.row_layout, table, key, error) ? 0 : -1;
+    // Decoded aside, then merged: the scratch table is renewed now and then, which frees the
+    // rows and sets merged already.
+    received_rows_.resize(ctx.spec->aggregates.size());
+    std::unique_ptr<flow_agg_table>& aside = received_rows_[static_cast<std::size_t>(aggregate)];
+    if (!aside || aside->size() >= 4096) aside = std::make_unique<flow_agg_table>(spec.row_size);
+    if (!decode_row_value(value, spec.row_layout, *aside, key, error)) return -1;
+    spec.merge(&ctx, &table, into, aside->find(key_bytes, key.size()));
     return 0;
   }
   int32_t stage_done(int /*from*/, int32_t stage) override {
@@ -595,6 +652,9 @@ class Instance final : public ExchangeReceiver {
   int stage_ = -1;               // the last stage this instance ended
   std::vector<int> stage_done_;  // per stage: how many other instances ended it
   std::vector<RouteSpec> row_layouts_;     // per unwindowed aggregate: its rows' size and strings
+  std::vector<std::unique_ptr<flow_agg_table>> received_rows_;  // per aggregate: encoded rows being merged
+  bool salted_sets_disjoint_ = true;  // (send_rows)
+  flow::Arena counted_storage_{64};   // of the sets that stand in for received sizes (unused: they hold no values)
   std::vector<RouteSpec> window_layouts_;  // per window: the same
 };
 
@@ -654,7 +714,7 @@ class Driver {
     bool ok = checkpoints_.take_due(due, [this](JobCheckpoints::Snapshot& out, std::string& error) {
       std::vector<const std::vector<ActiveSource>*> sources;
       for (const auto& instance : instances_) sources.push_back(&instance->sources);
-      JobCheckpoints::write_parts(sources, out);
+      JobCheckpoints::write_parts(sources, instances_.front()->salted_sets_disjoint(), out);
       for (const auto& instance : instances_)
         if (!instance->write_operators(out, error)) return false;
       return true;

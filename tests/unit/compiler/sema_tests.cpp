@@ -219,11 +219,14 @@ TEST_CASE("plan: explain says which operators shuffle records at --parallelism >
   REQUIRE(c.program);
   auto plan = flow::plan::build_plan(*c.program);
   CHECK_FALSE(flow::plan::combinable(plan.aggregates[0]));
-  CHECK(flow::plan::explain(plan).find("aggregate 0: shuffle: each record goes to the instance owning its key "
-                                       "(pipeline 0)") != std::string::npos);
+  CHECK(flow::plan::explain(plan).find("aggregate 0: shuffle, salted: each record goes to the instance owning its key and its "
+                                       "`count_distinct` value") != std::string::npos);
   Checked ordered = check(kBid + "bids | aggregate by channel { p = last(price) } | sink stdout()\n");
   REQUIRE(ordered.program);
-  CHECK_FALSE(flow::plan::combinable(flow::plan::build_plan(*ordered.program).aggregates[0]));
+  auto ordered_plan = flow::plan::build_plan(*ordered.program);
+  CHECK_FALSE(flow::plan::combinable(ordered_plan.aggregates[0]));
+  CHECK(flow::plan::explain(ordered_plan).find("aggregate 0: shuffle: each record goes to the instance owning its key "
+                                               "(pipeline 0)") != std::string::npos);
 }
 
 TEST_CASE("plan: explain says at which parallelism a job's checkpoints restore") {
@@ -410,6 +413,31 @@ TEST_CASE("plan: a late stream's records take the watermark of the window that f
   CHECK(late.entry == flow::plan::Entry::LateRecords);
   CHECK(late.time == std::vector<flow::plan::TimeInput>{flow::plan::TimeInput{-1, 0}});
   CHECK(plan.aggregates[1].input_time == std::vector<flow::plan::TimeInput>{flow::plan::TimeInput{-1, 0}});
+}
+
+TEST_CASE("plan: an unwindowed count_distinct of one value is salted, unless order, other values or `partition by` rule it out") {
+  Checked c = check(
+      "schema E { user: string, v: i64, w: i64, ts: timestamp }\n"
+      "source events: E = file(\"e.csv\", format = csv) time ts watermark lag 1s\n"
+      "events | aggregate by user { a = count_distinct(v), b = count_distinct(v), n = count() } | sink null()\n"
+      "events | aggregate by user { a = count_distinct(v), b = count_distinct(w) } | sink null()\n"
+      "events | aggregate by user { a = count_distinct(v), f = first(w) } | sink null()\n"
+      "events | partition by user | aggregate by user { a = count_distinct(v) } | sink null()\n"
+      "events | aggregate by user over tumbling(1m) late 0s drop { a = count_distinct(v) } | sink null()\n"
+      "events | aggregate by user { n = count() } | sink null()\n");
+  INFO(c.diagnostics);
+  REQUIRE(c.program);
+  auto plan = flow::plan::build_plan(*c.program);
+  REQUIRE(plan.aggregates.size() == 6);
+  REQUIRE(plan.aggregates[0].salt);
+  CHECK(plan.aggregates[0].salt->kind == flow::sema::Expr::Kind::Field);
+  CHECK(plan.aggregates[0].salt->index == 1);  // v
+  for (std::size_t i = 1; i < 6; ++i) CHECK_MESSAGE(plan.aggregates[i].salt == nullptr, "aggregate ", i);
+  std::string explained = flow::plan::explain(plan);
+  CHECK(explained.find("aggregate 0: shuffle, salted: each record goes to the instance owning its key and its `count_distinct` "
+                       "value, so a hot key spreads over the instances (pipeline 1); at the end one row per key and instance goes "
+                       "to the key's instance, which adds up their counts of values") != std::string::npos);
+  CHECK(explained.find("aggregate 1: shuffle: each record goes to the instance owning its key") != std::string::npos);
 }
 
 TEST_CASE("plan: explain says a keyed operator after `partition by` the same fields shuffles nothing more") {

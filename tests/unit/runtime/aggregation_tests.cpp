@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "agg/agg_table.h"
+#include "agg/distinct_set.h"
 #include "agg/key_buffer.h"
 
 namespace {
@@ -240,4 +241,22 @@ TEST_CASE("count_distinct sets count each i64 and string once") {
   flow_distinct_add_str(strings, "", 0);
   flow_distinct_add_str(strings, "", 0);
   CHECK(flow_distinct_count(strings) == 701);
+}
+
+TEST_CASE("count_distinct sets: values counted elsewhere add to the count and pass on in a merge") {
+  flow_agg_table table(8);
+  flow_distinct_set* owner = flow_distinct_new(&table);
+  flow_distinct_add_i64(owner, 1);
+  flow_distinct_add_i64(owner, 2);
+  flow::Arena storage;
+  flow_distinct_set partial(storage);  // another instance's set of other values, by its size
+  partial.count_elsewhere(5);
+  flow_distinct_merge(owner, &partial);
+  CHECK(flow_distinct_count(owner) == 7);
+  flow_distinct_add_i64(owner, 2);  // (a value it holds itself still counts once)
+  flow_distinct_add_i64(owner, 3);
+  CHECK(flow_distinct_count(owner) == 8);
+  flow_distinct_set* copy = flow_distinct_new(&table);
+  flow_distinct_merge(copy, owner);
+  CHECK(flow_distinct_count(copy) == 8);
 }

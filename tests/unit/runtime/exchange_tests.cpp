@@ -55,6 +55,10 @@ struct Collector final : flow::ExchangeReceiver {
                    std::to_string(rec->id) + " " + std::string(rec->name.ptr, static_cast<std::size_t>(rec->name.len)));
     return 0;
   }
+  int32_t encoded_row(int32_t aggregate, std::string_view key, std::string_view value) override {
+    seen.push_back("encoded row " + std::to_string(aggregate) + " key=" + std::string(key) + " " + std::string(value));
+    return 0;
+  }
   int32_t barrier(int from, int32_t round, int64_t messages) override {
     seen.push_back("barrier " + std::to_string(from) + " round=" + std::to_string(round) + " messages=" + std::to_string(messages));
     return 0;
@@ -104,12 +108,14 @@ TEST_CASE("exchange: records, rows and marks arrive in the order they were sent,
   sender.send_row(1, 0, key, reinterpret_cast<const uint8_t*>(&row), routes[0]);
   Record partial{9, {"a partial row's string", 22}, 0};
   sender.send_window_row(1, 0, -60000, key, reinterpret_cast<const uint8_t*>(&partial), sizeof(Record), routes[0].strings);
+  sender.send_encoded_row(1, 0, key, "an encoded row of 27 bytes.");
   sender.send_stage_done(4);
   sender.flush();
   name.assign(name.size(), '#');  // the block holds its own copy
 
   std::vector<std::string> expected{"record 0 t=1000 42 a name longer than fifteen bytes 1", "record 0 t=1001 -7  0",
                                     "row 0 key=" + key + " 5 xyz", "window 0 slice=-60000 key=" + key + " 9 a partial row's string",
+                                    "encoded row 0 key=" + key + " an encoded row of 27 bytes.",
                                     "watermark 0 3 950", "stage 0 4"};
   CHECK(received(hub, 1, routes) == expected);
 }
