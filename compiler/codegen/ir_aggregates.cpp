@@ -162,7 +162,13 @@ void IrBuilder::generate_aggregate_update(int aggregate, const std::vector<Value
     row = b.CreateCall(runtime("flow_agg_upsert", ptr, {ptr, ptr, ptr}), {table, key_buffer_, is_new_slot});
   }
   init_new_row(aggregate, row, table, keys, b.CreateICmpNE(b.CreateLoad(i32, is_new_slot), b.getInt32(0)));
-  update_accumulators(aggregate, row, table, b.getInt64(0), env);
+  update_accumulators(aggregate, row, table, position_or(b.getInt64(0)), env);
+}
+
+// A record's order for first, last and arg_*: its position in its file when the aggregate is
+// ordered by position, else `arrival` (its arrival number).
+llvm::Value* IrBuilder::position_or(llvm::Value* arrival) {
+  return record_position ? record_position : arrival;
 }
 
 // A new row: store the key values (strings copied into the table) and create sets.
@@ -190,10 +196,13 @@ void IrBuilder::init_new_row(int aggregate, llvm::Value* row, llvm::Value* table
 }
 
 // The inline accumulator updates for one record; `seq` is its arrival number (0 when rows are
-// never merged).
+// never merged), or its position in its file for an aggregate ordered by position: then a
+// record replaces the first (last) value only if it comes earlier (later) in the file, and
+// an arg_* tie goes to the earlier record, whatever the order the records arrive in.
 void IrBuilder::update_accumulators(int aggregate, llvm::Value* row, llvm::Value* table, llvm::Value* seq,
                                     const Environment& env) {
   const sema::Stage& stage = *plan.aggregates[aggregate].stage;
+  const bool ordered = plan.aggregates[aggregate].ordered_by_position;
   const AggregateLayout& layout = aggregate_layouts[aggregate];
   llvm::StructType* row_type = layout.type;
   auto slot = [&](unsigned index) { return b.CreateStructGEP(row_type, row, index); };
@@ -223,8 +232,14 @@ void IrBuilder::update_accumulators(int aggregate, llvm::Value* row, llvm::Value
       Value kept{from_memory(b.CreateLoad(memory_type(bt), slot(first + 2)), bt), nullptr};
       Value better = compare(binding.aggregator == Aggregator::ArgMax ? sema::BinaryOp::Gt : sema::BinaryOp::Lt, bt,
                              Value{by.v, nullptr}, kept);
+      llvm::Value* replace = b.CreateOr(b.CreateNot(has), better.v);
+      if (ordered) {
+        Value tie = compare(sema::BinaryOp::Eq, bt, Value{by.v, nullptr}, kept);
+        llvm::Value* earlier = b.CreateICmpSLT(seq, b.CreateLoad(i64, slot(first + 3)));
+        replace = b.CreateOr(replace, b.CreateAnd(b.CreateAnd(has, tie.v), earlier));
+      }
       auto* store = block("acc.store");
-      b.CreateCondBr(b.CreateOr(b.CreateNot(has), better.v), store, done);
+      b.CreateCondBr(replace, store, done);
       b.SetInsertPoint(store);
       b.CreateStore(t.kind == TK::String ? copy_string_into(table, v.v) : to_memory(v.v, t), slot(first));
       b.CreateStore(b.getInt8(1), slot(first + 1));
@@ -276,8 +291,11 @@ void IrBuilder::update_accumulators(int aggregate, llvm::Value* row, llvm::Value
         llvm::Value* replace = nullptr;
         if (binding.aggregator == Aggregator::First) {
           replace = b.CreateNot(has);
+          if (ordered) replace = b.CreateOr(replace, b.CreateICmpSLT(seq, b.CreateLoad(i64, slot(first + 2))));
         } else if (binding.aggregator == Aggregator::Last) {
           replace = b.getTrue();
+          // (records of one position, a flatmap's, come in order: the later one replaces)
+          if (ordered) replace = b.CreateOr(b.CreateNot(has), b.CreateICmpSGE(seq, b.CreateLoad(i64, slot(first + 2))));
         } else {
           Value old{from_memory(b.CreateLoad(memory_type(t), slot(first)), t), nullptr};
           Value better = compare(binding.aggregator == Aggregator::Min ? sema::BinaryOp::Lt : sema::BinaryOp::Gt, t,

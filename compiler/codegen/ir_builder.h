@@ -116,9 +116,14 @@ class IrBuilder {
     return p.feeds_partition >= 0 && partition_of(p).stage->moves_records();
   }
   void register_time_inputs(llvm::Value* builder, const char* function, const std::vector<plan::TimeInput>& inputs);
+  void send_record(const plan::Pipeline& p, llvm::Value* stored, llvm::Value* time);
+  llvm::Value* position_or(llvm::Value* arrival);
   bool combinable(int aggregate) const;
   // The event time of the records of the pipeline being generated (i64 ms), or nullptr.
   llvm::Value* event_time = nullptr;
+  // Their positions in their source's file (i64), when the pipeline carries them
+  // (plan::Pipeline::carries_position), or nullptr.
+  llvm::Value* record_position = nullptr;
   std::vector<AggregateLayout> aggregate_layouts;
 
  private:

@@ -73,6 +73,7 @@ llvm::Function* IrBuilder::build_pipeline(const plan::Pipeline& p) {
   begin_function(f);
   llvm::Value* input = f->getArg(1);
   event_time = nullptr;
+  record_position = nullptr;
 
   fetch_handles(p);
 
@@ -92,6 +93,8 @@ llvm::Function* IrBuilder::build_pipeline(const plan::Pipeline& p) {
     row->addIncoming(b.getInt64(0), entry);
     b.CreateCondBr(b.CreateICmpSLT(row, rows), body, done);
     b.SetInsertPoint(body);
+    if (p.carries_position)
+      record_position = b.CreateCall(runtime("flow_batch_position", i64, {ptr, ptr, i64}), {ctx, input, row});
     std::vector<Value> record = decode_row(p, input, cells, row, next);
     const sema::EventTime& time = plan.program->sources[p.source].time;
     if (time.kind == sema::EventTime::Kind::None) {
@@ -134,9 +137,11 @@ llvm::Function* IrBuilder::build_pipeline(const plan::Pipeline& p) {
   } else if (p.entry == plan::Entry::StreamRecords) {
     record = load_record(input, *p.input);
     if (plan.program->streams[static_cast<std::size_t>(p.stream)].has_time) event_time = f->getArg(2);
+    if (p.carries_position) record_position = b.CreateCall(runtime("flow_ctx_position", i64, {ptr}), {ctx});
   } else if (p.entry == plan::Entry::Partitioned) {
     record = load_record(input, *p.input);
     if (!p.time.empty()) event_time = f->getArg(2);
+    if (p.carries_position) record_position = b.CreateCall(runtime("flow_ctx_position", i64, {ptr}), {ctx});
   } else {
     record = load_aggregate_row(p.aggregate, input);
   }
@@ -363,10 +368,20 @@ void IrBuilder::generate_route_check(const plan::Pipeline& p, const std::vector<
   if (type.fields.size() != record.size()) throw CodegenError("a route's record does not match its operator's input");
   llvm::Value* stored = entry_alloca(record_struct(type), "route.record");
   store_record(stored, type, record);
-  b.CreateCall(runtime("flow_exchange_send", b.getVoidTy(), {ptr, i32, ptr, i64}),
-               {exchange_, b.getInt32(route_of_pipeline[p.id]), stored, event_time ? event_time : b.getInt64(0)});
+  send_record(p, stored, event_time ? event_time : b.getInt64(0));
   b.CreateBr(next);
   b.SetInsertPoint(local);
+}
+
+// Hands a stored record to the exchange for the owner it last chose, with its position when
+// the pipeline carries one.
+void IrBuilder::send_record(const plan::Pipeline& p, llvm::Value* stored, llvm::Value* time) {
+  llvm::Value* route = b.getInt32(route_of_pipeline[p.id]);
+  if (record_position)
+    b.CreateCall(runtime("flow_exchange_send_at", b.getVoidTy(), {ptr, i32, ptr, i64, i64}),
+                 {exchange_, route, stored, time, record_position});
+  else
+    b.CreateCall(runtime("flow_exchange_send", b.getVoidTy(), {ptr, i32, ptr, i64}), {exchange_, route, stored, time});
 }
 
 // The end of a pipeline cut by `partition by`, `rebalance` or `rescale`: the record goes on in
@@ -401,13 +416,13 @@ void IrBuilder::generate_partition(const plan::Pipeline& p, const std::vector<Va
     }
     b.CreateCondBr(b.CreateICmpNE(stays, b.getInt32(0)), local, remote);
     b.SetInsertPoint(remote);
-    b.CreateCall(runtime("flow_exchange_send", b.getVoidTy(), {ptr, i32, ptr, i64}),
-                 {exchange_, b.getInt32(route_of_pipeline[p.id]), stored, time});
+    send_record(p, stored, time);
     b.CreateBr(next);
   } else {
     b.CreateBr(local);
   }
   b.SetInsertPoint(local);
+  if (record_position) b.CreateCall(runtime("flow_ctx_set_position", b.getVoidTy(), {ptr, i64}), {ctx, record_position});
   check_status(b.CreateCall(pipeline_functions[x.to_pipeline], {ctx, stored, time}));
   b.CreateBr(next);
 }
@@ -420,6 +435,7 @@ llvm::Function* IrBuilder::build_route_apply(const plan::Pipeline& p) {
   begin_function(f);
   event_time = has_event_time(p) ? f->getArg(2) : nullptr;
   fetch_handles(p);
+  record_position = p.carries_position ? b.CreateCall(runtime("flow_ctx_position", i64, {ptr}), {ctx}) : nullptr;
   std::vector<Value> record = load_record(f->getArg(1), route_record(p));
   auto* done = block("done");
   applying_route_ = true;
@@ -439,8 +455,11 @@ void IrBuilder::generate_stream_feed(const sema::Stage& stage, const std::vector
   store_record(stored, *stage.input, record);
   llvm::Value* time = event_time ? event_time : b.getInt64(0);
   auto feed = [&](int stream) {
-    for (int reader : plan.stream_readers[static_cast<std::size_t>(stream)])
+    for (int reader : plan.stream_readers[static_cast<std::size_t>(stream)]) {
+      // (each reader may pass it on, so it is set again for the next)
+      if (record_position) b.CreateCall(runtime("flow_ctx_set_position", b.getVoidTy(), {ptr, i64}), {ctx, record_position});
       check_status(b.CreateCall(pipeline_functions[reader], {ctx, stored, time}));
+    }
   };
   if (stage.kind == sema::Stage::Kind::Emit) {
     feed(stage.stream);

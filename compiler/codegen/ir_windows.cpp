@@ -83,7 +83,7 @@ void IrBuilder::generate_window_update(int aggregate, const std::vector<Value>& 
   llvm::Value* seq = b.CreateLoad(i64, b.CreateStructGEP(hit_type, hit, 1));
   llvm::Value* is_new = b.CreateICmpNE(b.CreateLoad(i32, b.CreateStructGEP(hit_type, hit, 2)), b.getInt32(0));
   init_new_row(aggregate, row, state, keys, is_new);
-  update_accumulators(aggregate, row, state, seq, env);
+  update_accumulators(aggregate, row, state, position_or(seq), env);
   auto* refire = block("window.refire");
   llvm::Value* fired = b.CreateICmpNE(b.CreateLoad(i32, b.CreateStructGEP(hit_type, hit, 3)), b.getInt32(0));
   b.CreateCondBr(fired, refire, after);

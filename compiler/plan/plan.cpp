@@ -57,6 +57,7 @@ std::vector<bool> source_fields_used(const sema::Source& source, const sema::Flo
 
 namespace {
 void choose_salts(PhysicalPlan& plan);
+void order_by_position(PhysicalPlan& plan);
 }  // namespace
 
 PhysicalPlan build_plan(const sema::CheckedProgram& program) {
@@ -232,6 +233,7 @@ PhysicalPlan build_plan(const sema::CheckedProgram& program) {
       if (op.windowed()) current.time = {TimeInput{-1, op.window}};
     }
   }
+  order_by_position(plan);
   choose_salts(plan);
   return plan;
 }
@@ -435,11 +437,13 @@ bool combinable(const AggregateOperator& aggregate) {
   if (aggregate.windowed() && !aggregate.stage->local) return false;  // (the checker refused what cannot be)
   for (const sema::AggregateBinding& binding : aggregate.stage->aggregates)
     switch (binding.aggregator) {
-      case A::CountDistinct:  // its set stays in memory
-      case A::First:          // these need the order of the records, which rows do not keep
+      case A::CountDistinct: return false;  // its set would be copied to every instance (salted instead)
+      case A::First:                        // these need the order of the records: their positions
       case A::Last:
       case A::ArgMax:
-      case A::ArgMin: return false;
+      case A::ArgMin:
+        if (!aggregate.ordered_by_position) return false;
+        break;
       default: break;
     }
   return true;
@@ -466,10 +470,50 @@ const PartitionOperator* partitioned_alike(const PhysicalPlan& plan, const Pipel
   return &x;
 }
 
+// Whether `e` reads the clock (now()): then two instances computing it give two values.
+bool reads_clock(const sema::Expr& e) {
+  if (e.kind == sema::Expr::Kind::Call && e.builtin == sema::Builtin::Now) return true;
+  return std::any_of(e.args.begin(), e.args.end(), reads_clock);
+}
+
+// AggregateOperator::ordered_by_position, and the pipelines carrying positions to it.
+void order_by_position(PhysicalPlan& plan) {
+  using A = sema::Aggregator;
+  for (AggregateOperator& a : plan.aggregates) {
+    bool ordered = false;
+    for (const sema::AggregateBinding& binding : a.stage->aggregates)
+      ordered = ordered || binding.aggregator == A::First || binding.aggregator == A::Last ||
+                binding.aggregator == A::ArgMax || binding.aggregator == A::ArgMin;
+    if (!ordered) continue;
+    // Back from its update pipeline through partitioning stages and streams fed by one
+    // pipeline each, to a source's batches.
+    std::vector<int> chain{a.update_pipeline};
+    for (;;) {
+      const Pipeline& p = plan.pipelines[static_cast<std::size_t>(chain.back())];
+      if (p.entry == Entry::Partitioned) {
+        chain.push_back(plan.partitions[static_cast<std::size_t>(p.partition)].from_pipeline);
+        continue;
+      }
+      if (p.entry != Entry::StreamRecords) break;
+      std::vector<int> feeders;
+      for (const Pipeline& q : plan.pipelines)
+        if (q.feeds_streams) {
+          std::vector<int> fed = streams_fed(*q.feeds_streams);
+          if (std::find(fed.begin(), fed.end(), p.stream) != fed.end()) feeders.push_back(q.id);
+        }
+      if (feeders.size() != 1) break;
+      chain.push_back(feeders[0]);
+    }
+    if (plan.pipelines[static_cast<std::size_t>(chain.back())].entry != Entry::SourceBatch) continue;
+    a.ordered_by_position = true;
+    for (int p : chain) plan.pipelines[static_cast<std::size_t>(p)].carries_position = true;
+  }
+}
+
 // Salting (AggregateOperator::salt): for unwindowed aggregates whose count_distinct keeps them
 // from combining rows where they are read. Not with first, last or arg_* (they go by the order
-// records reach the key's instance), nor with count_distinct of two different values, nor after
-// `partition by` the same keys (the user put the records there).
+// records reach the key's instance), nor with count_distinct of two different values or of
+// now(), nor after `partition by` the same keys (the user put the records there).
 void choose_salts(PhysicalPlan& plan) {
   using A = sema::Aggregator;
   for (AggregateOperator& a : plan.aggregates) {
@@ -488,8 +532,9 @@ void choose_salts(PhysicalPlan& plan) {
                 binding.aggregator == A::ArgMax || binding.aggregator == A::ArgMin;
     }
     // Several count_distinct of different values: a record's values of the second would not
-    // stay at one instance (the end's merge counts each instance's values as its own).
-    if (!salt || ordered || several ||
+    // stay at one instance (the end's merge counts each instance's values as its own). Nor a
+    // value read from the clock, which the instance applying the record computes anew.
+    if (!salt || ordered || several || reads_clock(*salt) ||
         partitioned_alike(plan, plan.pipelines[static_cast<std::size_t>(a.update_pipeline)], a.stage->keys))
       continue;
     a.salt = salt;
@@ -518,7 +563,8 @@ std::string explain_parallel(const PhysicalPlan& plan) {
     else if (a.salt)
       out += fmt::format("  aggregate {}: shuffle, salted: each record goes to the instance owning its key and its `count_distinct` "
                          "value, so a hot key spreads over the instances (pipeline {}); at the end one row per key and instance goes "
-                         "to the key's instance, which adds up their counts of values\n", i, a.update_pipeline);
+                         "to the key's instance, which adds up their counts of values (merges the values, after a restore at another "
+                         "parallelism)\n", i, a.update_pipeline);
     else if (const PartitionOperator* x = partitioned_alike(plan, plan.pipelines[static_cast<std::size_t>(a.update_pipeline)], a.stage->keys))
       out += fmt::format("  aggregate {}{}: no shuffle: its records are at their key's instance already (partition {} by the same "
                          "keys)\n", i, a.windowed() ? fmt::format(" (window {})", a.window) : std::string(""),
@@ -549,11 +595,7 @@ std::string explain_parallel(const PhysicalPlan& plan) {
                : fmt::format("  partition {}: no shuffle: every stage runs at N instances, so records stay on theirs {}\n", i,
                              pipelines);
   }
-  bool sessions = false;
-  for (const AggregateOperator& a : plan.aggregates)
-    sessions = sessions || (a.windowed() && a.stage->window->kind == sema::WindowSpec::Kind::Session);
-  out += sessions ? "  checkpoints: barriers in band; they restore at the parallelism they were taken at only (session windows)\n"
-                  : "  checkpoints: barriers in band; they restore at any parallelism (state moves by key group)\n";
+  out += "  checkpoints: barriers in band; they restore at any parallelism (state moves by key group)\n";
   return out;
 }
 

@@ -59,6 +59,9 @@ struct Pipeline {
   int join_side = 0;      // ... as its left (0) or right (1) record
   std::vector<int> fills_lookups;  // a table's pipeline: the lookup joins it fills
   int feeds_partition = -1;  // hands each record to this partitioning stage (PhysicalPlan::partitions)
+  // Its records carry their position in their source's file to an aggregate ordered by it
+  // (AggregateOperator::ordered_by_position).
+  bool carries_position = false;
 };
 
 // `partition by KEYS`, `rebalance` or `rescale`: ends pipeline `from_pipeline`, whose records
@@ -102,6 +105,11 @@ struct AggregateOperator {
   // has; at the end each instance's row goes to the key's owner, which adds up the sets' sizes.
   // Null otherwise.
   const sema::Expr* salt = nullptr;
+  // With first, last or arg_* over the records of one source (through stateless and
+  // partitioning stages): "earlier" is an earlier position in the source's file, not an
+  // earlier arrival, so that any parallelism gives the result of 1, where the two agree. Its
+  // rows then combine like any others (combinable()).
+  bool ordered_by_position = false;
   bool windowed() const { return window >= 0; }
 };
 
@@ -151,7 +159,8 @@ uint64_t fixed_key_width(const std::vector<sema::Type>& key_types);
 // end (two-phase aggregation): all but those with count_distinct (its sets would be copied to
 // every instance: such an aggregate is salted instead, see AggregateOperator::salt) or first,
 // last, arg_max, arg_min (they need the records' order, which rows do not keep). The records
-// of other keyed operators are routed to the instance owning their key.
+// of other keyed operators are routed to the instance owning their key. (First, last and
+// arg_* ordered by position combine.)
 bool combinable(const AggregateOperator& aggregate);
 
 // The key types of a join, the same on both sides: non-null, since a null part never matches.

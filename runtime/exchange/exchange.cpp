@@ -153,13 +153,21 @@ int32_t decode_block(std::string& block, int from, const std::vector<RouteSpec>&
     char* body_end = body;
     int32_t status = 0;
     switch (static_cast<ExchangeMessage>(header[0])) {
-      case ExchangeMessage::record: {
+      case ExchangeMessage::record:
+      case ExchangeMessage::positioned_record: {  // body: [i64 position,] the record
         if (index >= routes.size()) return -1;
+        int64_t position = 0;
+        char* record = body;
+        if (static_cast<ExchangeMessage>(header[0]) == ExchangeMessage::positioned_record) {
+          if (end - body < 8) return -1;
+          std::memcpy(&position, body, sizeof position);
+          record = body + 8;
+        }
         auto size = static_cast<std::size_t>(routes[index].record_size);
-        if (end - body < static_cast<std::ptrdiff_t>(size)) return -1;
-        body_end = decode_strings(body, size, routes[index].strings, end);
+        if (end - record < static_cast<std::ptrdiff_t>(size)) return -1;
+        body_end = decode_strings(record, size, routes[index].strings, end);
         if (!body_end) return -1;
-        status = receiver.record(static_cast<int32_t>(index), body, value);
+        status = receiver.record(static_cast<int32_t>(index), record, value, position);
         break;
       }
       case ExchangeMessage::row: {
@@ -233,6 +241,20 @@ void flow_exchange::send_record(int32_t route, const void* record, int64_t event
   char* p = flow::append_message(out, flow::ExchangeMessage::record, static_cast<uint32_t>(route), event_time,
                                  flow::encoded_size(bytes, size, spec.strings));
   flow::encode(p, bytes, size, spec.strings);
+  ++records_sent;
+  ++messages_sent;
+  if (out.size() >= flow::kBlockBytes) flush_to(last_owner);
+}
+
+void flow_exchange::send_record_at(int32_t route, const void* record, int64_t event_time, int64_t position) {
+  const flow::RouteSpec& spec = routes[static_cast<std::size_t>(route)];
+  std::string& out = building_[static_cast<std::size_t>(last_owner)];
+  const auto* bytes = static_cast<const char*>(record);
+  auto size = static_cast<std::size_t>(spec.record_size);
+  char* p = flow::append_message(out, flow::ExchangeMessage::positioned_record, static_cast<uint32_t>(route), event_time,
+                                 8 + flow::encoded_size(bytes, size, spec.strings));
+  std::memcpy(p, &position, sizeof position);
+  flow::encode(p + 8, bytes, size, spec.strings);
   ++records_sent;
   ++messages_sent;
   if (out.size() >= flow::kBlockBytes) flush_to(last_owner);
@@ -351,6 +373,10 @@ int32_t flow_exchange_rescale(flow_exchange* x, int32_t parallelism) { return x-
 
 void flow_exchange_send(flow_exchange* x, int32_t route, const void* record, int64_t event_time) {
   x->send_record(route, record, event_time);
+}
+
+void flow_exchange_send_at(flow_exchange* x, int32_t route, const void* record, int64_t event_time, int64_t position) {
+  x->send_record_at(route, record, event_time, position);
 }
 
 }  // extern "C"

@@ -81,13 +81,17 @@ class ExchangeHub {
 };
 
 // The messages of a block. (ExchangeReceiver gets them decoded.)
-enum class ExchangeMessage : uint8_t { record = 1, watermark = 2, stage_done = 3, row = 4, barrier = 5, window_row = 6, encoded_row = 7 };
+enum class ExchangeMessage : uint8_t {
+  record = 1, watermark = 2, stage_done = 3, row = 4, barrier = 5, window_row = 6, encoded_row = 7,
+  positioned_record = 8  // a record and its position in its source's file (flow_exchange_send_at)
+};
 
 // Receives the messages of a block (decode_block).
 class ExchangeReceiver {
  public:
   virtual ~ExchangeReceiver() = default;
-  virtual int32_t record(int32_t route, const void* record, int64_t event_time) = 0;
+  // `position`: where the record starts in its source's file, if it was sent with it (else 0).
+  virtual int32_t record(int32_t route, const void* record, int64_t event_time, int64_t position) = 0;
   virtual int32_t watermark(int from, int32_t node, int64_t w) = 0;
   virtual int32_t stage_done(int from, int32_t stage) = 0;
   // A row of unwindowed aggregate `aggregate` and its encoded key (flow_exchange::send_row).
@@ -140,8 +144,10 @@ struct flow_exchange {
     last_owner = self < n ? self : self % n;
     return last_owner == self;
   }
-  // Appends a record for the owner found by the last owns() or deal().
+  // Appends a record for the owner found by the last owns() or deal() (with its position in
+  // its source's file: send_record_at).
   void send_record(int32_t route, const void* record, int64_t event_time);
+  void send_record_at(int32_t route, const void* record, int64_t event_time, int64_t position);
   // To every other instance: operator `node`'s input watermark here. Only the newest of a node
   // goes out, at the next flush(): a watermark may come later than it could, never before a
   // record it covers.

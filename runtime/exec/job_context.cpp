@@ -50,5 +50,13 @@ flow_agg_table* flow_ctx_agg(flow_ctx* ctx, int32_t index) {
 flow_key_buf* flow_ctx_key_buf(flow_ctx* ctx) { return &ctx->key_buf; }
 
 flow_exchange* flow_ctx_exchange(flow_ctx* ctx) { return ctx->exchange; }
+int64_t flow_ctx_position(flow_ctx* ctx) { return ctx->record_position; }
+void flow_ctx_set_position(flow_ctx* ctx, int64_t position) { ctx->record_position = position; }
+
+int64_t flow_batch_position(flow_ctx* ctx, const flow_batch* batch, int64_t row) {
+  flow::ActiveSource* source = ctx->source;
+  if (!source || !source->decoder || row < 0 || row >= batch->num_rows) return 0;
+  return static_cast<int64_t>(source->decoder->file_offset(row));
+}
 
 }  // extern "C"

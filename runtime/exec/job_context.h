@@ -98,4 +98,5 @@ struct flow_ctx {
   // At --parallelism N > 1: this instance's end of the exchange (exchange/exchange.h).
   flow_exchange* exchange = nullptr;
   int instance = 0;
+  int64_t record_position = 0;  // of the record a route or partitioning stage hands on (flow_ctx_position)
 };

@@ -345,15 +345,31 @@ bool JobCheckpoints::restore(RestoredJob& out) {
 
 bool JobCheckpoints::restore_state_database(PersistentState& db, const LoadedCheckpoint& from, const std::vector<int>& parts,
                                             const KeyOwnership& owner, std::string& error) {
-  std::vector<std::string> dirs;
-  for (int part : parts) {
-    std::string dir = db.directory() + ".restore" + (parts.size() == 1 ? "" : "-" + std::to_string(part));
-    if (unpack_database(from, from.prefix(part) + "rocksdb.", dir, error)) dirs.push_back(dir);
-    else if (!error.empty()) return false;
+  const std::string dir = db.directory() + ".restore";
+  if (parts.size() == 1 && owner.instances == 1) {
+    if (unpack_database(from, from.prefix(parts[0]) + "rocksdb.", dir, error)) return db.restore(dir, error);
+    return error.empty();  // a checkpoint of the heap backend: the operators' snapshots hold the rows
   }
-  if (dirs.empty()) return true;  // a checkpoint of the heap backend: the operators' snapshots hold the rows
-  if (parts.size() == 1 && owner.instances == 1) return db.restore(dirs[0], error);
-  return db.restore_rescaled(dirs, owner, error);
+  // Rescaling: each part's database in turn, unpacked, its rows of owned key groups copied,
+  // removed. Either every part has one or none does.
+  std::size_t with_database = 0;
+  for (std::size_t k = 0; k < parts.size(); ++k) {
+    if (!unpack_database(from, from.prefix(parts[k]) + "rocksdb.", dir, error)) {
+      if (!error.empty()) return false;
+      continue;
+    }
+    bool ok = (with_database > 0 || db.start_rescaled(error)) && db.add_rescaled_part(dir, owner, error);
+    std::error_code ignored;
+    std::filesystem::remove_all(dir, ignored);
+    if (!ok) return false;
+    if (++with_database != k + 1) break;
+  }
+  if (with_database == 0) return true;
+  if (with_database != parts.size())
+    return error = "its state is in the RocksDB databases of some instances only (" + std::to_string(with_database) + " of " +
+                   std::to_string(parts.size()) + ")",
+           false;
+  return db.finish_rescaled(error);
 }
 
 bool JobCheckpoints::unpack_database(const LoadedCheckpoint& from, const std::string& prefix, const std::string& dir,
@@ -373,18 +389,27 @@ bool JobCheckpoints::unpack_database(const LoadedCheckpoint& from, const std::st
       std::FILE* out = std::fopen(target.c_str(), "wb");
       bool written = out && std::fwrite(bytes.data(), 1, bytes.size(), out) == bytes.size();
       if (out && std::fclose(out) != 0) written = false;
-      if (!written) return error = "cannot write " + target, false;
+      if (!written) {
+        fs::remove_all(dir, ec);
+        return error = "cannot write " + target, false;
+      }
       continue;
     }
     // shared/PREFIX.rocksdb.CRC-SIZE-NAME: linked back under the database's own NAME
     std::size_t first_dash = f.name.find('-', prefix.size());
     std::size_t second_dash = first_dash == std::string::npos ? first_dash : f.name.find('-', first_dash + 1);
-    if (second_dash == std::string::npos) return error = "damaged database file name " + f.name, false;
     std::string source = from.root + "/shared/" + f.name;
-    std::string target = dir + "/" + f.name.substr(second_dash + 1);
-    fs::create_hard_link(source, target, ec);
-    if (ec) fs::copy_file(source, target, ec);
-    if (ec) return error = "cannot restore " + source + ": " + ec.message(), false;
+    if (second_dash == std::string::npos) error = "damaged database file name " + f.name;
+    std::string target = dir + "/" + f.name.substr(second_dash == std::string::npos ? 0 : second_dash + 1);
+    if (error.empty()) {
+      fs::create_hard_link(source, target, ec);
+      if (ec) fs::copy_file(source, target, ec);
+      if (ec) error = "cannot restore " + source + ": " + ec.message();
+    }
+    if (!error.empty()) {
+      fs::remove_all(dir, ec);
+      return false;
+    }
   }
   if (!any) fs::remove_all(dir, ec);
   return any;

@@ -566,7 +566,8 @@ class Instance final : public ExchangeReceiver {
     return true;
   }
 
-  int32_t record(int32_t route, const void* record, int64_t event_time) override {
+  int32_t record(int32_t route, const void* record, int64_t event_time, int64_t position) override {
+    ctx.record_position = position;
     return ctx.spec->routes[static_cast<std::size_t>(route)].apply(&ctx, record, event_time);
   }
   int32_t watermark(int from, int32_t node, int64_t w) override { return ctx.time.peer_watermark(node, from, w); }
@@ -598,13 +599,10 @@ class Instance final : public ExchangeReceiver {
     const auto* key_bytes = reinterpret_cast<const uint8_t*>(key.data());
     uint8_t* into = table.find(key_bytes, key.size());
     if (!into) return decode_row_value(value, spec.row_layout, table, key, error) ? 0 : -1;
-    // Decoded aside, then merged: the scratch table is renewed now and then, which frees the
-    // rows and sets merged already.
-    received_rows_.resize(ctx.spec->aggregates.size());
-    std::unique_ptr<flow_agg_table>& aside = received_rows_[static_cast<std::size_t>(aggregate)];
-    if (!aside || aside->size() >= 4096) aside = std::make_unique<flow_agg_table>(spec.row_size);
-    if (!decode_row_value(value, spec.row_layout, *aside, key, error)) return -1;
-    spec.merge(&ctx, &table, into, aside->find(key_bytes, key.size()));
+    // Decoded aside, merged, and freed with its set at once (a hot key's sets are large).
+    flow_agg_table aside(spec.row_size);
+    if (!decode_row_value(value, spec.row_layout, aside, key, error)) return -1;
+    spec.merge(&ctx, &table, into, aside.find(key_bytes, key.size()));
     return 0;
   }
   int32_t stage_done(int /*from*/, int32_t stage) override {
@@ -652,7 +650,6 @@ class Instance final : public ExchangeReceiver {
   int stage_ = -1;               // the last stage this instance ended
   std::vector<int> stage_done_;  // per stage: how many other instances ended it
   std::vector<RouteSpec> row_layouts_;     // per unwindowed aggregate: its rows' size and strings
-  std::vector<std::unique_ptr<flow_agg_table>> received_rows_;  // per aggregate: encoded rows being merged
   bool salted_sets_disjoint_ = true;  // (send_rows)
   flow::Arena counted_storage_{64};   // of the sets that stand in for received sizes (unused: they hold no values)
   std::vector<RouteSpec> window_layouts_;  // per window: the same

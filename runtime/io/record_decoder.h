@@ -107,6 +107,11 @@ class RecordDecoder {
   // from the start of a part, and the lines before it only when a message needs them.
   int64_t file_line(int64_t line);
 
+  // Where row `row` of the current batch starts in the file (its raw text is still in the
+  // input buffer, which ends at position()).
+  uint64_t file_offset(int64_t row) const {
+    return input_.position() - static_cast<uint64_t>(input_.data() - origin(row).raw);
+  }
   // Where field `field` of row `row` of the current batch starts in the file.
   virtual FieldPosition field_position(int64_t row, int32_t field) const { return {origin(row).line, 1}; }
 

@@ -153,14 +153,16 @@ class RocksDbStateBackend final : public StateBackend, public PersistentState {
     return load_tables(error);
   }
 
-  bool restore_rescaled(const std::vector<std::string>& dirs, const KeyOwnership& owner, std::string& error) override {
+  bool start_rescaled(std::string& error) override {
     close();
-    if (!open(true, error)) return false;
-    for (const std::string& dir : dirs) {
-      if (!copy_owned_rows(dir, owner, error)) return false;
-      std::error_code ignored;
-      fs::remove_all(dir, ignored);
-    }
+    return open(true, error);
+  }
+
+  bool add_rescaled_part(const std::string& dir, const KeyOwnership& owner, std::string& error) override {
+    return copy_owned_rows(dir, owner, error);
+  }
+
+  bool finish_rescaled(std::string& error) override {
     // Flushed, so that the next checkpoint holds them as files like any other rows.
     std::vector<rocksdb::ColumnFamilyHandle*> all;
     for (auto& [name, handle] : families_) all.push_back(handle);
@@ -220,10 +222,12 @@ class RocksDbStateBackend final : public StateBackend, public PersistentState {
     rocksdb::WriteOptions write;
     write.disableWAL = true;  // flushed at the end of the restore
     rocksdb::WriteBatch batch;
+    // Addresses start with their key group: the owned ones are one range.
     std::unique_ptr<rocksdb::Iterator> rows(part.NewIterator(rocksdb::ReadOptions(), from));
-    for (rows->SeekToFirst(); rows->Valid(); rows->Next()) {
+    const char first[2] = {static_cast<char>(owner.first_group() >> 8), static_cast<char>(owner.first_group() & 0xFF)};
+    for (rows->Seek(rocksdb::Slice(first, 2)); rows->Valid(); rows->Next()) {
       std::string_view address(rows->key().data(), rows->key().size());
-      if (!owner.owns_group(key_group_of_address(address))) continue;
+      if (key_group_of_address(address) >= owner.end_group()) break;
       batch.Put(into, rows->key(), rows->value());
       if (batch.GetDataSize() < kBatchBytes) continue;
       rocksdb::Status status = db_->Write(write, &batch);

@@ -65,6 +65,14 @@ struct KeyOwnership {
   int instances = 1;
   bool owns(std::string_view key) const { return instances == 1 || owner_of_key(key, instances) == instance; }
   bool owns_group(uint32_t key_group) const { return instances == 1 || owner_of_key_group(key_group, instances) == instance; }
+  // The key groups it owns: [first_group(), end_group()).
+  uint32_t first_group() const { return instances == 1 ? 0 : group_boundary(instance); }
+  uint32_t end_group() const { return instances == 1 ? kDefaultMaxParallelism : group_boundary(instance + 1); }
+  // The first key group instance k owns: the least g with g * instances / 128 >= k.
+  uint32_t group_boundary(int k) const {
+    return static_cast<uint32_t>((static_cast<uint64_t>(k) * kDefaultMaxParallelism + static_cast<uint64_t>(instances) - 1) /
+                                 static_cast<uint64_t>(instances));
+  }
   bool counts(std::size_t part) const { return static_cast<int>(part % static_cast<std::size_t>(instances)) == instance; }
 };
 
@@ -172,10 +180,13 @@ class PersistentState {
   }
   // Replaces the contents of every table with those of the database checkpoint in `dir`.
   virtual bool restore(const std::string& dir, std::string& error) = 0;
-  // Replaces the contents of every table with the rows of the key groups `owner` owns in the
-  // database checkpoints in `dirs`, one per instance of a checkpoint taken at another
-  // parallelism (rescaling), which are removed. The database then holds just those rows.
-  virtual bool restore_rescaled(const std::vector<std::string>& dirs, const KeyOwnership& owner, std::string& error) = 0;
+  // A restore at another parallelism than the checkpoint's (rescaling), one part at a time:
+  // start_rescaled() empties the database, add_rescaled_part() copies the rows of the key
+  // groups `owner` owns out of one part's database checkpoint in `dir`, and
+  // finish_rescaled() fills the tables from what the database then holds.
+  virtual bool start_rescaled(std::string& error) = 0;
+  virtual bool add_rescaled_part(const std::string& dir, const KeyOwnership& owner, std::string& error) = 0;
+  virtual bool finish_rescaled(std::string& error) = 0;
   // Where the database lives (--state-dir).
   virtual const std::string& directory() const = 0;
 };

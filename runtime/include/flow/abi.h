@@ -428,6 +428,16 @@ flow_exchange *flow_ctx_exchange(flow_ctx *ctx);
 int32_t flow_exchange_owns(flow_exchange *x, const uint8_t *key, int64_t len, int32_t parallelism);
 /* Sends the record whose key flow_exchange_owns was last asked about to its owner. */
 void flow_exchange_send(flow_exchange *x, int32_t route, const void *record, int64_t event_time);
+/* The same for a record that carries its position in its source's file (flow_batch_position)
+ * to an aggregate ordered by it: the owner sets it (flow_ctx_position) before applying it. */
+void flow_exchange_send_at(flow_exchange *x, int32_t route, const void *record, int64_t event_time, int64_t position);
+/* Where row `row` of a source batch starts in its file (a byte offset): with first, last and
+ * arg_*, "earlier" means an earlier position, so that every parallelism agrees with one. */
+int64_t flow_batch_position(flow_ctx *ctx, const flow_batch *batch, int64_t row);
+/* The position of the record being applied: set before a route's or partitioning stage's
+ * pipeline runs on it. */
+int64_t flow_ctx_position(flow_ctx *ctx);
+void flow_ctx_set_position(flow_ctx *ctx, int64_t position);
 /* Route `route` (indexes in call order): records of `record_size` bytes, applied by `apply`.
  * Its pointer slots follow with flow_job_state_slot(FLOW_STATE_ROUTE, route, ...). */
 void flow_job_route(flow_job_builder *b, int64_t record_size, flow_route_fn apply);

@@ -221,12 +221,22 @@ TEST_CASE("plan: explain says which operators shuffle records at --parallelism >
   CHECK_FALSE(flow::plan::combinable(plan.aggregates[0]));
   CHECK(flow::plan::explain(plan).find("aggregate 0: shuffle, salted: each record goes to the instance owning its key and its "
                                        "`count_distinct` value") != std::string::npos);
-  Checked ordered = check(kBid + "bids | aggregate by channel { p = last(price) } | sink stdout()\n");
+  // last() over one source's records goes by their positions in its file: rows combine. Over
+  // an aggregate's results it goes by arrival: records go to their key's instance.
+  Checked ordered = check(kBid + "bids | aggregate by channel { p = last(price) } | sink stdout()\n"
+                                 "bids | aggregate by auction { n = count() } | aggregate by n { a = last(auction) } | sink stdout()\n");
+  INFO(ordered.diagnostics);
   REQUIRE(ordered.program);
   auto ordered_plan = flow::plan::build_plan(*ordered.program);
-  CHECK_FALSE(flow::plan::combinable(ordered_plan.aggregates[0]));
-  CHECK(flow::plan::explain(ordered_plan).find("aggregate 0: shuffle: each record goes to the instance owning its key "
-                                               "(pipeline 0)") != std::string::npos);
+  REQUIRE(ordered_plan.aggregates.size() == 3);
+  CHECK(ordered_plan.aggregates[0].ordered_by_position);
+  CHECK(flow::plan::combinable(ordered_plan.aggregates[0]));
+  CHECK(ordered_plan.pipelines[static_cast<std::size_t>(ordered_plan.aggregates[0].update_pipeline)].carries_position);
+  CHECK_FALSE(ordered_plan.aggregates[2].ordered_by_position);
+  CHECK_FALSE(flow::plan::combinable(ordered_plan.aggregates[2]));
+  CHECK_FALSE(ordered_plan.pipelines[static_cast<std::size_t>(ordered_plan.aggregates[2].update_pipeline)].carries_position);
+  CHECK(flow::plan::explain(ordered_plan).find("aggregate 2: shuffle: each record goes to the instance owning its key") !=
+        std::string::npos);
 }
 
 TEST_CASE("plan: explain says at which parallelism a job's checkpoints restore") {
@@ -240,8 +250,8 @@ TEST_CASE("plan: explain says at which parallelism a job's checkpoints restore")
   };
   CHECK(explained("tumbling(1m)").find("  checkpoints: barriers in band; they restore at any parallelism (state moves by key "
                                        "group)\n") != std::string::npos);
-  CHECK(explained("session(gap = 1m)").find("  checkpoints: barriers in band; they restore at the parallelism they were "
-                                            "taken at only (session windows)\n") != std::string::npos);
+  CHECK(explained("session(gap = 1m)").find("  checkpoints: barriers in band; they restore at any parallelism (state moves "
+                                            "by key group)\n") != std::string::npos);
 }
 
 TEST_CASE("plan: explain states each source's time clause as the watermark it gives") {
@@ -424,19 +434,21 @@ TEST_CASE("plan: an unwindowed count_distinct of one value is salted, unless ord
       "events | aggregate by user { a = count_distinct(v), f = first(w) } | sink null()\n"
       "events | partition by user | aggregate by user { a = count_distinct(v) } | sink null()\n"
       "events | aggregate by user over tumbling(1m) late 0s drop { a = count_distinct(v) } | sink null()\n"
-      "events | aggregate by user { n = count() } | sink null()\n");
+      "events | aggregate by user { n = count() } | sink null()\n"
+      "events | aggregate by user { a = count_distinct(date_trunc(\"second\", now())) } | sink null()\n");
   INFO(c.diagnostics);
   REQUIRE(c.program);
   auto plan = flow::plan::build_plan(*c.program);
-  REQUIRE(plan.aggregates.size() == 6);
+  REQUIRE(plan.aggregates.size() == 7);
   REQUIRE(plan.aggregates[0].salt);
   CHECK(plan.aggregates[0].salt->kind == flow::sema::Expr::Kind::Field);
   CHECK(plan.aggregates[0].salt->index == 1);  // v
-  for (std::size_t i = 1; i < 6; ++i) CHECK_MESSAGE(plan.aggregates[i].salt == nullptr, "aggregate ", i);
+  for (std::size_t i = 1; i < 7; ++i) CHECK_MESSAGE(plan.aggregates[i].salt == nullptr, "aggregate ", i);
   std::string explained = flow::plan::explain(plan);
   CHECK(explained.find("aggregate 0: shuffle, salted: each record goes to the instance owning its key and its `count_distinct` "
                        "value, so a hot key spreads over the instances (pipeline 1); at the end one row per key and instance goes "
-                       "to the key's instance, which adds up their counts of values") != std::string::npos);
+                       "to the key's instance, which adds up their counts of values (merges the values, after a restore at "
+                       "another parallelism)") != std::string::npos);
   CHECK(explained.find("aggregate 1: shuffle: each record goes to the instance owning its key") != std::string::npos);
 }
 

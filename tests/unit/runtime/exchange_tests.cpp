@@ -28,11 +28,12 @@ struct Record {
 // What a receiver was handed, as text.
 struct Collector final : flow::ExchangeReceiver {
   std::vector<std::string> seen;
-  int32_t record(int32_t route, const void* r, int64_t t) override {
+  int32_t record(int32_t route, const void* r, int64_t t, int64_t position) override {
     const auto* rec = static_cast<const Record*>(r);
     CHECK(reinterpret_cast<uintptr_t>(r) % alignof(Record) == 0);
     seen.push_back("record " + std::to_string(route) + " t=" + std::to_string(t) + " " + std::to_string(rec->id) + " " +
-                   std::string(rec->name.ptr, static_cast<std::size_t>(rec->name.len)) + " " + std::to_string(rec->flag));
+                   std::string(rec->name.ptr, static_cast<std::size_t>(rec->name.len)) + " " + std::to_string(rec->flag) +
+                   (position ? " at " + std::to_string(position) : ""));
     return 0;
   }
   int32_t watermark(int from, int32_t node, int64_t w) override {
@@ -104,6 +105,8 @@ TEST_CASE("exchange: records, rows and marks arrive in the order they were sent,
   sender.send_watermark(3, 950);  // only the newest of a node goes out
   Record empty{-7, {"", 0}, 0};
   sender.send_record(0, &empty, 1001);
+  Record positioned{8, {"where it was", 12}, 1};
+  sender.send_record_at(0, &positioned, 1002, 123456789012);
   Record row{5, {"xyz", 3}, 0};
   sender.send_row(1, 0, key, reinterpret_cast<const uint8_t*>(&row), routes[0]);
   Record partial{9, {"a partial row's string", 22}, 0};
@@ -114,6 +117,7 @@ TEST_CASE("exchange: records, rows and marks arrive in the order they were sent,
   name.assign(name.size(), '#');  // the block holds its own copy
 
   std::vector<std::string> expected{"record 0 t=1000 42 a name longer than fifteen bytes 1", "record 0 t=1001 -7  0",
+                                    "record 0 t=1002 8 where it was 1 at 123456789012",
                                     "row 0 key=" + key + " 5 xyz", "window 0 slice=-60000 key=" + key + " 9 a partial row's string",
                                     "encoded row 0 key=" + key + " an encoded row of 27 bytes.",
                                     "watermark 0 3 950", "stage 0 4"};
@@ -401,4 +405,17 @@ TEST_CASE("input split: a quoted line break in a CSV read in parts stops the sou
   CHECK(decoder->error().message ==
         "a quoted field holds a line break, so the file cannot be read in parts by parallel instances; run with "
         "--parallelism 1");
+}
+
+TEST_CASE("key ownership: the key groups an instance owns are one range, from first_group up to end_group") {
+  for (int instances = 1; instances <= 128; ++instances)
+    for (int instance = 0; instance < instances; ++instance) {
+      flow::KeyOwnership owner{instance, instances};
+      for (uint32_t group = 0; group < flow::kDefaultMaxParallelism; ++group) {
+        CAPTURE(instances);
+        CAPTURE(instance);
+        CAPTURE(group);
+        REQUIRE(owner.owns_group(group) == (owner.first_group() <= group && group < owner.end_group()));
+      }
+    }
 }
