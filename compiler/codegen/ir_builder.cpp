@@ -305,12 +305,27 @@ void IrBuilder::build_setup() {
     register_time_inputs(builder, "flow_job_partition_input", x.input_time);
   }
   b.CreateCall(runtime("flow_job_partition_hops", b.getVoidTy(), {ptr, i32}), {builder, b.getInt32(plan.partition_hops())});
-  for (const plan::PartitionOperator& x : plan.partitions) {
-    if (x.stage->parallelism <= 0) continue;
-    auto where = file.position(x.stage->parallelism_span.begin);
+  auto stage_parallelism = [&](const Span& span, int parallelism) {
+    auto where = file.position(span.begin);
     b.CreateCall(runtime("flow_job_stage_parallelism", b.getVoidTy(), {ptr, ptr, i32}),
                  {builder, string_constant(std::to_string(where.line) + ":" + std::to_string(where.column)),
-                  b.getInt32(x.stage->parallelism)});
+                  b.getInt32(parallelism)});
+  };
+  for (const plan::PartitionOperator& x : plan.partitions)
+    if (x.stage->parallelism > 0) stage_parallelism(x.stage->parallelism_span, x.stage->parallelism);
+  // Keyed operators with `@parallel(P)`: their keys' owners are among the first P instances.
+  for (const plan::AggregateOperator& a : plan.aggregates) {
+    if (a.stage->parallelism <= 0) continue;
+    stage_parallelism(a.stage->parallelism_span, a.stage->parallelism);
+    b.CreateCall(runtime("flow_job_operator_parallelism", b.getVoidTy(), {ptr, i32, i32, i32}),
+                 {builder, b.getInt32(a.windowed() ? FLOW_NODE_WINDOW : FLOW_NODE_AGGREGATE),
+                  b.getInt32(a.windowed() ? a.window : a.table), b.getInt32(a.stage->parallelism)});
+  }
+  for (const plan::JoinOperator& op : plan.joins) {
+    if (op.lookup() || op.join->parallelism <= 0) continue;
+    stage_parallelism(op.join->parallelism_span, op.join->parallelism);
+    b.CreateCall(runtime("flow_job_operator_parallelism", b.getVoidTy(), {ptr, i32, i32, i32}),
+                 {builder, b.getInt32(FLOW_NODE_JOIN), b.getInt32(op.runtime), b.getInt32(op.join->parallelism)});
   }
   for (std::size_t r = 0; r < routes.size(); ++r) {
     llvm::StructType* record = record_struct(route_record(*routes[r]));

@@ -346,8 +346,10 @@ void IrBuilder::generate_route_check(const plan::Pipeline& p, const std::vector<
   b.SetInsertPoint(routing);
   std::vector<Value> keys;
   std::vector<sema::Type> types;
+  int parallelism = 0;  // the operator's `@parallel`
   if (p.updates_aggregate >= 0) {
     const plan::AggregateOperator& a = plan.aggregates[p.updates_aggregate];
+    parallelism = a.stage->parallelism;
     for (const auto& k : a.stage->keys) keys.push_back(coerce_null(eval(k.value, env), k.value, k.value.type));
     types = key_types(*a.stage);
     if (a.salt) {  // the owner of (key, value) takes the record
@@ -358,10 +360,11 @@ void IrBuilder::generate_route_check(const plan::Pipeline& p, const std::vector<
     const sema::Join& j = plan.program->joins[static_cast<std::size_t>(p.inserts_join)];
     keys = join_key_values(p.join_side == 0 ? j.left_keys : j.right_keys, env, local);
     types = plan::join_key_types(j);
+    parallelism = j.parallelism;
   }
   auto [data, length] = encode_key(types, keys);
-  llvm::Value* owns =
-      b.CreateCall(runtime("flow_exchange_owns", i32, {ptr, ptr, i64, i32}), {exchange_, data, length, b.getInt32(0)});
+  llvm::Value* owns = b.CreateCall(runtime("flow_exchange_owns", i32, {ptr, ptr, i64, i32}),
+                                   {exchange_, data, length, b.getInt32(parallelism)});
   b.CreateCondBr(b.CreateICmpNE(owns, b.getInt32(0)), local, remote);
   b.SetInsertPoint(remote);
   const sema::RecordType& type = route_record(p);

@@ -573,11 +573,17 @@ std::string explain_parallel(const PhysicalPlan& plan) {
       out += fmt::format("  aggregate {}{}: shuffle: each record goes to the instance owning its key (pipeline {})\n", i,
                          a.windowed() ? fmt::format(" (window {})", a.window) : std::string(""), a.update_pipeline);
   }
+  for (size_t i = 0; i < plan.aggregates.size(); ++i)
+    if (int at = plan.aggregates[i].stage->parallelism; at > 0)
+      out += fmt::format("  aggregate {}: `@parallel({})`: the first min(N, {}) instances own its keys\n", i, at, at);
   for (size_t i = 0; i < plan.joins.size(); ++i) {
     const JoinOperator& j = plan.joins[i];
     out += j.lookup() ? fmt::format("  join {}: no shuffle: every instance probes its own copy of the table\n", i)
                       : fmt::format("  join {}: shuffle: the records of both inputs go to the instance owning their key (pipelines {} "
                                     "and {})\n", i, j.left_pipeline, j.right_pipeline);
+    if (!j.lookup() && j.join->parallelism > 0)
+      out += fmt::format("  join {}: `@parallel({})`: the first min(N, {}) instances own its keys\n", i, j.join->parallelism,
+                         j.join->parallelism);
   }
   for (size_t i = 0; i < plan.partitions.size(); ++i) {
     const PartitionOperator& x = plan.partitions[i];

@@ -481,6 +481,15 @@ bool Checker::check_stage(const ast::Stage& s, RecordPtr& record, Flow& out, boo
       ended = true;
       break;
   }
+  if (s.parallel && stage.kind == Stage::Kind::Aggregate) {
+    stage.parallelism = static_cast<int>(*s.parallel);
+    stage.parallelism_span = s.parallel_span;
+  }
+  if (s.parallel && stage.kind == Stage::Kind::Join && stage.join >= 0 &&
+      program_.joins[static_cast<std::size_t>(stage.join)].kind != Join::Kind::Lookup) {
+    program_.joins[static_cast<std::size_t>(stage.join)].parallelism = static_cast<int>(*s.parallel);
+    program_.joins[static_cast<std::size_t>(stage.join)].parallelism_span = s.parallel_span;
+  }
   record = stage.output;
   out.stages.push_back(std::move(stage));
   return true;
@@ -569,13 +578,10 @@ bool Checker::check_parallel_annotation(const ast::Stage& s, const RecordPtr& re
                        "write `@parallel(2) map { ... }`; the job's --parallelism caps it when lower");
     return false;
   }
-  if (s.kind == ast::Stage::Kind::Partition) return true;
-  bool stateless = s.kind == ast::Stage::Kind::Filter || s.kind == ast::Stage::Kind::Map ||
-                   s.kind == ast::Stage::Kind::FlatMap || (s.kind == ast::Stage::Kind::Join && s.join.table);
-  if (!stateless) {
-    not_supported(s.parallel_span, "`@parallel` on `aggregate`, stream joins, `split` and `sink` is");
-    return false;
-  }
+  // Partitioning stages, aggregates and stream joins carry it themselves (check_stage).
+  if (s.kind == ast::Stage::Kind::Partition || s.kind == ast::Stage::Kind::Aggregate ||
+      (s.kind == ast::Stage::Kind::Join && !s.join.table))
+    return true;
   if (!refuse_lists_across_instances(*record, s.parallel_span)) return false;
   Stage rescale;
   rescale.kind = Stage::Kind::Partition;

@@ -191,8 +191,9 @@ struct Stage {
   enum class Partitioning { ByKeys, Rebalance, Rescale };
   Partitioning partitioning = Partitioning::ByKeys;
   // `@parallel(N)`: the stages from here on run on at most N instances (at most the job's
-  // parallelism), 0 for all of them. A stateless stage with the annotation is checked as a
-  // `rescale` carrying it, then the stage. (Keyed operators, sinks and splits take none yet.)
+  // parallelism), 0 for all of them. A stateless stage, a split or a sink with the annotation
+  // is checked as a `rescale` carrying it, then the stage; an aggregate keeps its keys' state
+  // on the first N instances (a stream join: Join::parallelism).
   int parallelism = 0;
   Span parallelism_span;  // `@parallel(N)`, where it was written
   // Partition: whether it may send a record to another instance (a plain `rescale` never does).
@@ -222,6 +223,8 @@ struct Join {
   int right_stream = -1;     // Interval, Window: the stream of right records (Stream::join == this)
   Span span;                 // the whole stage
   Span keyword_span;
+  int parallelism = 0;       // Interval, Window: `@parallel(N)` (see Stage::parallelism), 0 for all
+  Span parallelism_span;
 };
 
 enum class SourceFormat { Csv, Jsonl, Text };

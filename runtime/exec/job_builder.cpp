@@ -201,6 +201,18 @@ void flow_job_stage_parallelism(flow_job_builder* b, const char* where, int32_t 
   else b->spec.stage_parallelism.push_back(flow::JobSpec::StageParallelism{text_or_empty(where), parallelism});
 }
 
+void flow_job_operator_parallelism(flow_job_builder* b, int32_t kind, int32_t index, int32_t parallelism) {
+  auto set = [&](auto& operators, const char* what) {
+    if (index < 0 || static_cast<std::size_t>(index) >= operators.size() || parallelism < 1)
+      b->spec.problems.push_back(std::string("the parallelism of an unknown ") + what);
+    else operators[static_cast<std::size_t>(index)].parallelism = parallelism;
+  };
+  if (kind == FLOW_NODE_AGGREGATE) set(b->spec.aggregates, "aggregate");
+  else if (kind == FLOW_NODE_WINDOW) set(b->spec.windows, "window");
+  else if (kind == FLOW_NODE_JOIN) set(b->spec.joins, "join");
+  else b->spec.problems.push_back("the parallelism of an operator of kind " + std::to_string(kind));
+}
+
 void flow_job_partition_hops(flow_job_builder* b, int32_t hops) {
   if (hops < 0) b->spec.problems.push_back("negative partition hops");
   else b->spec.partition_hops = hops;

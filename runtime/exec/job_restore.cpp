@@ -86,6 +86,19 @@ std::vector<bool> ended_sources(const LoadedCheckpoint& from, std::size_t source
   return ended;
 }
 
+// What each state table keeps at `owner`: a keyed operator with `@parallel(P)` owns its keys
+// among the first P instances. (The tables' names: EventTimeGraph::build, make_join_operator.)
+TableOwnership table_ownership(const JobSpec& spec, const KeyOwnership& owner) {
+  TableOwnership out{owner, {}};
+  for (std::size_t j = 0; j < spec.windows.size(); ++j)
+    if (spec.windows[j].parallelism > 0) out.tables.emplace_back("window-" + std::to_string(j), owner.among(spec.windows[j].parallelism));
+  for (std::size_t j = 0; j < spec.joins.size(); ++j)
+    if (spec.joins[j].parallelism > 0)
+      for (const char* side : {"-left", "-right"})
+        out.tables.emplace_back("join-" + std::to_string(j) + side, owner.among(spec.joins[j].parallelism));
+  return out;
+}
+
 }  // namespace
 
 bool JobCheckpoints::restore_aggregate_part(std::size_t i, const LoadedCheckpoint& from, int part, flow_agg_table& into,
@@ -151,7 +164,7 @@ bool JobCheckpoints::restore_state_tables(const LoadedCheckpoint& from, const st
   IncrementalSnapshots* tables = ctx_.state->incremental();
   if (chains.empty()) return true;  // a job without window or join state
   if (!tables) return error = "its window and join state is in heap snapshots: restore it with --state heap", false;
-  return tables->restore(chains, owner, error);
+  return tables->restore(chains, table_ownership(*ctx_.spec, owner), error);
 }
 
 bool JobCheckpoints::load(LoadedCheckpoint& loaded) {
@@ -252,12 +265,12 @@ bool JobCheckpoints::restore_operators(const LoadedCheckpoint& from, const KeyOw
   if (!ctx_.time.restore_time(files, error)) return false;
   for (std::size_t i = 0; i < ctx_.time.window_count(); ++i) {
     if (!part_files(numbered("window", i))) return error = "it is not of this job (window " + std::to_string(i) + ")", false;
-    if (!ctx_.time.window(static_cast<int32_t>(i))->restore(files, filter, error))
+    if (!ctx_.time.window(static_cast<int32_t>(i))->restore(files, filter.among(ctx_.spec->windows[i].parallelism), error))
       return error = "window " + std::to_string(i) + ": " + error, false;
   }
   for (std::size_t i = 0; i < ctx_.time.join_count(); ++i) {
     if (!part_files(numbered("join", i))) return error = "it is not of this job (join " + std::to_string(i) + ")", false;
-    if (!ctx_.time.join(static_cast<int32_t>(i))->restore(files, filter, error))
+    if (!ctx_.time.join(static_cast<int32_t>(i))->restore(files, filter.among(ctx_.spec->joins[i].parallelism), error))
       return error = "join " + std::to_string(i) + ": " + error, false;
   }
   // An aggregate fed by one source that a single instance had read to its end has emitted its
@@ -267,7 +280,7 @@ bool JobCheckpoints::restore_operators(const LoadedCheckpoint& from, const KeyOw
   for (std::size_t i = 0; i < ctx_.aggregates.size(); ++i) {
     auto source = static_cast<std::size_t>(ctx_.spec->aggregates[i].source_index);
     if (ctx_.spec->aggregates[i].source_index >= 0 && source < ended.size() && ended[source]) continue;
-    if (!restore_aggregate(i, from, parts, filter, error)) return false;
+    if (!restore_aggregate(i, from, parts, filter.among(ctx_.spec->aggregates[i].parallelism), error)) return false;
   }
   return true;
 }
@@ -358,7 +371,8 @@ bool JobCheckpoints::restore_state_database(PersistentState& db, const LoadedChe
       if (!error.empty()) return false;
       continue;
     }
-    bool ok = (with_database > 0 || db.start_rescaled(error)) && db.add_rescaled_part(dir, owner, error);
+    bool ok = (with_database > 0 || db.start_rescaled(error)) &&
+              db.add_rescaled_part(dir, table_ownership(*ctx_.spec, owner), error);
     std::error_code ignored;
     std::filesystem::remove_all(dir, ignored);
     if (!ok) return false;

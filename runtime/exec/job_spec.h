@@ -53,7 +53,14 @@ struct AggregateSpec {
   RowLayout row_layout;
   // Parallel instances aggregate locally and merge rows with it; nullptr: records are routed.
   flow_merge_fn merge = nullptr;
+  int32_t parallelism = 0;  // `@parallel(P)`: its keys' owners are among the first P instances (0: all)
 };
+
+// How many instances own a keyed operator's keys at a job's `instances`: the first
+// `parallelism` (its `@parallel`), or all of them.
+inline int owning_instances(int32_t parallelism, int instances) {
+  return parallelism > 0 && parallelism < instances ? parallelism : instances;
+}
 
 // Where a window's or join's input watermark comes from: a source, or the output of a window
 // or a join.
@@ -83,6 +90,7 @@ struct WindowOperatorSpec {
   flow_window_emit_fn emit = nullptr;
   std::vector<WindowInput> inputs;
   RowLayout row_layout;  // the pointer slots of its rows
+  int32_t parallelism = 0;  // as AggregateSpec's
 };
 
 struct JoinOperatorSpec {
@@ -97,6 +105,7 @@ struct JoinOperatorSpec {
   flow_join_emit_fn emit = nullptr;
   std::vector<WindowInput> inputs;
   RowLayout left_layout, right_layout;  // the pointer slots of each side's records
+  int32_t parallelism = 0;  // as AggregateSpec's
 };
 
 struct LookupSpec {

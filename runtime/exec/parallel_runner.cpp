@@ -528,8 +528,9 @@ class Instance final : public ExchangeReceiver {
     if (!ctx.spec->aggregates[aggregate].merge) return;  // its records were routed
     const AggregateSpec& spec = ctx.spec->aggregates[aggregate];
     std::string value;
+    const int owners = owning_instances(spec.parallelism, hub_.instances());
     ctx.aggregates[aggregate]->for_each_entry([&](std::string_view key, const uint8_t* row) {
-      int owner = owner_of_key(key, hub_.instances());
+      int owner = owner_of_key(key, owners);
       if (owner == self_) return;
       if (spec.row_layout.sets.empty()) {
         exchange_.send_row(owner, static_cast<int32_t>(aggregate), key, row, row_layouts_[aggregate]);
@@ -556,8 +557,9 @@ class Instance final : public ExchangeReceiver {
   bool emit_owned_rows(std::size_t aggregate) {
     const AggregateSpec& spec = ctx.spec->aggregates[aggregate];
     flow_agg_table& table = *ctx.aggregates[aggregate];
+    const int owners = owning_instances(spec.parallelism, hub_.instances());
     for (const flow_agg_table::KeyedRow& entry : table.entries_in_key_order()) {
-      if (owner_of_key(entry.key, hub_.instances()) != self_) continue;
+      if (owner_of_key(entry.key, owners) != self_) continue;
       ++table.records_out;
       int32_t status = spec.emit(&ctx, entry.row);
       ctx.call_arena.reset();

@@ -76,7 +76,7 @@ class CheckpointedHeapBackend final : public StateBackend, public IncrementalSna
     write(out, true, [&](const auto& table, ChangeSink& sink) { table.write_all(sink); });
   }
 
-  bool restore(const std::vector<std::vector<std::string_view>>& chains, const KeyOwnership& owner,
+  bool restore(const std::vector<std::vector<std::string_view>>& chains, const TableOwnership& owner,
                std::string& error) override {
     // Parts hold the rows of different keys (each key had one owner), so their rows gather into
     // one map without clashes.
@@ -116,7 +116,7 @@ class CheckpointedHeapBackend final : public StateBackend, public IncrementalSna
 
   // Applies one snapshot to the rows gathered so far (a full one replaces them).
   // Rows of key groups `owner` does not own are skipped (a row never changes key group).
-  bool gather(std::string_view snapshot, bool first, const KeyOwnership& owner,
+  bool gather(std::string_view snapshot, bool first, const TableOwnership& owner,
               std::map<std::string, GatheredRows, std::less<>>& gathered, std::string& error) const {
     ByteReader r(snapshot);
     uint8_t full = 0;
@@ -130,13 +130,14 @@ class CheckpointedHeapBackend final : public StateBackend, public IncrementalSna
       bool known = kind == kRows ? tracked_.tables().count(name) > 0 : kind == kRecords && tracked_.lists().count(name) > 0;
       if (!known) return error = "it is not of this job (state table " + std::string(name) + ")", false;
       GatheredRows& rows = gathered[std::string(name)];
+      const KeyOwnership& table_owner = owner.of(name);
       ByteReader c(changes);
       while (!c.done()) {
         uint8_t op = 0;
         std::string_view address, value;
         if (!c.number(op) || !c.bytes(address) || (op == kPut && !c.bytes(value)) || (op != kPut && op != kErase))
           return error = "damaged state snapshot of " + std::string(name), false;
-        if (!owner.owns_group(key_group_of_address(address))) continue;
+        if (!table_owner.owns_group(key_group_of_address(address))) continue;
         if (op == kPut) rows.insert_or_assign(std::string(address), std::string(value));
         else if (auto it = rows.find(address); it != rows.end()) rows.erase(it);
       }

@@ -158,7 +158,7 @@ class RocksDbStateBackend final : public StateBackend, public PersistentState {
     return open(true, error);
   }
 
-  bool add_rescaled_part(const std::string& dir, const KeyOwnership& owner, std::string& error) override {
+  bool add_rescaled_part(const std::string& dir, const TableOwnership& owner, std::string& error) override {
     return copy_owned_rows(dir, owner, error);
   }
 
@@ -190,7 +190,7 @@ class RocksDbStateBackend final : public StateBackend, public PersistentState {
   // Writes the rows of the key groups `owner` owns in the database checkpoint in `dir` (opened
   // read-only) into this database, table by table. The parts of a checkpoint hold disjoint
   // keys (each key had one owner), so no row overwrites another.
-  bool copy_owned_rows(const std::string& dir, const KeyOwnership& owner, std::string& error) {
+  bool copy_owned_rows(const std::string& dir, const TableOwnership& owner, std::string& error) {
     rocksdb::Options options;
     std::vector<std::string> names;
     rocksdb::Status status = rocksdb::DB::ListColumnFamilies(options, dir, &names);
@@ -209,7 +209,7 @@ class RocksDbStateBackend final : public StateBackend, public PersistentState {
         ok = false;
         break;
       }
-      ok = copy_family(*part, handles[i], into, owner, error);
+      ok = copy_family(*part, handles[i], into, owner.of(names[i]), error);
     }
     for (rocksdb::ColumnFamilyHandle* handle : handles) part->DestroyColumnFamilyHandle(handle);
     delete part;

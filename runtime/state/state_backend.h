@@ -60,20 +60,41 @@ inline int owner_of_key(std::string_view key, int instances) { return owner_of_k
 // at another parallelism: rescaling): the state of the keys it owns, from every part, and the
 // counters (late records, bad records) of the parts dealt to it, part k to instance k % N, so
 // that each is counted once.
+// An instance beyond `instances` (of a keyed operator with `@parallel`) owns no key.
 struct KeyOwnership {
   int instance = 0;
   int instances = 1;
-  bool owns(std::string_view key) const { return instances == 1 || owner_of_key(key, instances) == instance; }
-  bool owns_group(uint32_t key_group) const { return instances == 1 || owner_of_key_group(key_group, instances) == instance; }
+  bool owns(std::string_view key) const {
+    return instance < instances && (instances == 1 || owner_of_key(key, instances) == instance);
+  }
+  bool owns_group(uint32_t key_group) const {
+    return instance < instances && (instances == 1 || owner_of_key_group(key_group, instances) == instance);
+  }
   // The key groups it owns: [first_group(), end_group()).
-  uint32_t first_group() const { return instances == 1 ? 0 : group_boundary(instance); }
-  uint32_t end_group() const { return instances == 1 ? kDefaultMaxParallelism : group_boundary(instance + 1); }
+  uint32_t first_group() const { return instance >= instances ? kDefaultMaxParallelism : group_boundary(instance); }
+  uint32_t end_group() const { return instance >= instances ? kDefaultMaxParallelism : group_boundary(instance + 1); }
+  // The same instance's ownership of an operator whose keys are owned by the first `parallelism`.
+  KeyOwnership among(int32_t parallelism) const {
+    return KeyOwnership{instance, parallelism > 0 && parallelism < instances ? parallelism : instances};
+  }
   // The first key group instance k owns: the least g with g * instances / 128 >= k.
   uint32_t group_boundary(int k) const {
     return static_cast<uint32_t>((static_cast<uint64_t>(k) * kDefaultMaxParallelism + static_cast<uint64_t>(instances) - 1) /
                                  static_cast<uint64_t>(instances));
   }
   bool counts(std::size_t part) const { return static_cast<int>(part % static_cast<std::size_t>(instances)) == instance; }
+};
+
+// What each table keeps in a restore at another parallelism: the key groups `all` owns, or
+// those its own entry in `tables` owns (a keyed operator with `@parallel`, by table name).
+struct TableOwnership {
+  KeyOwnership all;
+  std::vector<std::pair<std::string, KeyOwnership>> tables;
+  const KeyOwnership& of(std::string_view table) const {
+    for (const auto& [name, owner] : tables)
+      if (name == table) return owner;
+    return all;
+  }
 };
 
 // (key group, key, namespace) as one byte string: big-endian key group (2 bytes), the key's
@@ -185,7 +206,7 @@ class PersistentState {
   // groups `owner` owns out of one part's database checkpoint in `dir`, and
   // finish_rescaled() fills the tables from what the database then holds.
   virtual bool start_rescaled(std::string& error) = 0;
-  virtual bool add_rescaled_part(const std::string& dir, const KeyOwnership& owner, std::string& error) = 0;
+  virtual bool add_rescaled_part(const std::string& dir, const TableOwnership& owner, std::string& error) = 0;
   virtual bool finish_rescaled(std::string& error) = 0;
   // Where the database lives (--state-dir).
   virtual const std::string& directory() const = 0;
@@ -202,10 +223,10 @@ class IncrementalSnapshots {
   virtual void snapshot_all(std::string& out) const = 0;
   // Fills the (empty) tables from chains, one per part of the checkpoint (each its full
   // snapshot, then its changes in order), keeping the rows of the key groups `owner` owns.
-  virtual bool restore(const std::vector<std::vector<std::string_view>>& chains, const KeyOwnership& owner,
+  virtual bool restore(const std::vector<std::vector<std::string_view>>& chains, const TableOwnership& owner,
                        std::string& error) = 0;
   // One chain, every row.
-  bool restore(const std::vector<std::string_view>& chain, std::string& error) { return restore({chain}, KeyOwnership{}, error); }
+  bool restore(const std::vector<std::string_view>& chain, std::string& error) { return restore({chain}, TableOwnership{}, error); }
   // No checkpoint will ask for changes (savepoints and restores need none): stop noting them.
   virtual void stop_tracking() = 0;
 };

@@ -100,9 +100,10 @@ class SliceWindows final : public flow_window {
       local_.erase(local_.begin());
       int32_t status = 0;
       flow_exchange& exchange = *ctx_.exchange;
+      const int owners = owning_instances(spec_.parallelism, exchange.instances);
       rows->for_each_entry([&](std::string_view key, const uint8_t* row) {
         if (status != 0) return;
-        int owner = owner_of_key(key, exchange.instances);
+        int owner = owner_of_key(key, owners);
         if (owner == exchange.self) status = merge_partial(a, key, row);
         else exchange.send_window_row(owner, index_, a, key, row, state_.row_size(), spec_.row_layout.strings);
       });

@@ -294,11 +294,58 @@ def run_slowed(work, records, slow_seconds, while_slow=None):
     return max(samples) / 1024
 
 
+KEYED = """schema E { k: i64, v: i64, ts: timestamp }
+source events: E = file("keyed.csv", format = csv) time ts watermark lag 1s
+events
+| @parallel(1) aggregate by k over tumbling(10ms) late 0s drop { n = count() }
+| map { k = k, n = n, ts = window_end - 1ms }
+| @parallel(2) aggregate by k over tumbling(10ms) late 0s drop { m = sum(n) }
+| sink stdout()
+"""
+
+
+def check_operator_parallelism(work):
+    """`@parallel(P)` on a keyed operator: at --parallelism 3 its records are on the first P
+    instances only, as the metrics per instance say while the job runs, fed through a pipe."""
+    write(work, "keyed.flow", KEYED)
+    fifo = os.path.join(work, "keyed.csv")
+    os.mkfifo(fifo)
+    job = subprocess.Popen([FLOWC, "run", "keyed.flow", "--parallelism", "3", "--metrics-port", "0"], cwd=work,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    records_in = {}
+    try:
+        port = int(re.search(rb"127\.0\.0\.1:(\d+)/", job.stderr.readline()).group(1))
+        with open(fifo, "w") as feed:
+            feed.write("k,v,ts\n")
+            for i in range(30000):  # 3 s of event time: windows fire, the job waits for more
+                feed.write("%d,%d,%d\n" % (i % 1000, i, 1700000000000 + i // 10))
+            feed.flush()
+            for _ in range(200):  # until the second window has had records (or 20 s)
+                prometheus = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10).read().decode()
+                records_in = {(m.group(1), int(m.group(2))): float(m.group(3)) for m in re.finditer(
+                    r'^flowc_instance_records_in_total\{[^}]*operator="(window-[01])"[^}]*instance="(\d)"\} ([0-9.e+]+)$',
+                    prometheus, re.M)}
+                if records_in.get(("window-1", 0), 0) > 0 and records_in.get(("window-1", 1), 0) > 0:
+                    break
+                time.sleep(0.1)
+    finally:
+        job.wait(timeout=60)
+    if job.returncode != 0:
+        fail("the job fed through a pipe failed: %s" % job.stderr.read().decode())
+    if records_in.get(("window-0", 0), 0) <= 0 or records_in.get(("window-1", 0), 0) <= 0 or records_in.get(("window-1", 1), 0) <= 0:
+        fail("the windows got no records where they should: %s" % records_in)
+    for where in [("window-0", 1), ("window-0", 2), ("window-1", 2)]:
+        if records_in.get(where, -1) != 0:
+            fail("%s got records on instance %d beyond its @parallel: %s" % (where[0], where[1], records_in))
+    print("ok: @parallel(1) and @parallel(2) windows have records on their first instances only")
+
+
 def main():
     with tempfile.TemporaryDirectory() as work:
         check_same_records(work)
         check_errors(work)
         check_pipe(work)
+        check_operator_parallelism(work)
         check_backpressure(work)
 
 

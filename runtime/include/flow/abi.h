@@ -451,6 +451,11 @@ int32_t flow_exchange_rescale(flow_exchange *x, int32_t parallelism);
 /* A stage annotated `@parallel(parallelism)` at `where` ("line:col"): a job running at a
  * lower --parallelism says it runs that stage at its own. */
 void flow_job_stage_parallelism(flow_job_builder *b, const char *where, int32_t parallelism);
+/* A keyed operator annotated `@parallel(parallelism)`: an unwindowed aggregate
+ * (FLOW_NODE_AGGREGATE), window (FLOW_NODE_WINDOW) or stream join (FLOW_NODE_JOIN), by its
+ * runtime index, after it is registered. Its keys' owners are among the first `parallelism`
+ * instances (all of them when the job has fewer), as for flow_exchange_owns. */
+void flow_job_operator_parallelism(flow_job_builder *b, int32_t kind, int32_t index, int32_t parallelism);
 /* A partitioning stage with event time (`partition by`, `rebalance`, `rescale`), numbered in
  * call order: a node of the event-time graph that passes on the minimum of its inputs (which
  * follow with flow_job_partition_input, like a window's) over every instance. */

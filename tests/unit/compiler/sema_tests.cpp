@@ -452,6 +452,39 @@ TEST_CASE("plan: an unwindowed count_distinct of one value is salted, unless ord
   CHECK(explained.find("aggregate 1: shuffle: each record goes to the instance owning its key") != std::string::npos);
 }
 
+TEST_CASE("sema: `@parallel(P)` on a keyed operator is its own; on a split or sink it is a rescale in front") {
+  Checked c = check(
+      "schema E { user: string, v: i64, ts: timestamp }\n"
+      "source events: E = file(\"e.csv\", format = csv) time ts watermark lag 1s\n"
+      "source more: E = file(\"m.csv\", format = csv) time ts watermark lag 1s\n"
+      "events | @parallel(3) aggregate by user over tumbling(1m) late 0s drop { n = count() } | sink null()\n"
+      "events | @parallel(2) join more as m on user == m.user within 0s .. 1s | @parallel(1) sink null()\n");
+  INFO(c.diagnostics);
+  REQUIRE(c.program);
+  // (flows in any order; the one with the join ends in the rescale the sink's annotation is, then the sink)
+  const flow::sema::Stage* window = nullptr;
+  const std::vector<flow::sema::Stage>* joined = nullptr;
+  for (const auto& f : c.program->flows)
+    for (const auto& stage : f.stages) {
+      if (stage.kind == flow::sema::Stage::Kind::Aggregate) window = &stage;
+      if (stage.kind == flow::sema::Stage::Kind::Join) joined = &f.stages;
+    }
+  REQUIRE(window);
+  CHECK(window->parallelism == 3);
+  REQUIRE(c.program->joins.size() == 1);
+  CHECK(c.program->joins[0].parallelism == 2);
+  REQUIRE(joined);
+  REQUIRE(joined->size() >= 3);
+  const auto& rescale = (*joined)[joined->size() - 2];
+  CHECK(rescale.kind == flow::sema::Stage::Kind::Partition);
+  CHECK(rescale.partitioning == flow::sema::Stage::Partitioning::Rescale);
+  CHECK(rescale.parallelism == 1);
+  CHECK(joined->back().kind == flow::sema::Stage::Kind::Sink);
+  std::string explained = flow::plan::explain(flow::plan::build_plan(*c.program));
+  CHECK(explained.find("  aggregate 0: `@parallel(3)`: the first min(N, 3) instances own its keys\n") != std::string::npos);
+  CHECK(explained.find("  join 0: `@parallel(2)`: the first min(N, 2) instances own its keys\n") != std::string::npos);
+}
+
 TEST_CASE("plan: explain says a keyed operator after `partition by` the same fields shuffles nothing more") {
   Checked c = check(
       "schema E { user: string, v: i64, ts: timestamp }\n"

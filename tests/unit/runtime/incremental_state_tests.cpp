@@ -160,7 +160,7 @@ TEST_CASE("rocksdb backend: a rescaled restore takes the key groups it owns from
     flow::ListStateTable& l = backend->list_table("join-0-left", sizeof(flow_str), &record_layout);
     flow::PersistentState& db = *backend->persistent();
     REQUIRE_MESSAGE(db.start_rescaled(error), error);
-    for (const std::string& part : parts) REQUIRE_MESSAGE(db.add_rescaled_part(part, flow::KeyOwnership{instance, 3}, error), error);
+    for (const std::string& part : parts) REQUIRE_MESSAGE(db.add_rescaled_part(part, flow::TableOwnership{flow::KeyOwnership{instance, 3}, {}}, error), error);
     REQUIRE_MESSAGE(db.finish_rescaled(error), error);
     for (const auto& [address, row] : contents(t)) {
       CHECK(flow::owner_of_key_group(flow::key_group_of_address(address), 3) == instance);
@@ -229,7 +229,7 @@ TEST_CASE("checkpointed heap backend: chains of several instances restore the ke
     auto fresh = flow::make_checkpointed_heap_backend();
     flow::StateTable& t = fresh->table("window-0", sizeof(Row), &kLayout);
     std::string error;
-    REQUIRE_MESSAGE(fresh->incremental()->restore({{chains[0]}, {chains[1]}}, flow::KeyOwnership{instance, 3}, error), error);
+    REQUIRE_MESSAGE(fresh->incremental()->restore({{chains[0]}, {chains[1]}}, flow::TableOwnership{flow::KeyOwnership{instance, 3}, {}}, error), error);
     std::map<std::string, std::string> mine = contents(t);
     CHECK(!mine.empty());
     for (int64_t ns : {1000, 1001, 1002})
@@ -277,7 +277,7 @@ TEST_CASE("checkpointed heap backend: a full snapshot, then changes; the chain r
     flow::StateTable& t2 = fresh->table("window-0", sizeof(Row), &kLayout);
     flow::ListStateTable& l2 = fresh->list_table("join-0-left", sizeof(flow_str), &record_layout);
     std::string error;
-    REQUIRE_MESSAGE(fresh->incremental()->restore({chain}, flow::KeyOwnership{}, error), error);
+    REQUIRE_MESSAGE(fresh->incremental()->restore({chain}, flow::TableOwnership{}, error), error);
     CHECK(contents(t2) == expected);
     CHECK(t2.find_rows(3000) == nullptr);
     CHECK(records_of(l2, 7, "k") == "first;second;");
