@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Checkpoints of parallel instances (issue 6): a job with an interval join, a window with
-# count_distinct and two unwindowed aggregates (one two-phase, one routed) must give the
+# count_distinct and two unwindowed aggregates (one two-phase, one salted), some of them on the
+# first one or two instances only (`@parallel`), must give the
 # records of an uninterrupted run at parallelism 1, sorted (records of different keys come out
 # in another order at N > 1):
 #   - restored from a checkpoint taken at N = 2 at N = 1, 2, 3 and 4 (rescaling: state moves
@@ -34,12 +35,12 @@ source events: E = file("events.csv", format = csv) time ts watermark lag 1s
 source refs: R = file("refs.csv", format = csv) time ts watermark lag 1s
 
 events
-| join refs as r on k == r.k within 0s .. 20ms
+| @parallel(2) join refs as r on k == r.k within 0s .. 20ms
 | aggregate by k over tumbling(1s) late 0s drop { n = count(), names = count_distinct(r.name) }
 | sink file("out.csv", format = csv)
 
 events | aggregate by k { total = sum(v), top = max(v), n = count() } | sink file("totals.csv", format = csv)
-events | aggregate by v { keys = count_distinct(k) } | sink file("distinct.csv", format = csv)
+events | @parallel(1) aggregate by v { keys = count_distinct(k) } | sink file("distinct.csv", format = csv)
 
 # A table with a bad row, whose dead letters an aggregate counts (emitted at once at N = 1, at
 # the end at N > 1), and a window after a window, the second pre-aggregated locally; records
@@ -53,7 +54,7 @@ events
 | partition by grp = g.grp
 | aggregate by grp = g.grp over tumbling(1s) late 0s drop { n = count() }
 | map { grp = grp, n = n, ts = window_end - 1ms }
-| aggregate local by grp over sliding(4s, every = 2s) late 0s drop { windows = count(), total = sum(n), most = max(n) }
+| @parallel(2) aggregate local by grp over sliding(4s, every = 2s) late 0s drop { windows = count(), total = sum(n), most = max(n) }
 | sink file("groups_out.csv", format = csv)
 FLOW
 { echo "k,grp"; for k in $(seq 0 99); do echo "$k,g$((k % 7))"; done; echo "oops"; } > groups.csv
