@@ -453,9 +453,11 @@ namespace {
 
 // The partitioning stage that already sent the records of keyed pipeline `p` to their key's
 // owner: `partition by` the same fields (of the same types), over all the instances, with only
-// filters after it. Then owns() holds for every record and none crosses again.
-const PartitionOperator* partitioned_alike(const PhysicalPlan& plan, const Pipeline& p, const std::vector<sema::Assignment>& keys) {
-  if (p.entry != Entry::Partitioned) return nullptr;
+// filters after it, for an operator without `@parallel` of its own. Then owns() holds for every
+// record and none crosses again.
+const PartitionOperator* partitioned_alike(const PhysicalPlan& plan, const Pipeline& p, const std::vector<sema::Assignment>& keys,
+                                          int parallelism) {
+  if (p.entry != Entry::Partitioned || parallelism != 0) return nullptr;
   for (const sema::Stage* s : p.stages)
     if (s->kind != sema::Stage::Kind::Filter) return nullptr;
   const PartitionOperator& x = plan.partitions[static_cast<std::size_t>(p.partition)];
@@ -487,11 +489,18 @@ void order_by_position(PhysicalPlan& plan) {
     if (!ordered) continue;
     // Back from its update pipeline through partitioning stages and streams fed by one
     // pipeline each, to a source's batches.
+    // A flatmap or lookup join gives several records one position: before a stage that moves
+    // records they may reach the aggregate from several instances, and tie.
     std::vector<int> chain{a.update_pipeline};
+    bool moved = false, several = false;
     for (;;) {
       const Pipeline& p = plan.pipelines[static_cast<std::size_t>(chain.back())];
+      for (const sema::Stage* s : p.stages)
+        several = several || (moved && (s->kind == Stage::Kind::FlatMap || s->kind == Stage::Kind::Join));
       if (p.entry == Entry::Partitioned) {
-        chain.push_back(plan.partitions[static_cast<std::size_t>(p.partition)].from_pipeline);
+        const PartitionOperator& x = plan.partitions[static_cast<std::size_t>(p.partition)];
+        moved = moved || x.stage->moves_records();
+        chain.push_back(x.from_pipeline);
         continue;
       }
       if (p.entry != Entry::StreamRecords) break;
@@ -504,7 +513,7 @@ void order_by_position(PhysicalPlan& plan) {
       if (feeders.size() != 1) break;
       chain.push_back(feeders[0]);
     }
-    if (plan.pipelines[static_cast<std::size_t>(chain.back())].entry != Entry::SourceBatch) continue;
+    if (several || plan.pipelines[static_cast<std::size_t>(chain.back())].entry != Entry::SourceBatch) continue;
     a.ordered_by_position = true;
     for (int p : chain) plan.pipelines[static_cast<std::size_t>(p)].carries_position = true;
   }
@@ -535,7 +544,7 @@ void choose_salts(PhysicalPlan& plan) {
     // stay at one instance (the end's merge counts each instance's values as its own). Nor a
     // value read from the clock, which the instance applying the record computes anew.
     if (!salt || ordered || several || reads_clock(*salt) ||
-        partitioned_alike(plan, plan.pipelines[static_cast<std::size_t>(a.update_pipeline)], a.stage->keys))
+        partitioned_alike(plan, plan.pipelines[static_cast<std::size_t>(a.update_pipeline)], a.stage->keys, a.stage->parallelism))
       continue;
     a.salt = salt;
   }
@@ -565,7 +574,7 @@ std::string explain_parallel(const PhysicalPlan& plan) {
                          "value, so a hot key spreads over the instances (pipeline {}); at the end one row per key and instance goes "
                          "to the key's instance, which adds up their counts of values (merges the values, after a restore at another "
                          "parallelism)\n", i, a.update_pipeline);
-    else if (const PartitionOperator* x = partitioned_alike(plan, plan.pipelines[static_cast<std::size_t>(a.update_pipeline)], a.stage->keys))
+    else if (const PartitionOperator* x = partitioned_alike(plan, plan.pipelines[static_cast<std::size_t>(a.update_pipeline)], a.stage->keys, a.stage->parallelism))
       out += fmt::format("  aggregate {}{}: no shuffle: its records are at their key's instance already (partition {} by the same "
                          "keys)\n", i, a.windowed() ? fmt::format(" (window {})", a.window) : std::string(""),
                          x - plan.partitions.data());

@@ -114,7 +114,8 @@ enum class Aggregator { Count, CountNonNull, Sum, Min, Max, Avg, First, Last, Co
 //    ignored; nullable when either is.
 //  Null inputs are ignored by every aggregator except Count().
 //  Every aggregator can be merged (windows combine slices, sessions merge): first, last and
-//  arg_* keep the arrival number of their record to merge in arrival order.
+//  arg_* keep their record's order (its arrival number, or its position in its source's file:
+//  plan::AggregateOperator::ordered_by_position) to merge in that order.
 struct AggregateBinding {
   std::string name;
   Aggregator aggregator = Aggregator::Count;

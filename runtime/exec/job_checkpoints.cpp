@@ -136,7 +136,7 @@ bool JobCheckpoints::maybe_take(const std::vector<ActiveSource>& sources, bool& 
     if (!s.ended && s.decoder && !s.decoder->resumable()) return true;  // a bad record is pending: next step
   bool in_ranges = std::any_of(sources.begin(), sources.end(), [](const ActiveSource& s) { return !s.parts.empty(); });
   return take_due(now, [&](Snapshot& out, std::string& error) {
-    if (in_ranges) write_parts({&sources}, false, out);  // resumed from parallel instances' ranges
+    if (in_ranges) write_parts(*ctx_.spec, {&sources}, false, out);  // resumed from parallel instances' ranges
     else write_sources(sources, out);
     return write_operators(out, error);
   }, stop);
@@ -246,8 +246,16 @@ std::vector<ByteRange> remaining_ranges(const ActiveSource& source) {
 
 }  // namespace
 
-void JobCheckpoints::write_parts(const std::vector<const std::vector<ActiveSource>*>& instances, bool salted_sets_disjoint,
-                                 Snapshot& out) {
+std::vector<int32_t> JobCheckpoints::operator_parallelism(const JobSpec& spec) {
+  std::vector<int32_t> out;
+  for (const AggregateSpec& a : spec.aggregates) out.push_back(a.parallelism);
+  for (const WindowOperatorSpec& w : spec.windows) out.push_back(w.parallelism);
+  for (const JoinOperatorSpec& j : spec.joins) out.push_back(j.parallelism);
+  return out;
+}
+
+void JobCheckpoints::write_parts(const JobSpec& spec, const std::vector<const std::vector<ActiveSource>*>& instances,
+                                 bool salted_sets_disjoint, Snapshot& out) {
   std::string bytes;
   ByteWriter w(bytes);
   w.u32(static_cast<uint32_t>(instances.size()));
@@ -267,6 +275,9 @@ void JobCheckpoints::write_parts(const std::vector<const std::vector<ActiveSourc
       }
     }
   w.u8(salted_sets_disjoint ? 1 : 0);
+  std::vector<int32_t> parallelism = operator_parallelism(spec);
+  w.u64(parallelism.size());
+  for (int32_t p : parallelism) w.i64(p);
   out.files.emplace_back("parts.state", std::move(bytes));
 }
 

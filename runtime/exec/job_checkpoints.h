@@ -15,6 +15,7 @@
 // equals that of a run never interrupted. Tables are read again in full.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -69,6 +70,13 @@ struct LoadedCheckpoint {
   // Its instances' sets of a salted count_distinct hold each value once between them (parts.state
   // says; see the salt of plan::AggregateOperator): never after a restore at another parallelism.
   bool salted_sets_disjoint = false;
+  // Its keyed operators' `@parallel` (JobCheckpoints::operator_parallelism); empty: none had one.
+  std::vector<int32_t> operator_parallelism;
+  // Whether instance K of a job of `instances` with `spec`'s operators keeps part K whole.
+  bool same_layout(int instances, const std::vector<int32_t>& parallelism) const {
+    auto unset = [](const std::vector<int32_t>& v) { return std::all_of(v.begin(), v.end(), [](int32_t p) { return p == 0; }); };
+    return parts == instances && (operator_parallelism == parallelism || (operator_parallelism.empty() && unset(parallelism)));
+  }
   std::string prefix(int part) const { return parts > 1 ? "instance-" + std::to_string(part) + "." : ""; }
   const std::string* file(const std::string& name) const {
     auto it = files.find(name);
@@ -159,8 +167,10 @@ class JobCheckpoints {
  public:
   // parts.state: per source and instance, whether it ended, its bad-record counts and the
   // ranges of the file it has left to read.
-  static void write_parts(const std::vector<const std::vector<ActiveSource>*>& instances, bool salted_sets_disjoint,
-                          Snapshot& out);
+  static void write_parts(const JobSpec& spec, const std::vector<const std::vector<ActiveSource>*>& instances,
+                          bool salted_sets_disjoint, Snapshot& out);
+  // Each keyed operator's `@parallel` (aggregates, windows, joins): where its keys live.
+  static std::vector<int32_t> operator_parallelism(const JobSpec& spec);
 
  private:
   // The asynchronous part; touches nothing the job's thread uses meanwhile.

@@ -45,7 +45,8 @@ struct SourceEntry {
 // Per source, per part of the checkpoint, its entry; and from parts.state, whether salted sets
 // are disjoint (absent in older checkpoints: they may not be).
 bool read_source_entries(const LoadedCheckpoint& from, std::size_t sources, std::vector<std::vector<SourceEntry>>& out,
-                         std::string& error, bool* salted_sets_disjoint = nullptr) {
+                         std::string& error, bool* salted_sets_disjoint = nullptr,
+                         std::vector<int32_t>* operator_parallelism = nullptr) {
   const std::string* bytes = from.file(from.parallel ? "parts.state" : "sources.state");
   if (!bytes) return error = "it lacks its sources or sinks", false;
   ByteReader r(*bytes);
@@ -72,6 +73,17 @@ bool read_source_entries(const LoadedCheckpoint& from, std::size_t sources, std:
   uint8_t disjoint = 0;
   if (from.parallel && !r.done() && !r.number(disjoint)) return error = "damaged source positions", false;
   if (salted_sets_disjoint) *salted_sets_disjoint = disjoint != 0;
+  uint64_t operators = 0;
+  std::vector<int32_t> parallelism;
+  if (from.parallel && !r.done()) {
+    if (!r.number(operators) || operators > 1 << 20) return error = "damaged source positions", false;
+    for (uint64_t i = 0; i < operators; ++i) {
+      int64_t p = 0;
+      if (!r.number(p)) return error = "damaged source positions", false;
+      parallelism.push_back(static_cast<int32_t>(p));
+    }
+  }
+  if (operator_parallelism) *operator_parallelism = std::move(parallelism);
   return r.done() || (error = "damaged source positions", false);
 }
 
@@ -122,7 +134,7 @@ bool JobCheckpoints::restore_aggregate(std::size_t i, const LoadedCheckpoint& fr
                                        const KeyOwnership& owner, std::string& error) {
   flow_agg_table& table = *ctx_.aggregates[i];
   const AggregateSpec& spec = ctx_.spec->aggregates[i];
-  if (parts.size() == 1 && owner.instances == 1) return restore_aggregate_part(i, from, parts[0], table, error);
+  if (parts.size() == 1 && owner.owns_all()) return restore_aggregate_part(i, from, parts[0], table, error);
   std::string value;
   for (int part : parts) {
     flow_agg_table rows(spec.row_size);
@@ -218,7 +230,8 @@ bool JobCheckpoints::load(LoadedCheckpoint& loaded) {
     loaded.parts = static_cast<int>(n);
     std::vector<std::vector<SourceEntry>> entries;
     std::string ignored;  // (restore_positions reports a damaged file)
-    read_source_entries(loaded, ctx_.spec->sources.size(), entries, ignored, &loaded.salted_sets_disjoint);
+    read_source_entries(loaded, ctx_.spec->sources.size(), entries, ignored, &loaded.salted_sets_disjoint,
+                        &loaded.operator_parallelism);
   }
   return true;
 }
@@ -236,11 +249,12 @@ bool JobCheckpoints::refuse_incompatible(const LoadedCheckpoint& from, std::stri
 }
 
 bool JobCheckpoints::restore_operators(const LoadedCheckpoint& from, const KeyOwnership& owner, std::string& error) {
-  // At the parallelism it was taken at, instance K takes part K whole; at another, every
-  // instance takes the keys it owns from every part (rescaling: state moves by key group).
+  // At the parallelism it was taken at, instance K takes part K whole; at another (or when a
+  // keyed operator's `@parallel` changed), every instance takes the keys it owns from every
+  // part (rescaling: state moves by key group).
   std::vector<int> parts;
   KeyOwnership filter = owner;
-  if (from.parts == owner.instances) {
+  if (from.same_layout(owner.instances, operator_parallelism(*ctx_.spec))) {
     parts.push_back(owner.instance);
     filter = KeyOwnership{};
   } else {
@@ -359,7 +373,7 @@ bool JobCheckpoints::restore(RestoredJob& out) {
 bool JobCheckpoints::restore_state_database(PersistentState& db, const LoadedCheckpoint& from, const std::vector<int>& parts,
                                             const KeyOwnership& owner, std::string& error) {
   const std::string dir = db.directory() + ".restore";
-  if (parts.size() == 1 && owner.instances == 1) {
+  if (parts.size() == 1 && owner.owns_all()) {
     if (unpack_database(from, from.prefix(parts[0]) + "rocksdb.", dir, error)) return db.restore(dir, error);
     return error.empty();  // a checkpoint of the heap backend: the operators' snapshots hold the rows
   }

@@ -308,7 +308,8 @@ class Instance final : public ExchangeReceiver {
     // Rescaled, a salted count_distinct's values restored at a key's owner may come again to
     // another instance: the sets no longer split the values between them, nor after any later
     // restore at the same parallelism (the checkpoint says).
-    salted_sets_disjoint_ = from.parts == hub_.instances() && from.salted_sets_disjoint;
+    salted_sets_disjoint_ =
+        from.same_layout(hub_.instances(), JobCheckpoints::operator_parallelism(*ctx.spec)) && from.salted_sets_disjoint;
     if (!checkpoints_->restore_operators(from, owner, error) || !checkpoints_->restore_positions(from, owner, restored_, error)) {
       ctx.failure.record("cannot restore from " + from.info.path + ": " + error);
       return false;
@@ -713,7 +714,7 @@ class Driver {
     bool ok = checkpoints_.take_due(due, [this](JobCheckpoints::Snapshot& out, std::string& error) {
       std::vector<const std::vector<ActiveSource>*> sources;
       for (const auto& instance : instances_) sources.push_back(&instance->sources);
-      JobCheckpoints::write_parts(sources, instances_.front()->salted_sets_disjoint(), out);
+      JobCheckpoints::write_parts(*job_.spec, sources, instances_.front()->salted_sets_disjoint(), out);
       for (const auto& instance : instances_)
         if (!instance->write_operators(out, error)) return false;
       return true;

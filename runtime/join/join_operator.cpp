@@ -104,7 +104,7 @@ template <typename Read>
 bool read_join_parts(const std::vector<std::string_view>& parts, const KeyOwnership& owner, const char* magic, const char* what,
                      int64_t& watermark, int64_t& dropped, ListStateTable& left, ListStateTable& right,
                      const JoinOperatorSpec& spec, std::string& error, Read&& read) {
-  bool whole = parts.size() == 1 && owner.instances == 1;
+  bool whole = parts.size() == 1 && owner.owns_all();
   watermark = parts.empty() ? INT64_MIN : INT64_MAX;
   for (std::size_t k = 0; k < parts.size(); ++k) {
     ByteReader r(parts[k]);

@@ -73,6 +73,8 @@ struct KeyOwnership {
   // The key groups it owns: [first_group(), end_group()).
   uint32_t first_group() const { return instance >= instances ? kDefaultMaxParallelism : group_boundary(instance); }
   uint32_t end_group() const { return instance >= instances ? kDefaultMaxParallelism : group_boundary(instance + 1); }
+  // Every key (one instance, or a restore at the parallelism the checkpoint was taken at).
+  bool owns_all() const { return instances == 1 && instance == 0; }
   // The same instance's ownership of an operator whose keys are owned by the first `parallelism`.
   KeyOwnership among(int32_t parallelism) const {
     return KeyOwnership{instance, parallelism > 0 && parallelism < instances ? parallelism : instances};

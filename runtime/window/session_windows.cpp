@@ -178,7 +178,7 @@ class SessionWindows final : public flow_window {
       }
       if (!r.done()) return error = "trailing bytes after a window snapshot", false;
     }
-    if (generations.size() == 1 && owner.instances == 1) {  // one instance's own state, as it was
+    if (generations.size() == 1 && owner.owns_all()) {  // one instance's own state, as it was
       generation_ = generations[0];
       dead_ = dead_total;
     } else if (!generations.empty() && !gather_generations(generations, error)) {

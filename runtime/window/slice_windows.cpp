@@ -385,7 +385,7 @@ bool flow_window::restore(const std::vector<std::string_view>& parts, const flow
     owns.push_back(own);
     if (rows.empty()) {
       if (!state_.kept_by_backend()) return error = "its window rows are not in the snapshot: the state backend keeps them", false;
-    } else if (parts.size() > 1 || owner.instances > 1) {
+    } else if (parts.size() > 1 || !owner.owns_all()) {
       return error = "its window rows are in the operator's snapshot, which cannot be split between instances", false;
     } else if (!flow::restore_rows(rows, spec_.row_layout, state_, error)) {
       return false;

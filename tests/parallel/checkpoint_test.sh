@@ -39,7 +39,7 @@ events
 | aggregate by k over tumbling(1s) late 0s drop { n = count(), names = count_distinct(r.name) }
 | sink file("out.csv", format = csv)
 
-events | aggregate by k { total = sum(v), top = max(v), n = count() } | sink file("totals.csv", format = csv)
+events | @parallel(1) aggregate by k { total = sum(v), top = max(v), n = count() } | sink file("totals.csv", format = csv)
 events | @parallel(1) aggregate by v { keys = count_distinct(k) } | sink file("distinct.csv", format = csv)
 
 # A table with a bad row, whose dead letters an aggregate counts (emitted at once at N = 1, at
@@ -112,6 +112,14 @@ for n in $restore_parallelisms; do
   if grep -q "late records dropped" at/restore.txt; then echo "FAIL: records late after the restore at N = $n"; cat at/restore.txt; exit 1; fi
   (cd at && same_as_reference "restored at N = $n from $middle (N = 2)")
 done
+# The same job with other `@parallel` annotations restores a checkpoint at the same parallelism
+# too: its keyed operators' state moves to where their keys now live.
+sed 's/@parallel(2) join/@parallel(1) join/; s/@parallel(1) aggregate by v/aggregate by v/' job.flow > relaid.flow
+"$flowc" build relaid.flow -o relaid 2> /dev/null
+rm -rf at && cp -a first at && cp relaid at/
+(cd at && ./relaid --state "$state" --parallelism 2 --restore "$middle" 2> restore.txt) ||
+  { echo "FAIL: restore with other @parallel annotations"; cat at/restore.txt; exit 1; }
+(cd at && same_as_reference "restored at N = 2 from $middle with other @parallel annotations")
 # A checkpoint taken after a restore at another parallelism, restored at that same one: the
 # salted count_distinct's sets (distinct.csv) no longer split the values between the instances
 # (parts.state says so), so the end merges their values instead of adding up their counts.

@@ -237,6 +237,16 @@ TEST_CASE("plan: explain says which operators shuffle records at --parallelism >
   CHECK_FALSE(ordered_plan.pipelines[static_cast<std::size_t>(ordered_plan.aggregates[2].update_pipeline)].carries_position);
   CHECK(flow::plan::explain(ordered_plan).find("aggregate 2: shuffle: each record goes to the instance owning its key") !=
         std::string::npos);
+  // A flatmap gives several records one position: after it, a stage that moves records could
+  // bring them to the aggregate from two instances, tied. Without one, they stay in order.
+  Checked split = check(kBid + "bids | flatmap w in split_words(channel) { w, price } | rebalance | aggregate by w { p = first(price) } | sink stdout()\n"
+                               "bids | flatmap w in split_words(channel) { w, price } | aggregate by w { p = first(price) } | sink stdout()\n");
+  INFO(split.diagnostics);
+  REQUIRE(split.program);
+  auto split_plan = flow::plan::build_plan(*split.program);
+  REQUIRE(split_plan.aggregates.size() == 2);
+  CHECK_FALSE(split_plan.aggregates[0].ordered_by_position);
+  CHECK(split_plan.aggregates[1].ordered_by_position);
 }
 
 TEST_CASE("plan: explain says at which parallelism a job's checkpoints restore") {
