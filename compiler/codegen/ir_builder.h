@@ -118,6 +118,7 @@ class IrBuilder {
   void register_time_inputs(llvm::Value* builder, const char* function, const std::vector<plan::TimeInput>& inputs);
   void send_record(const plan::Pipeline& p, llvm::Value* stored, llvm::Value* time);
   llvm::Value* position_or(llvm::Value* arrival);
+  llvm::Value* handed_position(const plan::Pipeline& p);
   bool combinable(int aggregate) const;
   // The event time of the records of the pipeline being generated (i64 ms), or nullptr.
   llvm::Value* event_time = nullptr;

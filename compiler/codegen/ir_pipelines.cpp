@@ -137,11 +137,11 @@ llvm::Function* IrBuilder::build_pipeline(const plan::Pipeline& p) {
   } else if (p.entry == plan::Entry::StreamRecords) {
     record = load_record(input, *p.input);
     if (plan.program->streams[static_cast<std::size_t>(p.stream)].has_time) event_time = f->getArg(2);
-    if (p.carries_position) record_position = b.CreateCall(runtime("flow_ctx_position", i64, {ptr}), {ctx});
+    record_position = handed_position(p);
   } else if (p.entry == plan::Entry::Partitioned) {
     record = load_record(input, *p.input);
     if (!p.time.empty()) event_time = f->getArg(2);
-    if (p.carries_position) record_position = b.CreateCall(runtime("flow_ctx_position", i64, {ptr}), {ctx});
+    record_position = handed_position(p);
   } else {
     record = load_aggregate_row(p.aggregate, input);
   }
@@ -376,6 +376,12 @@ void IrBuilder::generate_route_check(const plan::Pipeline& p, const std::vector<
   b.SetInsertPoint(local);
 }
 
+// The position of a record handed to pipeline `p` by a stream, a partitioning stage or a route
+// (flow_ctx_position), if `p` carries positions; else nullptr.
+llvm::Value* IrBuilder::handed_position(const plan::Pipeline& p) {
+  return p.carries_position ? b.CreateCall(runtime("flow_ctx_position", i64, {ptr}), {ctx}) : nullptr;
+}
+
 // Hands a stored record to the exchange for the owner it last chose, with its position when
 // the pipeline carries one.
 void IrBuilder::send_record(const plan::Pipeline& p, llvm::Value* stored, llvm::Value* time) {
@@ -438,7 +444,7 @@ llvm::Function* IrBuilder::build_route_apply(const plan::Pipeline& p) {
   begin_function(f);
   event_time = has_event_time(p) ? f->getArg(2) : nullptr;
   fetch_handles(p);
-  record_position = p.carries_position ? b.CreateCall(runtime("flow_ctx_position", i64, {ptr}), {ctx}) : nullptr;
+  record_position = handed_position(p);
   std::vector<Value> record = load_record(f->getArg(1), route_record(p));
   auto* done = block("done");
   applying_route_ = true;

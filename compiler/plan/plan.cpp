@@ -58,6 +58,16 @@ std::vector<bool> source_fields_used(const sema::Source& source, const sema::Flo
 namespace {
 void choose_salts(PhysicalPlan& plan);
 void order_by_position(PhysicalPlan& plan);
+
+// first, last, arg_max, arg_min: their result depends on the order of the records.
+bool depends_on_order(sema::Aggregator a) {
+  using A = sema::Aggregator;
+  return a == A::First || a == A::Last || a == A::ArgMax || a == A::ArgMin;
+}
+bool depends_on_order(const Stage& aggregate) {
+  return std::any_of(aggregate.aggregates.begin(), aggregate.aggregates.end(),
+                     [](const sema::AggregateBinding& b) { return depends_on_order(b.aggregator); });
+}
 }  // namespace
 
 PhysicalPlan build_plan(const sema::CheckedProgram& program) {
@@ -435,17 +445,11 @@ std::string describe_time(const sema::Source& source) {
 bool combinable(const AggregateOperator& aggregate) {
   using A = sema::Aggregator;
   if (aggregate.windowed() && !aggregate.stage->local) return false;  // (the checker refused what cannot be)
-  for (const sema::AggregateBinding& binding : aggregate.stage->aggregates)
-    switch (binding.aggregator) {
-      case A::CountDistinct: return false;  // its set would be copied to every instance (salted instead)
-      case A::First:                        // these need the order of the records: their positions
-      case A::Last:
-      case A::ArgMax:
-      case A::ArgMin:
-        if (!aggregate.ordered_by_position) return false;
-        break;
-      default: break;
-    }
+  for (const sema::AggregateBinding& binding : aggregate.stage->aggregates) {
+    if (binding.aggregator == A::CountDistinct) return false;  // its set would be copied to every instance (salted instead)
+    // these need the order of the records: their positions
+    if (depends_on_order(binding.aggregator) && !aggregate.ordered_by_position) return false;
+  }
   return true;
 }
 
@@ -480,13 +484,8 @@ bool reads_clock(const sema::Expr& e) {
 
 // AggregateOperator::ordered_by_position, and the pipelines carrying positions to it.
 void order_by_position(PhysicalPlan& plan) {
-  using A = sema::Aggregator;
   for (AggregateOperator& a : plan.aggregates) {
-    bool ordered = false;
-    for (const sema::AggregateBinding& binding : a.stage->aggregates)
-      ordered = ordered || binding.aggregator == A::First || binding.aggregator == A::Last ||
-                binding.aggregator == A::ArgMax || binding.aggregator == A::ArgMin;
-    if (!ordered) continue;
+    if (!depends_on_order(*a.stage)) continue;
     // Back from its update pipeline through partitioning stages and streams fed by one
     // pipeline each, to a source's batches.
     // A flatmap or lookup join gives several records one position: before a stage that moves
@@ -528,7 +527,7 @@ void choose_salts(PhysicalPlan& plan) {
   for (AggregateOperator& a : plan.aggregates) {
     if (a.windowed()) continue;
     const sema::Expr* salt = nullptr;
-    bool ordered = false, several = false;
+    bool several = false;
     auto same_field = [](const sema::Expr& x, const sema::Expr& y) {
       return x.kind == sema::Expr::Kind::Field && y.kind == sema::Expr::Kind::Field && x.index == y.index;
     };
@@ -537,13 +536,11 @@ void choose_salts(PhysicalPlan& plan) {
         several = several || (salt && !same_field(*salt, *binding.arg));
         if (!salt) salt = &*binding.arg;
       }
-      ordered = ordered || binding.aggregator == A::First || binding.aggregator == A::Last ||
-                binding.aggregator == A::ArgMax || binding.aggregator == A::ArgMin;
     }
     // Several count_distinct of different values: a record's values of the second would not
     // stay at one instance (the end's merge counts each instance's values as its own). Nor a
     // value read from the clock, which the instance applying the record computes anew.
-    if (!salt || ordered || several || reads_clock(*salt) ||
+    if (!salt || depends_on_order(*a.stage) || several || reads_clock(*salt) ||
         partitioned_alike(plan, plan.pipelines[static_cast<std::size_t>(a.update_pipeline)], a.stage->keys, a.stage->parallelism))
       continue;
     a.salt = salt;

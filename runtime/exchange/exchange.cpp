@@ -234,27 +234,23 @@ flow_exchange::flow_exchange(flow::ExchangeHub& h, int s, const std::vector<flow
     : hub(h), self(s), instances(h.instances()), routes(r), building_(static_cast<std::size_t>(h.instances())) {}
 
 void flow_exchange::send_record(int32_t route, const void* record, int64_t event_time) {
-  const flow::RouteSpec& spec = routes[static_cast<std::size_t>(route)];
-  std::string& out = building_[static_cast<std::size_t>(last_owner)];
-  const auto* bytes = static_cast<const char*>(record);
-  auto size = static_cast<std::size_t>(spec.record_size);
-  char* p = flow::append_message(out, flow::ExchangeMessage::record, static_cast<uint32_t>(route), event_time,
-                                 flow::encoded_size(bytes, size, spec.strings));
-  flow::encode(p, bytes, size, spec.strings);
-  ++records_sent;
-  ++messages_sent;
-  if (out.size() >= flow::kBlockBytes) flush_to(last_owner);
+  append_record(route, record, event_time, nullptr);
 }
 
 void flow_exchange::send_record_at(int32_t route, const void* record, int64_t event_time, int64_t position) {
+  append_record(route, record, event_time, &position);
+}
+
+void flow_exchange::append_record(int32_t route, const void* record, int64_t event_time, const int64_t* position) {
   const flow::RouteSpec& spec = routes[static_cast<std::size_t>(route)];
   std::string& out = building_[static_cast<std::size_t>(last_owner)];
   const auto* bytes = static_cast<const char*>(record);
   auto size = static_cast<std::size_t>(spec.record_size);
-  char* p = flow::append_message(out, flow::ExchangeMessage::positioned_record, static_cast<uint32_t>(route), event_time,
-                                 8 + flow::encoded_size(bytes, size, spec.strings));
-  std::memcpy(p, &position, sizeof position);
-  flow::encode(p + 8, bytes, size, spec.strings);
+  const std::size_t prefix = position ? sizeof *position : 0;
+  char* p = flow::append_message(out, position ? flow::ExchangeMessage::positioned_record : flow::ExchangeMessage::record,
+                                 static_cast<uint32_t>(route), event_time, prefix + flow::encoded_size(bytes, size, spec.strings));
+  if (position) std::memcpy(p, position, prefix);
+  flow::encode(p + prefix, bytes, size, spec.strings);
   ++records_sent;
   ++messages_sent;
   if (out.size() >= flow::kBlockBytes) flush_to(last_owner);

@@ -121,7 +121,7 @@ struct flow_exchange {
   flow_exchange(flow::ExchangeHub& hub, int self, const std::vector<flow::RouteSpec>& routes);
 
   // Stages annotated `@parallel(P)` run on the first P instances (P = 0: on every one).
-  int among(int parallelism) const { return parallelism <= 0 || parallelism > instances ? instances : parallelism; }
+  int among(int parallelism) const { return flow::owning_instances(parallelism, instances); }
   bool owns(const uint8_t* key, std::size_t len, int parallelism = 0) {
     last_owner = flow::owner_of_key(std::string_view(reinterpret_cast<const char*>(key), len), among(parallelism));
     return last_owner == self;
@@ -183,6 +183,8 @@ struct flow_exchange {
 
  private:
   void flush_to(int to);
+  // A record message for last_owner, with the position in front when there is one.
+  void append_record(int32_t route, const void* record, int64_t event_time, const int64_t* position);
   void write_watermarks();
   void write_to_others(flow::ExchangeMessage kind, uint32_t index, int64_t value);
   std::vector<std::string> building_;  // per destination

@@ -379,14 +379,14 @@ bool JobCheckpoints::restore_state_database(PersistentState& db, const LoadedChe
   }
   // Rescaling: each part's database in turn, unpacked, its rows of owned key groups copied,
   // removed. Either every part has one or none does.
+  const TableOwnership tables = table_ownership(*ctx_.spec, owner);
   std::size_t with_database = 0;
   for (std::size_t k = 0; k < parts.size(); ++k) {
     if (!unpack_database(from, from.prefix(parts[k]) + "rocksdb.", dir, error)) {
       if (!error.empty()) return false;
       continue;
     }
-    bool ok = (with_database > 0 || db.start_rescaled(error)) &&
-              db.add_rescaled_part(dir, table_ownership(*ctx_.spec, owner), error);
+    bool ok = (with_database > 0 || db.start_rescaled(error)) && db.add_rescaled_part(dir, tables, error);
     std::error_code ignored;
     std::filesystem::remove_all(dir, ignored);
     if (!ok) return false;

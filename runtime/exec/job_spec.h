@@ -56,11 +56,6 @@ struct AggregateSpec {
   int32_t parallelism = 0;  // `@parallel(P)`: its keys' owners are among the first P instances (0: all)
 };
 
-// How many instances own a keyed operator's keys at a job's `instances`: the first
-// `parallelism` (its `@parallel`), or all of them.
-inline int owning_instances(int32_t parallelism, int instances) {
-  return parallelism > 0 && parallelism < instances ? parallelism : instances;
-}
 
 // Where a window's or join's input watermark comes from: a source, or the output of a window
 // or a join.

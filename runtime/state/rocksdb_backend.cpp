@@ -130,9 +130,7 @@ class RocksDbStateBackend final : public StateBackend, public PersistentState {
     write.disableWAL = true;  // the checkpoint below is what makes state durable
     rocksdb::Status status = db_->Write(write, &changes_);
     changes_.Clear();
-    std::vector<rocksdb::ColumnFamilyHandle*> all;
-    for (auto& [name, handle] : families_) all.push_back(handle);
-    if (status.ok()) status = db_->Flush(rocksdb::FlushOptions(), all);
+    if (status.ok()) status = flush();
     rocksdb::Checkpoint* maker = nullptr;
     if (status.ok()) status = rocksdb::Checkpoint::Create(db_, &maker);
     if (status.ok()) status = maker->CreateCheckpoint(dir);
@@ -158,15 +156,34 @@ class RocksDbStateBackend final : public StateBackend, public PersistentState {
     return open(true, error);
   }
 
+  // Writes the rows of the key groups `owner` owns in the database checkpoint in `dir` (opened
+  // read-only) into this database, table by table. The parts of a checkpoint hold disjoint
+  // keys (each key had one owner), so no row overwrites another.
   bool add_rescaled_part(const std::string& dir, const TableOwnership& owner, std::string& error) override {
-    return copy_owned_rows(dir, owner, error);
+    rocksdb::Options options;
+    std::vector<std::string> names;
+    rocksdb::Status status = rocksdb::DB::ListColumnFamilies(options, dir, &names);
+    if (!status.ok()) return error = "cannot read the RocksDB state in `" + dir + "`: " + status.ToString(), false;
+    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+    for (const std::string& name : names) descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions(options));
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* part = nullptr;
+    status = rocksdb::DB::OpenForReadOnly(options, dir, descriptors, &handles, &part);
+    if (!status.ok()) return error = "cannot open the RocksDB state in `" + dir + "`: " + status.ToString(), false;
+    bool ok = true;
+    for (std::size_t i = 0; ok && i < names.size(); ++i) {
+      if (names[i] == rocksdb::kDefaultColumnFamilyName) continue;  // (tables have families of their own)
+      rocksdb::ColumnFamilyHandle* into = family(names[i], error);
+      ok = into && copy_family(*part, handles[i], into, owner.of(names[i]), error);
+    }
+    for (rocksdb::ColumnFamilyHandle* handle : handles) part->DestroyColumnFamilyHandle(handle);
+    delete part;
+    return ok;
   }
 
   bool finish_rescaled(std::string& error) override {
     // Flushed, so that the next checkpoint holds them as files like any other rows.
-    std::vector<rocksdb::ColumnFamilyHandle*> all;
-    for (auto& [name, handle] : families_) all.push_back(handle);
-    rocksdb::Status flushed = db_->Flush(rocksdb::FlushOptions(), all);
+    rocksdb::Status flushed = flush();
     if (!flushed.ok()) return error = "RocksDB: " + flushed.ToString(), false;
     return load_tables(error);
   }
@@ -187,33 +204,10 @@ class RocksDbStateBackend final : public StateBackend, public PersistentState {
     return true;
   }
 
-  // Writes the rows of the key groups `owner` owns in the database checkpoint in `dir` (opened
-  // read-only) into this database, table by table. The parts of a checkpoint hold disjoint
-  // keys (each key had one owner), so no row overwrites another.
-  bool copy_owned_rows(const std::string& dir, const TableOwnership& owner, std::string& error) {
-    rocksdb::Options options;
-    std::vector<std::string> names;
-    rocksdb::Status status = rocksdb::DB::ListColumnFamilies(options, dir, &names);
-    if (!status.ok()) return error = "cannot read the RocksDB state in `" + dir + "`: " + status.ToString(), false;
-    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-    for (const std::string& name : names) descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions(options));
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* part = nullptr;
-    status = rocksdb::DB::OpenForReadOnly(options, dir, descriptors, &handles, &part);
-    if (!status.ok()) return error = "cannot open the RocksDB state in `" + dir + "`: " + status.ToString(), false;
-    bool ok = true;
-    for (std::size_t i = 0; ok && i < names.size(); ++i) {
-      if (names[i] == rocksdb::kDefaultColumnFamilyName) continue;  // (tables have families of their own)
-      rocksdb::ColumnFamilyHandle* into = family(names[i], error);
-      if (!into) {
-        ok = false;
-        break;
-      }
-      ok = copy_family(*part, handles[i], into, owner.of(names[i]), error);
-    }
-    for (rocksdb::ColumnFamilyHandle* handle : handles) part->DestroyColumnFamilyHandle(handle);
-    delete part;
-    return ok;
+  rocksdb::Status flush() {
+    std::vector<rocksdb::ColumnFamilyHandle*> all;
+    for (auto& [name, handle] : families_) all.push_back(handle);
+    return db_->Flush(rocksdb::FlushOptions(), all);
   }
 
   bool copy_family(rocksdb::DB& part, rocksdb::ColumnFamilyHandle* from, rocksdb::ColumnFamilyHandle* into,

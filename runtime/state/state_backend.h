@@ -53,6 +53,11 @@ inline uint32_t key_group_of(std::string_view key, uint32_t max_parallelism = kD
 inline int owner_of_key_group(uint32_t key_group, int instances) {
   return static_cast<int>(key_group * static_cast<uint32_t>(instances) / kDefaultMaxParallelism);
 }
+// How many of a job's `instances` own the keys of an operator or partitioning stage with
+// `@parallel(parallelism)`: the first `parallelism`, or all of them (0, or more than the job has).
+inline int owning_instances(int32_t parallelism, int instances) {
+  return parallelism > 0 && parallelism < instances ? parallelism : instances;
+}
 // Which of `instances` instances owns an encoded key.
 inline int owner_of_key(std::string_view key, int instances) { return owner_of_key_group(key_group_of(key), instances); }
 
@@ -77,7 +82,7 @@ struct KeyOwnership {
   bool owns_all() const { return instances == 1 && instance == 0; }
   // The same instance's ownership of an operator whose keys are owned by the first `parallelism`.
   KeyOwnership among(int32_t parallelism) const {
-    return KeyOwnership{instance, parallelism > 0 && parallelism < instances ? parallelism : instances};
+    return KeyOwnership{instance, owning_instances(parallelism, instances)};
   }
   // The first key group instance k owns: the least g with g * instances / 128 >= k.
   uint32_t group_boundary(int k) const {
