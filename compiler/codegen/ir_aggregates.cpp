@@ -195,6 +195,42 @@ void IrBuilder::init_new_row(int aggregate, llvm::Value* row, llvm::Value* table
   b.SetInsertPoint(update);
 }
 
+// Whether value `a` goes before `c` when two records of one position tie (plan::
+// AggregateOperator::ties_by_value): the least value first (the greatest with
+// `greatest_first`), null before any value, f64 in the total order of IEEE 754 (so a NaN
+// ties with nothing but itself).
+llvm::Value* IrBuilder::precedes_by_value(const sema::Type& t, const Value& a, const Value& c, bool greatest_first) {
+  const Value& low = greatest_first ? c : a;
+  const Value& high = greatest_first ? a : c;
+  llvm::Value* less;
+  if (t.kind == TK::F64) {
+    auto ordered_bits = [&](llvm::Value* x) {
+      llvm::Value* bits = b.CreateBitCast(x, i64);
+      return b.CreateXor(bits, b.CreateLShr(b.CreateAShr(bits, 63), 1));
+    };
+    less = b.CreateICmpSLT(ordered_bits(low.v), ordered_bits(high.v));
+  } else {
+    less = compare(sema::BinaryOp::Lt, t, Value{low.v, nullptr}, Value{high.v, nullptr}).v;
+  }
+  if (!low.is_null && !high.is_null) return less;
+  llvm::Value* low_null = low.is_null ? low.is_null : b.getFalse();
+  llvm::Value* high_null = high.is_null ? high.is_null : b.getFalse();
+  // (a null's value slot holds anything: it is never compared)
+  return b.CreateOr(b.CreateAnd(low_null, b.CreateNot(high_null)),
+                    b.CreateAnd(b.CreateNot(b.CreateOr(low_null, high_null)), less));
+}
+
+// Whether the record at position `seq_a` with value `a` goes before the one at `seq_c` with
+// `c` for aggregate `aggregate` ordered by position: the earlier position (the later with
+// `latest_first`), and on a tie of positions, with ties_by_value, the value's order.
+llvm::Value* IrBuilder::precedes(int aggregate, llvm::Value* seq_a, llvm::Value* seq_c, const sema::Type& t,
+                                 const Value& a, const Value& c, bool latest_first) {
+  llvm::Value* before = latest_first ? b.CreateICmpSGT(seq_a, seq_c) : b.CreateICmpSLT(seq_a, seq_c);
+  if (!plan.aggregates[aggregate].ties_by_value) return before;
+  llvm::Value* tie = b.CreateICmpEQ(seq_a, seq_c);
+  return b.CreateOr(before, b.CreateAnd(tie, precedes_by_value(t, a, c, latest_first)));
+}
+
 // The inline accumulator updates for one record; `seq` is its arrival number (0 when rows are
 // never merged), or its position in its file for an aggregate ordered by position: then a
 // record replaces the first (last) value only if it comes earlier (later) in the file, and
@@ -235,7 +271,9 @@ void IrBuilder::update_accumulators(int aggregate, llvm::Value* row, llvm::Value
       llvm::Value* replace = b.CreateOr(b.CreateNot(has), better.v);
       if (ordered) {
         Value tie = compare(sema::BinaryOp::Eq, bt, Value{by.v, nullptr}, kept);
-        llvm::Value* earlier = b.CreateICmpSLT(seq, b.CreateLoad(i64, slot(first + 3)));
+        llvm::Value* kept_null = b.CreateICmpNE(b.CreateLoad(i8, slot(first + 4)), b.getInt8(0));
+        Value kept_value{from_memory(b.CreateLoad(memory_type(t), slot(first)), t), t.nullable ? kept_null : nullptr};
+        llvm::Value* earlier = precedes(aggregate, seq, b.CreateLoad(i64, slot(first + 3)), t, v, kept_value, false);
         replace = b.CreateOr(replace, b.CreateAnd(b.CreateAnd(has, tie.v), earlier));
       }
       auto* store = block("acc.store");
@@ -289,13 +327,18 @@ void IrBuilder::update_accumulators(int aggregate, llvm::Value* row, llvm::Value
       default: {  // min, max, first, last: replace the kept value when the rule says so
         llvm::Value* has = b.CreateICmpNE(b.CreateLoad(i8, slot(first + 1)), b.getInt8(0));
         llvm::Value* replace = nullptr;
-        if (binding.aggregator == Aggregator::First) {
-          replace = b.CreateNot(has);
-          if (ordered) replace = b.CreateOr(replace, b.CreateICmpSLT(seq, b.CreateLoad(i64, slot(first + 2))));
-        } else if (binding.aggregator == Aggregator::Last) {
-          replace = b.getTrue();
-          // (records of one position, a flatmap's, come in order: the later one replaces)
-          if (ordered) replace = b.CreateOr(b.CreateNot(has), b.CreateICmpSGE(seq, b.CreateLoad(i64, slot(first + 2))));
+        bool is_last = binding.aggregator == Aggregator::Last;
+        if (binding.aggregator == Aggregator::First || is_last) {
+          replace = is_last ? b.getTrue() : b.CreateNot(has);
+          if (ordered) {
+            llvm::Value* kept_seq = b.CreateLoad(i64, slot(first + 2));
+            Value kept{from_memory(b.CreateLoad(memory_type(t), slot(first)), t), nullptr};
+            llvm::Value* later = plan.aggregates[aggregate].ties_by_value || !is_last
+                                     ? precedes(aggregate, seq, kept_seq, t, Value{v.v, nullptr}, kept, is_last)
+                                     // (records of one position, a flatmap's, come in order: the later one replaces)
+                                     : b.CreateICmpSGE(seq, kept_seq);
+            replace = b.CreateOr(b.CreateNot(has), later);
+          }
         } else {
           Value old{from_memory(b.CreateLoad(memory_type(t), slot(first)), t), nullptr};
           Value better = compare(binding.aggregator == Aggregator::Min ? sema::BinaryOp::Lt : sema::BinaryOp::Gt, t,

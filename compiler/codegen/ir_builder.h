@@ -168,6 +168,9 @@ class IrBuilder {
   llvm::Value* copy_string_into(llvm::Value* table, llvm::Value* s);
   void init_new_row(int aggregate, llvm::Value* row, llvm::Value* table, const std::vector<Value>& keys, llvm::Value* is_new);
   void update_accumulators(int aggregate, llvm::Value* row, llvm::Value* table, llvm::Value* seq, const Environment& env);
+  llvm::Value* precedes_by_value(const sema::Type& t, const Value& a, const Value& c, bool greatest_first);
+  llvm::Value* precedes(int aggregate, llvm::Value* seq_a, llvm::Value* seq_c, const sema::Type& t, const Value& a,
+                        const Value& c, bool latest_first);
   std::vector<Value> load_aggregate_row(int aggregate, llvm::Value* row, llvm::Value* window_start = nullptr,
                                         llvm::Value* window_end = nullptr);
   // windows (ir_windows.cpp)

@@ -128,12 +128,14 @@ llvm::Function* IrBuilder::build_pipeline(const plan::Pipeline& p) {
     // A window's result has event time window_end - 1ms, so windows can be chained.
     record = load_aggregate_row(p.aggregate, input, f->getArg(2), f->getArg(3));
     event_time = b.CreateSub(f->getArg(3), b.getInt64(1));
+    if (p.carries_position) record_position = f->getArg(3);  // (the window's end orders its results)
   } else if (p.entry == plan::Entry::LateRecords) {
     record = load_record(input, *p.input);
     event_time = f->getArg(2);
   } else if (p.entry == plan::Entry::JoinOutput) {
     record = load_join_pair(plan.program->joins[static_cast<std::size_t>(p.join)], input, f->getArg(2));
     event_time = f->getArg(3);
+    if (p.carries_position) record_position = event_time;
   } else if (p.entry == plan::Entry::StreamRecords) {
     record = load_record(input, *p.input);
     if (plan.program->streams[static_cast<std::size_t>(p.stream)].has_time) event_time = f->getArg(2);
@@ -144,6 +146,7 @@ llvm::Function* IrBuilder::build_pipeline(const plan::Pipeline& p) {
     record_position = handed_position(p);
   } else {
     record = load_aggregate_row(p.aggregate, input);
+    if (p.carries_position) record_position = b.getInt64(0);  // (an aggregate's rows all tie: by value)
   }
   generate_stages(p, 0, record, {}, done);
   b.SetInsertPoint(done);

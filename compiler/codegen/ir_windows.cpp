@@ -168,15 +168,26 @@ llvm::Function* IrBuilder::build_merge_function(int aggregate) {
         better = compare(binding.aggregator == Aggregator::Min ? sema::BinaryOp::Lt : sema::BinaryOp::Gt, t, a, c).v;
         break;
       }
-      case Aggregator::First: better = b.CreateICmpSLT(load(i64, from, first + 2), load(i64, into, first + 2)); break;
-      case Aggregator::Last: better = b.CreateICmpSGT(load(i64, from, first + 2), load(i64, into, first + 2)); break;
+      case Aggregator::First:
+      case Aggregator::Last: {
+        Value a{from_memory(load(memory_type(t), from, first), t), nullptr};
+        Value c{from_memory(load(memory_type(t), into, first), t), nullptr};
+        better = precedes(aggregate, load(i64, from, first + 2), load(i64, into, first + 2), t, a, c,
+                          binding.aggregator == Aggregator::Last);
+        break;
+      }
       default: {  // arg_max, arg_min: the better `by`, the earlier record on a tie
         const sema::Type& bt = binding.by->type;
         Value a{from_memory(load(memory_type(bt), from, first + 2), bt), nullptr};
         Value c{from_memory(load(memory_type(bt), into, first + 2), bt), nullptr};
         llvm::Value* strictly = compare(binding.aggregator == Aggregator::ArgMax ? sema::BinaryOp::Gt : sema::BinaryOp::Lt, bt, a, c).v;
         llvm::Value* tie = compare(sema::BinaryOp::Eq, bt, a, c).v;
-        llvm::Value* earlier = b.CreateICmpSLT(load(i64, from, first + 3), load(i64, into, first + 3));
+        auto value = [&](llvm::Value* row) {
+          llvm::Value* null = b.CreateICmpNE(load(i8, row, first + 4), b.getInt8(0));
+          return Value{from_memory(load(memory_type(t), row, first), t), t.nullable ? null : nullptr};
+        };
+        llvm::Value* earlier = precedes(aggregate, load(i64, from, first + 3), load(i64, into, first + 3), t, value(from),
+                                        value(into), false);
         better = b.CreateOr(strictly, b.CreateAnd(tie, earlier));
         break;
       }

@@ -482,6 +482,15 @@ bool reads_clock(const sema::Expr& e) {
   return std::any_of(e.args.begin(), e.args.end(), reads_clock);
 }
 
+// How an aggregate with first, last or arg_* orders its records (`flowc explain`).
+std::string order_text(const PhysicalPlan& plan, const AggregateOperator& a) {
+  if (!a.ordered_by_position) return "the order records arrive in";
+  if (!a.ties_by_value) return "position in the source's file";
+  const Entry from = plan.pipelines[static_cast<std::size_t>(a.position_pipeline)].entry;
+  if (from == Entry::AggregateEmit) return "the least value (the greatest for last): the rows of an aggregate all tie";
+  return fmt::format("{}, then the least value on a tie (the greatest for last)", from == Entry::WindowEmit ? "window end" : "event time");
+}
+
 // AggregateOperator::ordered_by_position, and the pipelines carrying positions to it.
 void order_by_position(PhysicalPlan& plan) {
   for (AggregateOperator& a : plan.aggregates) {
@@ -512,8 +521,15 @@ void order_by_position(PhysicalPlan& plan) {
       if (feeders.size() != 1) break;
       chain.push_back(feeders[0]);
     }
-    if (several || plan.pipelines[static_cast<std::size_t>(chain.back())].entry != Entry::SourceBatch) continue;
+    const Pipeline& start = plan.pipelines[static_cast<std::size_t>(chain.back())];
+    if (start.entry == Entry::WindowEmit || start.entry == Entry::JoinOutput || start.entry == Entry::AggregateEmit) {
+      // (records of one position tie and go by value, so several of them are no harm)
+      a.ties_by_value = true;
+    } else if (several || start.entry != Entry::SourceBatch) {
+      continue;
+    }
     a.ordered_by_position = true;
+    a.position_pipeline = chain.back();
     for (int p : chain) plan.pipelines[static_cast<std::size_t>(p)].carries_position = true;
   }
 }
@@ -678,6 +694,7 @@ std::string explain(const PhysicalPlan& plan) {
     uint64_t width = fixed_key_width(*a.stage);
     out += width > 0 ? fmt::format("    key: {} bytes, encoded inline by the pipeline\n", width)
                      : std::string("    key: variable width, encoded by runtime calls\n");
+    if (depends_on_order(*a.stage)) out += "    order (first, last, arg_* ties): " + order_text(plan, a) + "\n";
   }
   for (size_t i = 0; i < plan.joins.size(); ++i) {
     const sema::Join& j = *plan.joins[i].join;

@@ -59,8 +59,9 @@ struct Pipeline {
   int join_side = 0;      // ... as its left (0) or right (1) record
   std::vector<int> fills_lookups;  // a table's pipeline: the lookup joins it fills
   int feeds_partition = -1;  // hands each record to this partitioning stage (PhysicalPlan::partitions)
-  // Its records carry their position in their source's file to an aggregate ordered by it
-  // (AggregateOperator::ordered_by_position).
+  // Its records carry their position to an aggregate ordered by it
+  // (AggregateOperator::ordered_by_position): in their source's file, or the window end or
+  // event time of a window's results or a join's output.
   bool carries_position = false;
 };
 
@@ -109,7 +110,12 @@ struct AggregateOperator {
   // partitioning stages): "earlier" is an earlier position in the source's file, not an
   // earlier arrival, so that any parallelism gives the result of 1, where the two agree. Its
   // rows then combine like any others (combinable()).
+  // Over a window's results (through the same stages) the position is their window's end, and
+  // over a stream join's output its event time; records of one position (a window's results
+  // for its keys) then tie, and the tie goes by value (ties_by_value).
   bool ordered_by_position = false;
+  bool ties_by_value = false;
+  int position_pipeline = -1;  // ordered by position: the pipeline whose records' positions order it
   bool windowed() const { return window >= 0; }
 };
 

@@ -222,21 +222,47 @@ TEST_CASE("plan: explain says which operators shuffle records at --parallelism >
   CHECK(flow::plan::explain(plan).find("aggregate 0: shuffle, salted: each record goes to the instance owning its key and its "
                                        "`count_distinct` value") != std::string::npos);
   // last() over one source's records goes by their positions in its file: rows combine. Over
-  // an aggregate's results it goes by arrival: records go to their key's instance.
+  // a merge of two flows it goes by arrival: records go to their key's instance.
   Checked ordered = check(kBid + "bids | aggregate by channel { p = last(price) } | sink stdout()\n"
-                                 "bids | aggregate by auction { n = count() } | aggregate by n { a = last(auction) } | sink stdout()\n");
+                                 "merge(bids, bids) | aggregate by auction { a = last(price) } | sink stdout()\n");
   INFO(ordered.diagnostics);
   REQUIRE(ordered.program);
   auto ordered_plan = flow::plan::build_plan(*ordered.program);
-  REQUIRE(ordered_plan.aggregates.size() == 3);
+  REQUIRE(ordered_plan.aggregates.size() == 2);
   CHECK(ordered_plan.aggregates[0].ordered_by_position);
+  CHECK_FALSE(ordered_plan.aggregates[0].ties_by_value);
   CHECK(flow::plan::combinable(ordered_plan.aggregates[0]));
   CHECK(ordered_plan.pipelines[static_cast<std::size_t>(ordered_plan.aggregates[0].update_pipeline)].carries_position);
-  CHECK_FALSE(ordered_plan.aggregates[2].ordered_by_position);
-  CHECK_FALSE(flow::plan::combinable(ordered_plan.aggregates[2]));
-  CHECK_FALSE(ordered_plan.pipelines[static_cast<std::size_t>(ordered_plan.aggregates[2].update_pipeline)].carries_position);
-  CHECK(flow::plan::explain(ordered_plan).find("aggregate 2: shuffle: each record goes to the instance owning its key") !=
-        std::string::npos);
+  CHECK_FALSE(ordered_plan.aggregates[1].ordered_by_position);
+  CHECK_FALSE(flow::plan::combinable(ordered_plan.aggregates[1]));
+  CHECK_FALSE(ordered_plan.pipelines[static_cast<std::size_t>(ordered_plan.aggregates[1].update_pipeline)].carries_position);
+  std::string ordered_text = flow::plan::explain(ordered_plan);
+  CHECK(ordered_text.find("aggregate 1: shuffle: each record goes to the instance owning its key") != std::string::npos);
+  CHECK(ordered_text.find("    order (first, last, arg_* ties): position in the source's file\n") != std::string::npos);
+  CHECK(ordered_text.find("    order (first, last, arg_* ties): the order records arrive in\n") != std::string::npos);
+  // Over an aggregate's rows or a window's results the order does not depend on arrival either:
+  // the rows all tie, the results go by window end; a tie goes by value.
+  Checked results = check("schema Bid { auction: i64, price: f64, ts: timestamp }\n"
+                          "source bids: Bid = file(\"bids.csv\", format = csv) time ts watermark lag 1s\n"
+                          "bids | aggregate by auction { n = count() } | aggregate by n { a = last(auction) } | sink stdout()\n"
+                          "bids | aggregate by auction over tumbling(1s) late 0s drop { n = count() }\n"
+                          "  | aggregate over tumbling(2s) late 0s drop { a = arg_max(auction, n) } | sink stdout()\n");
+  INFO(results.diagnostics);
+  REQUIRE(results.program);
+  auto results_plan = flow::plan::build_plan(*results.program);
+  REQUIRE(results_plan.aggregates.size() == 4);
+  for (int i : {1, 3}) {
+    const auto& a = results_plan.aggregates[static_cast<std::size_t>(i)];
+    CHECK(a.ordered_by_position);
+    CHECK(a.ties_by_value);
+    CHECK(results_plan.pipelines[static_cast<std::size_t>(a.update_pipeline)].carries_position);
+  }
+  CHECK(flow::plan::combinable(results_plan.aggregates[1]));
+  std::string results_text = flow::plan::explain(results_plan);
+  CHECK(results_text.find("    order (first, last, arg_* ties): the least value (the greatest for last): the rows of an "
+                          "aggregate all tie\n") != std::string::npos);
+  CHECK(results_text.find("    order (first, last, arg_* ties): window end, then the least value on a tie (the greatest "
+                          "for last)\n") != std::string::npos);
   // A flatmap gives several records one position: after it, a stage that moves records could
   // bring them to the aggregate from two instances, tied. Without one, they stay in order.
   Checked split = check(kBid + "bids | flatmap w in split_words(channel) { w, price } | rebalance | aggregate by w { p = first(price) } | sink stdout()\n"
