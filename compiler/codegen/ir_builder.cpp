@@ -205,7 +205,8 @@ void IrBuilder::build_setup() {
     const auto& source = program.sources[i];
     int32_t format = source.format == sema::SourceFormat::Csv     ? FLOW_FORMAT_CSV
                      : source.format == sema::SourceFormat::Jsonl ? FLOW_FORMAT_JSONL
-                                                                  : FLOW_FORMAT_TEXT;
+                     : source.format == sema::SourceFormat::Text  ? FLOW_FORMAT_TEXT
+                                                                  : FLOW_FORMAT_GENERATED;
     int32_t on_error = source.on_error == sema::OnError::Fail   ? FLOW_ON_ERROR_FAIL
                        : source.on_error == sema::OnError::Skip ? FLOW_ON_ERROR_SKIP
                                                                 : FLOW_ON_ERROR_DEAD_LETTER;

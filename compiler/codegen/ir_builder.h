@@ -181,6 +181,7 @@ class IrBuilder {
   void store_record(llvm::Value* at, const sema::RecordType& type, const std::vector<Value>& record,
                     llvm::Value* owner = nullptr);
   std::vector<Value> load_record(llvm::Value* at, const sema::RecordType& type);
+  Value typed_cell(llvm::Value* cell, const sema::Type& t);
   std::vector<Value> decode_row(const plan::Pipeline& p, llvm::Value* batch, llvm::Value* cells,
                                 llvm::Value* row, llvm::BasicBlock* next);
   AggregateLayout row_layout(const sema::Stage& stage);

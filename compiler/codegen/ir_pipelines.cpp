@@ -171,6 +171,10 @@ std::vector<Value> IrBuilder::decode_row(const plan::Pipeline& p, llvm::Value* b
     }
     if (t.kind == TK::List) throw CodegenError("list fields cannot be read from input");
     llvm::Value* cell = b.CreateConstGEP1_64(cell_type, first_cell, i);
+    if (plan.program->sources[p.source].format == sema::SourceFormat::Generated) {
+      record.push_back(typed_cell(cell, t));
+      continue;
+    }
     llvm::Value* data = b.CreateLoad(ptr, b.CreateStructGEP(cell_type, cell, 0));
     llvm::Value* length = b.CreateSExt(b.CreateLoad(i32, b.CreateStructGEP(cell_type, cell, 1)), i64);
     llvm::Value* flags = b.CreateLoad(i32, b.CreateStructGEP(cell_type, cell, 2));
@@ -224,6 +228,16 @@ std::vector<Value> IrBuilder::decode_row(const plan::Pipeline& p, llvm::Value* b
     record.push_back(Value{value, is_null});
   }
   return record;
+}
+
+// A generator's cell (FLOW_FORMAT_GENERATED): the value itself, nothing to parse.
+Value IrBuilder::typed_cell(llvm::Value* cell, const sema::Type& t) {
+  llvm::Value* data = b.CreateLoad(ptr, b.CreateStructGEP(cell_type, cell, 0));
+  if (t.kind == TK::String) return make_string(data, b.CreateSExt(b.CreateLoad(i32, b.CreateStructGEP(cell_type, cell, 1)), i64));
+  llvm::Value* bits = b.CreatePtrToInt(data, i64);
+  if (t.kind == TK::F64) return Value{b.CreateBitCast(bits, f64), nullptr};
+  if (t.kind == TK::Bool) return Value{b.CreateICmpNE(bits, b.getInt64(0)), nullptr};
+  return Value{bits, nullptr};
 }
 
 void IrBuilder::for_each_element(llvm::Value* data, llvm::Value* length, const sema::Type& element_type,

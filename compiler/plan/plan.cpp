@@ -400,7 +400,10 @@ std::string describe_stage(const sema::CheckedProgram& program, const Stage& s) 
 }
 
 const char* format_name(sema::SourceFormat f) {
-  return f == sema::SourceFormat::Csv ? "csv" : f == sema::SourceFormat::Jsonl ? "jsonl" : "text";
+  return f == sema::SourceFormat::Csv     ? "csv"
+         : f == sema::SourceFormat::Jsonl ? "jsonl"
+         : f == sema::SourceFormat::Text  ? "text"
+                                          : "generated, typed values";
 }
 
 std::string describe_entry(const PhysicalPlan& plan, const Pipeline& p) {
@@ -572,7 +575,9 @@ std::string explain_parallel(const PhysicalPlan& plan) {
     if (j.lookup()) table[static_cast<std::size_t>(j.join->table)] = true;
   for (size_t i = 0; i < program.sources.size(); ++i)
     out += table[i] ? fmt::format("  source `{}`: read whole by every instance (a lookup table)\n", program.sources[i].name)
-                    : fmt::format("  source `{}`: each instance reads its parts of the file, cut at line breaks\n", program.sources[i].name);
+           : program.sources[i].format == sema::SourceFormat::Generated
+               ? fmt::format("  source `{}`: each instance generates its parts of the event numbers\n", program.sources[i].name)
+               : fmt::format("  source `{}`: each instance reads its parts of the file, cut at line breaks\n", program.sources[i].name);
   for (size_t i = 0; i < plan.aggregates.size(); ++i) {
     const AggregateOperator& a = plan.aggregates[i];
     if (combinable(a) && a.windowed())

@@ -2,10 +2,12 @@
 // order), then every flow is checked stage by stage, with `let` streams inlined.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <variant>
 
 #include "checker.h"
+#include "stdlib.h"
 
 namespace flow::sema {
 
@@ -25,6 +27,7 @@ void Checker::not_supported(Span span, const std::string& what) {
 }
 
 CheckedProgram Checker::run() {
+  declare_imports();
   declare_schemas();
   declare_params();
   declare_functions_and_lets();
@@ -33,8 +36,40 @@ CheckedProgram Checker::run() {
   return std::move(program_);
 }
 
+// `import std.nexmark`: the module's schemas are declared as if written here.
+void Checker::declare_imports() {
+  for (const auto& i : ast_.imports) {
+    const ModuleDef* module = find_module(i.module.text);
+    if (!module) {
+      std::string suggestion = closest_name(i.module.text, module_names());
+      diagnostics_.error(code::kUnknownModule, i.module.span, fmt::format("unknown module `{}`", i.module.text),
+                         suggestion.empty() ? "not in the standard library" : "did you mean `" + suggestion + "`?");
+      continue;
+    }
+    if (std::find(imports_.begin(), imports_.end(), module) != imports_.end()) continue;  // (imported twice: once is enough)
+    imports_.push_back(module);
+    for (const RecordPtr& schema : module->schemas) {
+      if (schemas_.count(schema->name)) {
+        diagnostics_.error(code::kDuplicate, i.module.span,
+                           fmt::format("schema `{}` is declared by `{}` and `{}`", schema->name, imported_schemas_[schema->name],
+                                       module->name),
+                           "imported here");
+        continue;
+      }
+      schemas_[schema->name] = schema;
+      imported_schemas_[schema->name] = module->name;
+    }
+  }
+}
+
 void Checker::declare_schemas() {
   for (const auto& s : ast_.schemas) {
+    if (auto module = imported_schemas_.find(s.name.text); module != imported_schemas_.end()) {
+      diagnostics_.error(code::kDuplicate, s.name.span,
+                         fmt::format("schema `{}` is already declared by `import {}`", s.name.text, module->second),
+                         "defined again here", "rename this schema, or use the imported one");
+      continue;
+    }
     if (schemas_.count(s.name.text)) {
       diagnostics_.error(code::kDuplicate, s.name.span, fmt::format("schema `{}` is defined twice", s.name.text), "defined again here");
       continue;
@@ -262,9 +297,23 @@ void Checker::declare_sources() {
     } else {
       source.schema = schema->second;
     }
-    if (s.connector.text != "file") {
-      diagnostics_.error(code::kBadConnector, s.connector.span, fmt::format("unknown source `{}`", s.connector.text),
-                         "expected `file`", "write `file(\"data.csv\", format = csv)`");
+    const GeneratorDef* generator = nullptr;
+    for (const ModuleDef* m : imports_)
+      for (const GeneratorDef& g : m->generators)
+        if (s.connector.text == g.name) generator = &g;
+    if (generator) {
+      ok = source.schema && check_generator(s, *generator, source) && ok;
+    } else if (s.connector.text != "file") {
+      std::string module;  // a generator of a module not imported
+      for (const std::string& name : module_names())
+        for (const GeneratorDef& g : find_module(name)->generators)
+          if (s.connector.text == g.name) module = name;
+      if (!module.empty())
+        diagnostics_.error(code::kBadConnector, s.connector.span, fmt::format("`{}` needs `import {}`", s.connector.text, module),
+                           "not imported", fmt::format("add `import {}` to the program", module));
+      else
+        diagnostics_.error(code::kBadConnector, s.connector.span, fmt::format("unknown source `{}`", s.connector.text),
+                           "expected `file`", "write `file(\"data.csv\", format = csv)`");
       ok = false;
     } else {
       bool have_path = false, have_format = false;
@@ -315,6 +364,11 @@ void Checker::declare_sources() {
           ok = false;
         }
     source.is_table = s.is_table;
+    if (ok && generator && s.on_error) {
+      diagnostics_.error(code::kBadConnector, s.on_error->span, fmt::format("`{}` makes no bad records", generator->name),
+                         "`on error` does not apply", "remove the `on error` clause");
+      ok = false;
+    }
     if (s.time && s.is_table) {
       diagnostics_.error(code::kNoEventTime, s.time->span, "a table has no event time", "not allowed on a table",
                          "a table is read to the end before the streams start; declare a `source` for a timed stream");
@@ -341,6 +395,109 @@ void Checker::declare_sources() {
     }
     program_.sources.push_back(std::move(source));
   }
+}
+
+namespace {
+
+Expr text_constant(std::string text) {
+  Expr e;
+  e.kind = Expr::Kind::Const;
+  e.type = Type::scalar(Type::Kind::String);
+  e.constant = std::move(text);
+  return e;
+}
+
+Expr joined(Expr a, Expr b) {
+  Expr e;
+  e.kind = Expr::Kind::Binary;
+  e.binary_op = BinaryOp::Add;
+  e.type = Type::scalar(Type::Kind::String);
+  e.span = b.span;
+  e.args.push_back(std::move(a));
+  e.args.push_back(std::move(b));
+  return e;
+}
+
+Expr as_text(Expr value) {
+  Expr e;
+  e.kind = Expr::Kind::Call;
+  e.builtin = Builtin::ToString;
+  e.type = Type::scalar(Type::Kind::String);
+  e.span = value.span;
+  e.args.push_back(std::move(value));
+  return e;
+}
+
+}  // namespace
+
+// `nexmark(events = 1000, seed = 1)`: the schema must be one the generator makes, each argument
+// an i64 of constants and params. The runtime gets them as the source's "path", a string it
+// parses: "nexmark Bid events=1000 seed=1 rate=10000" (so params apply at run time).
+bool Checker::check_generator(const ast::SourceDecl& s, const GeneratorDef& generator, Source& source) {
+  bool ok = true;
+  const std::string& schema = source.schema->name;
+  if (std::find(generator.schemas.begin(), generator.schemas.end(), schema) == generator.schemas.end() ||
+      imported_schemas_.count(schema) == 0) {
+    std::string made;
+    for (const char* name : generator.schemas) made += (made.empty() ? "`" : ", `") + std::string(name) + "`";
+    diagnostics_.error(code::kBadConnector, s.schema.span, fmt::format("`{}` makes no records of schema `{}`", generator.name, schema),
+                       "expected one of " + made);
+    ok = false;
+  }
+  std::vector<std::optional<Expr>> values(generator.arguments.size());
+  std::vector<bool> given(generator.arguments.size(), false);
+  for (size_t i = 0; i < s.args.size(); ++i) {
+    const std::string& name = s.arg_names[i];
+    const ast::Expr& arg = *s.args[i];
+    auto known = std::find_if(generator.arguments.begin(), generator.arguments.end(),
+                              [&](const GeneratorArgument& a) { return name == a.name; });
+    if (known == generator.arguments.end()) {
+      std::string names;
+      for (const GeneratorArgument& a : generator.arguments) names += (names.empty() ? "`" : ", `") + std::string(a.name) + "`";
+      diagnostics_.error(code::kBadConnector, arg.span,
+                         name.empty() ? fmt::format("`{}` takes named arguments", generator.name)
+                                      : fmt::format("`{}` has no argument `{}`", generator.name, name),
+                         "expected " + names);
+      ok = false;
+      continue;
+    }
+    given[static_cast<size_t>(known - generator.arguments.begin())] = true;
+    Scope no_record;
+    Expr value = check(arg, no_record);
+    if (is_poison(value.type)) {
+      ok = false;
+      continue;
+    }
+    if (value.type.kind != TK::I64 || value.type.nullable) {
+      diagnostics_.error(code::kTypeMismatch, arg.span, fmt::format("`{}` must be an `i64`, found `{}`", name, to_string(value.type)),
+                         "expected `i64`");
+      ok = false;
+      continue;
+    }
+    const int64_t* constant = std::get_if<int64_t>(&value.constant);
+    if (value.kind == Expr::Kind::Const && constant && *constant < known->minimum) {
+      diagnostics_.error(code::kTypeMismatch, arg.span, fmt::format("`{}` must be at least {}", name, known->minimum),
+                         fmt::format("{} is too small", *constant));
+      ok = false;
+      continue;
+    }
+    values[static_cast<size_t>(known - generator.arguments.begin())] = std::move(value);
+  }
+  Expr config = text_constant(fmt::format("{} {}", generator.name, schema));
+  for (size_t i = 0; i < generator.arguments.size(); ++i) {
+    const GeneratorArgument& a = generator.arguments[i];
+    if (!values[i] && a.required && !given[i]) {
+      diagnostics_.error(code::kBadConnector, s.args_span, fmt::format("`{}` needs `{} = ...`", generator.name, a.name), "incomplete",
+                         fmt::format("write `{}({} = 1000000)`", generator.name, a.name));
+      ok = false;
+      continue;
+    }
+    config = joined(std::move(config), text_constant(fmt::format(" {}=", a.name)));
+    config = joined(std::move(config), values[i] ? as_text(std::move(*values[i])) : text_constant(std::to_string(a.default_value)));
+  }
+  source.format = SourceFormat::Generated;
+  source.path = std::move(config);
+  return ok;
 }
 
 }  // namespace flow::sema

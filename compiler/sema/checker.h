@@ -19,6 +19,7 @@ inline const char* const kUnknownStream = "E0202";
 inline const char* const kUnknownSchema = "E0203";
 inline const char* const kDuplicate = "E0204";
 inline const char* const kUnknownFunction = "E0205";
+inline const char* const kUnknownModule = "E0206";
 inline const char* const kUnknownName = "E0210";
 inline const char* const kUnknownField = "E0213";
 inline const char* const kTypeMismatch = "E0301";
@@ -86,7 +87,9 @@ class Checker {
   Expr check_user_fn(const ast::Expr& e, const ast::FnDecl& fn, std::vector<Expr> args);
 
   // ---- declarations and flows (check_program.cpp)
+  void declare_imports();
   void declare_schemas();
+  bool check_generator(const ast::SourceDecl& s, const struct GeneratorDef& generator, Source& source);
   void declare_params();
   void declare_sources();
   void declare_functions_and_lets();
@@ -150,6 +153,8 @@ class Checker {
   Diagnostics& diagnostics_;
   CheckedProgram program_;
   std::map<std::string, RecordPtr> schemas_;
+  std::map<std::string, std::string> imported_schemas_;  // schema name -> the module that declared it
+  std::vector<const struct ModuleDef*> imports_;
   std::map<std::string, int> params_;
   std::map<std::string, int> sources_;
   std::map<std::string, int> tables_;                    // `table` declarations (also in program_.sources)

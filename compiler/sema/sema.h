@@ -228,14 +228,17 @@ struct Join {
   Span parallelism_span;
 };
 
-enum class SourceFormat { Csv, Jsonl, Text };
+enum class SourceFormat { Csv, Jsonl, Text, Generated };
 enum class OnError { Fail, Skip, DeadLetter };
 
 struct Source {
   std::string name;
   RecordPtr schema;
   SourceFormat format = SourceFormat::Csv;
-  Expr path;  // string expression of params and constants
+  // A string expression of params and constants: the file's path, or for a generator
+  // (Generated, a module's built-in source) its name, schema and arguments:
+  // "nexmark Bid events=1000 seed=0 rate=10000".
+  Expr path;
   OnError on_error = OnError::Fail;
   std::string dead_letter;  // the stream name, for DeadLetter
   EventTime time;

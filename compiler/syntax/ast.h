@@ -254,7 +254,14 @@ struct LetDecl {
   Span span;
 };
 
+// import std.nexmark: declares the module's schemas and lets sources use its generators.
+struct ImportDecl {
+  Name module;
+  Span span;
+};
+
 struct Program {
+  std::vector<ImportDecl> imports;
   std::vector<SchemaDecl> schemas;
   std::vector<ParamDecl> params;
   std::vector<SourceDecl> sources;  // sources and tables, in order

@@ -47,6 +47,7 @@ BOOST_FUSION_ADAPT_STRUCT(flow::syntax::raw::SourceRaw, keyword, name, schema, c
 BOOST_FUSION_ADAPT_STRUCT(flow::syntax::raw::FnParamRaw, name, type)
 BOOST_FUSION_ADAPT_STRUCT(flow::syntax::raw::FnRaw, keyword, name, params, result, body)
 BOOST_FUSION_ADAPT_STRUCT(flow::syntax::raw::LetRaw, keyword, name, flow)
+BOOST_FUSION_ADAPT_STRUCT(flow::syntax::raw::ImportRaw, keyword, module)
 // clang-format on
 
 namespace flow::syntax::grammar {
@@ -83,7 +84,7 @@ bool is_reserved(const std::string& word) {
   static const char* const reserved[] = {
       "schema", "param", "source", "table", "fn",   "let",  "filter", "map",  "flatmap",
       "aggregate", "join", "left", "split", "sink", "merge", "and",   "or",   "not",
-      "in",     "if",    "then",  "else",  "true", "false", "null"};
+      "in",     "if",    "then",  "else",  "true", "false", "null", "import"};
   for (const char* r : reserved)
     if (word == r) return true;
   return false;
@@ -190,6 +191,8 @@ struct source_id : annotate {};
 struct fn_param_id;
 struct fn_id : annotate {};
 struct let_id : annotate {};
+struct import_id : annotate {};
+struct module_name_id : annotate {};
 struct item_id;
 
 x3::rule<identifier_id, Token> const identifier = "a name";
@@ -239,6 +242,8 @@ x3::rule<source_id, SourceRaw> const source_decl = "`source`";
 x3::rule<fn_param_id, FnParamRaw> const fn_param = "a parameter (`name: type`)";
 x3::rule<fn_id, FnRaw> const fn_decl = "`fn`";
 x3::rule<let_id, LetRaw> const let_decl = "`let`";
+x3::rule<module_name_id, Token> const module_name = "a module name (`std.nexmark`)";
+x3::rule<import_id, ImportRaw> const import_decl = "`import`";
 x3::rule<item_id, ItemRaw> const item = "a declaration or a flow";
 
 // clang-format off
@@ -327,7 +332,9 @@ auto const fn_param_def = identifier > ':' > type_text;
 auto const fn_decl_def = keyword_token("fn") > identifier > '(' > -(fn_param % ',') > ')'
     >> -("->" > type_text) > '=' > expression;
 auto const let_decl_def = keyword_token("let") > identifier > '=' > flow;
-auto const item_def = schema_decl | param_decl | source_decl | fn_decl | let_decl | flow;
+auto const module_name_def = x3::raw[x3::lexeme[id_start >> *id_char >> *(x3::lit(".") >> id_start >> *id_char)]][make_identifier];
+auto const import_decl_def = keyword_token("import") > module_name;
+auto const item_def = import_decl | schema_decl | param_decl | source_decl | fn_decl | let_decl | flow;
 // clang-format on
 
 BOOST_SPIRIT_DEFINE(identifier, literal, binary_op, prefix_op, primary,
@@ -337,7 +344,7 @@ BOOST_SPIRIT_DEFINE(identifier, literal, binary_op, prefix_op, primary,
                     split_branch, split_stage, sink_stage, partition_stage, redistribute_stage, parallel_annotation,
                     annotated_stage, stage, origin, flow, type_syntax,
                     type_text, schema_field, schema_decl, param_decl, watermark_clause,
-                    time_clause, on_error_clause, source_decl, fn_param, fn_decl, let_decl, item)
+                    time_clause, on_error_clause, source_decl, fn_param, fn_decl, let_decl, module_name, import_decl, item)
 
 // ------------------------------------------------------------------------ the parse loop
 
@@ -430,7 +437,7 @@ std::vector<ItemRaw> parse_items(const SourceFile& file, Diagnostics& diagnostic
       position = item_start;
       diagnostics.error("E0101", Span{offset(begin, position), offset(begin, position) + 1},
                         "expected a declaration or a flow, found " + describe_found(position, end),
-                        "expected `schema`, `param`, `source`, `table`, `fn`, `let` or a stream name");
+                        "expected `import`, `schema`, `param`, `source`, `table`, `fn`, `let` or a stream name");
     } catch (const x3::expectation_failure<const char*>& failure) {
       const char* where = skip_blanks(failure.where(), end);
       std::string expected = describe_expected(failure.which());

@@ -184,6 +184,7 @@ struct ItemVisitor {
   ast::Program& program;
   Diagnostics& diagnostics;
 
+  void operator()(const ImportRaw& r) const { program.imports.push_back(ast::ImportDecl{name_of(r.module), r.span}); }
   void operator()(const SchemaRaw& r) const {
     ast::SchemaDecl d;
     d.name = name_of(r.name);

@@ -300,7 +300,14 @@ struct LetRaw {
   Span span;
 };
 
-struct ItemRaw : x3::variant<SchemaRaw, ParamRaw, SourceRaw, FnRaw, LetRaw, FlowRaw> {
+// import std.nexmark
+struct ImportRaw {
+  Token keyword;
+  Token module;  // the dotted name, as written
+  Span span;
+};
+
+struct ItemRaw : x3::variant<ImportRaw, SchemaRaw, ParamRaw, SourceRaw, FnRaw, LetRaw, FlowRaw> {
   using base_type::base_type;
   using base_type::operator=;
 };

@@ -27,7 +27,7 @@ void flow_job_param(flow_job_builder* b, const char* name, int32_t type, const c
 void flow_job_source(flow_job_builder* b, const char* name, int32_t format, int32_t on_error,
                      flow_string_fn path, flow_batch_fn consume, flow_row_fn dead_letter) {
   std::string source = text_or_empty(name);
-  if (format < FLOW_FORMAT_CSV || format > FLOW_FORMAT_TEXT)
+  if (format < FLOW_FORMAT_CSV || format > FLOW_FORMAT_GENERATED)
     b->spec.problems.push_back("source `" + source + "` has format code " + std::to_string(format));
   if (on_error < FLOW_ON_ERROR_FAIL || on_error > FLOW_ON_ERROR_DEAD_LETTER)
     b->spec.problems.push_back("source `" + source + "` has on-error code " + std::to_string(on_error));

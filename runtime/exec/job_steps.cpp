@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "exec/bad_records.h"
+#include "io/generated_source.h"
 
 namespace flow {
 
@@ -38,6 +39,12 @@ bool inputs_are_readable(flow_ctx& ctx) {
     std::string path;
     std::string what = "source `" + spec.name + "`";
     if (!evaluate_path(ctx, spec.path, what, path)) return false;
+    if (spec.format == FLOW_FORMAT_GENERATED) {
+      std::string error;
+      if (make_generator(path, error)) continue;
+      ctx.failure.record(what + ": " + error);
+      return false;
+    }
     // A named pipe is only checked, not opened: opening and closing it would let a writer that
     // was waiting for the job write into a pipe nobody reads.
     struct stat input;
@@ -151,13 +158,15 @@ bool open_source(flow_ctx& ctx, ActiveSource& source) {
     ctx.failure.record(what + " has unknown format code " + std::to_string(spec.format));
     return false;
   }
-  struct stat input;
-  if (::stat(source.path.c_str(), &input) == 0 && S_ISREG(input.st_mode)) source.bytes_total = input.st_size;
   std::string reason;
-  if (!decoder->input().open(source.path, reason)) {
-    ctx.failure.record("cannot open `" + source.path + "` (" + what + "): " + reason);
+  if (!decoder->open(source.path, reason)) {
+    ctx.failure.record(spec.format == FLOW_FORMAT_GENERATED ? what + ": " + reason
+                                                            : "cannot open `" + source.path + "` (" + what + "): " + reason);
     return false;
   }
+  struct stat input;
+  if (auto size = decoder->size()) source.bytes_total = static_cast<int64_t>(*size);
+  else if (::stat(source.path.c_str(), &input) == 0 && S_ISREG(input.st_mode)) source.bytes_total = input.st_size;
   ctx.source = &source;
   if (!decoder->start()) {
     ctx.failure.record(decoder_failure(source, decoder->error()));

@@ -57,6 +57,7 @@
 #include "exec/job_metrics.h"
 #include "exec/job_runner.h"
 #include "exec/job_steps.h"
+#include "io/generated_source.h"
 
 namespace flow {
 
@@ -790,10 +791,19 @@ int run_parallel_job(flow_ctx& job) {
   // parallelism) of what was left to read. (At the same parallelism each instance resumes its
   // own ranges; these tell a pipe.)
   std::vector<std::vector<std::vector<ByteRange>>> parts(spec.sources.size());
-  for (std::size_t i = 0; i < spec.sources.size(); ++i)
-    if (!is_table(job, static_cast<int32_t>(i)))
-      parts[i] = restored.split ? split_ranges(paths[i], restored.sources[i].ranges, n, job.options.part_bytes)
-                                : split_input(paths[i], n, job.options.part_bytes);
+  for (std::size_t i = 0; i < spec.sources.size(); ++i) {
+    if (is_table(job, static_cast<int32_t>(i))) continue;
+    if (spec.sources[i].format == FLOW_FORMAT_GENERATED) {
+      std::string unused;  // (inputs_are_readable reported a bad one)
+      auto generator = make_generator(paths[i], unused);
+      const uint64_t count = generator ? generator->event_count() : 0;
+      parts[i] = split_numbers(count, restored.split ? restored.sources[i].ranges : std::vector<ByteRange>{ByteRange{0, count}}, n,
+                               job.options.part_bytes);
+      continue;
+    }
+    parts[i] = restored.split ? split_ranges(paths[i], restored.sources[i].ranges, n, job.options.part_bytes)
+                              : split_input(paths[i], n, job.options.part_bytes);
+  }
 
   ExchangeHub hub(n, kChannelBytes);
   PartProgress progress(spec.sources.size(), n);

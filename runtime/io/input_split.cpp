@@ -65,4 +65,20 @@ std::vector<std::vector<ByteRange>> split_ranges(const std::string& path, const 
   return parts;
 }
 
+std::vector<std::vector<ByteRange>> split_numbers(uint64_t count, const std::vector<ByteRange>& ranges, int instances,
+                                                  uint64_t part_size) {
+  std::vector<std::vector<ByteRange>> parts(static_cast<std::size_t>(instances));
+  uint64_t total = 0;
+  for (const ByteRange& r : ranges) total += std::min(r.end, count) - std::min(r.begin, count);
+  if (part_size == 0) part_size = std::clamp<uint64_t>(total / (static_cast<uint64_t>(instances) * 8), 1 << 16, 1 << 20);
+  std::size_t k = 0;
+  for (const ByteRange& range : ranges)
+    for (uint64_t begin = std::min(range.begin, count), stop = std::min(range.end, count); begin < stop; ++k) {
+      uint64_t end = stop - begin <= part_size ? stop : begin + part_size;
+      parts[k % parts.size()].push_back(ByteRange{begin, end});
+      begin = end;
+    }
+  return parts;
+}
+
 }  // namespace flow

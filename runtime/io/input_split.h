@@ -25,5 +25,9 @@ std::vector<std::vector<ByteRange>> split_input(const std::string& path, int ins
 // what is left to read after a restore at another parallelism.
 std::vector<std::vector<ByteRange>> split_ranges(const std::string& path, const std::vector<ByteRange>& ranges, int instances,
                                                  uint64_t part_bytes);
+// The same for a generator's event numbers [0, count) (or the given ranges of them), cut
+// anywhere: parts of `part_size` numbers (0: eight parts per instance, 64Ki to 1Mi numbers).
+std::vector<std::vector<ByteRange>> split_numbers(uint64_t count, const std::vector<ByteRange>& ranges, int instances,
+                                                  uint64_t part_size);
 
 }  // namespace flow

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "io/csv_decoder.h"
+#include "io/generated_source.h"
 #include "io/jsonl_decoder.h"
 #include "io/text_decoder.h"
 
@@ -115,6 +116,8 @@ std::unique_ptr<RecordDecoder> make_decoder(int32_t format, std::vector<SourceFi
       return std::make_unique<JsonlDecoder>(std::move(fields), arena, options);
     case FLOW_FORMAT_TEXT:
       return std::make_unique<TextDecoder>(std::move(fields), arena, options);
+    case FLOW_FORMAT_GENERATED:
+      return std::make_unique<GeneratedDecoder>(std::move(fields), arena, options);
     default:
       return nullptr;
   }

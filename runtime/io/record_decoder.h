@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -70,6 +71,12 @@ class RecordDecoder {
   RecordDecoder& operator=(const RecordDecoder&) = delete;
 
   InputBuffer& input() { return input_; }
+  // Opens the input: a file's path (a generator's description for GeneratedDecoder). False
+  // with `reason` set on failure.
+  virtual bool open(const std::string& path, std::string& reason) { return input_.open(path, reason); }
+  // The input's size in position() units when it is known before reading (a generator's
+  // number of events); a file's is its size on disk, which the caller reads itself.
+  virtual std::optional<uint64_t> size() const { return std::nullopt; }
 
   // Reads what precedes the first record (the CSV header). False with error() set on failure.
   virtual bool start() { return true; }
@@ -77,7 +84,7 @@ class RecordDecoder {
   // The next batch (batch()), bad record (bad_record()), the end, or a failure (error()).
   // Batches never mix with bad records: a bad record met after some rows is returned by the
   // call after the one that returns those rows, so the order of the input is kept.
-  DecodeStep next();
+  virtual DecodeStep next();
 
   const flow_batch& batch() const { return batch_; }
   const RowOrigin& origin(int64_t row) const { return origins_[static_cast<std::size_t>(row)]; }
@@ -92,24 +99,24 @@ class RecordDecoder {
   // wait for it (a pipe). Metrics are published then, so they never lag behind a waiting job.
   bool drained() const { return drained_; }
   // Where the record after everything returned so far starts.
-  SourcePosition position() const { return {input_.position(), line_}; }
+  virtual SourcePosition position() const { return {input_.position(), line_}; }
   // After start() (which reads the CSV header again): continues at `p`, the position() of a
   // decoder of the same file. False with error() set when the file cannot seek there.
-  bool resume(const SourcePosition& p);
+  virtual bool resume(const SourcePosition& p);
 
   // Parallel instances (io/input_split.h): after start(), reads only the records that start
   // in [begin, end) of the file, both at line starts, then ends. Called again after the end for
   // the instance's next part. False with error() set when the file cannot seek there.
-  bool read_range(uint64_t begin, uint64_t end);
+  virtual bool read_range(uint64_t begin, uint64_t end);
   // Whether the input is read in parts: a CSV record may then not hold a line break.
   bool reads_parts() const { return reads_parts_; }
   // The line in the file of `line`, a line number this decoder reported: lines are counted
   // from the start of a part, and the lines before it only when a message needs them.
-  int64_t file_line(int64_t line);
+  virtual int64_t file_line(int64_t line);
 
   // Where row `row` of the current batch starts in the file (its raw text is still in the
   // input buffer, which ends at position()).
-  uint64_t file_offset(int64_t row) const {
+  virtual uint64_t file_offset(int64_t row) const {
     return input_.position() - static_cast<uint64_t>(input_.data() - origin(row).raw);
   }
   // Where field `field` of row `row` of the current batch starts in the file.
@@ -143,11 +150,12 @@ class RecordDecoder {
   uint64_t part_begin_ = 0;
   int64_t lines_before_part_ = 0;  // -1: not counted yet
 
- private:
-  DecoderOptions options_;
   std::vector<flow_cell> cells_;
   std::vector<RowOrigin> origins_;
   flow_batch batch_{};
+
+ private:
+  DecoderOptions options_;
   bool bad_pending_ = false;
   bool drained_ = false;
 };

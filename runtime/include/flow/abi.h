@@ -316,7 +316,10 @@ void flow_job_program(flow_job_builder *b, const char *file_name);
 /* A param: its name, type code and default written as text (parsed like --param values). */
 void flow_job_param(flow_job_builder *b, const char *name, int32_t type, const char *default_text);
 
-enum flow_format { FLOW_FORMAT_CSV = 1, FLOW_FORMAT_JSONL = 2, FLOW_FORMAT_TEXT = 3 };
+/* FLOW_FORMAT_GENERATED: a standard library generator (`nexmark(...)`); its batches hold typed
+ * cells: an i64, timestamp or duration in `ptr`'s bits, an f64's bits likewise, a bool as 0/1,
+ * a string as ptr/len; never null, never a bad field. */
+enum flow_format { FLOW_FORMAT_CSV = 1, FLOW_FORMAT_JSONL = 2, FLOW_FORMAT_TEXT = 3, FLOW_FORMAT_GENERATED = 4 };
 enum flow_on_error { FLOW_ON_ERROR_FAIL = 1, FLOW_ON_ERROR_SKIP = 2, FLOW_ON_ERROR_DEAD_LETTER = 3 };
 
 /* A bounded file source. `path` evaluates the path expression; `consume` is the pipeline fed

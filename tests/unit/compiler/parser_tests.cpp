@@ -121,6 +121,20 @@ TEST_CASE("parser: a syntax error says what was expected, where") {
   CHECK(p.diagnostics.find("t.flow:4:1") != std::string::npos);
 }
 
+TEST_CASE("parser: import names a module of dotted words") {
+  Parsed p = parse("import std.nexmark\nimport a.b.c\nbid | sink stdout()\n");
+  INFO(p.diagnostics);
+  REQUIRE(p.program);
+  REQUIRE(p.program->imports.size() == 2);
+  CHECK(p.program->imports[0].module.text == "std.nexmark");
+  CHECK(p.program->imports[1].module.text == "a.b.c");
+  Parsed keyword = parse("import\nschema A { x: i64 }\n");
+  CHECK_FALSE(keyword.program);
+  CHECK(keyword.diagnostics.find("error[E0101]: expected a module name (`std.nexmark`), found `schema`") != std::string::npos);
+  Parsed reserved = parse("import = 1\n");  // `import` is reserved: no stream of that name
+  CHECK_FALSE(reserved.program);
+}
+
 TEST_CASE("parser: errors in several items are all reported") {
   Parsed p = parse("schema A { x: i64\nschema B { y: }\nlines | map { a = }\n");
   CHECK_FALSE(p.program);

@@ -275,6 +275,29 @@ TEST_CASE("plan: explain says which operators shuffle records at --parallelism >
   CHECK(split_plan.aggregates[1].ordered_by_position);
 }
 
+TEST_CASE("sema: import std.nexmark declares its schemas and a generator source whose arguments reach the runtime") {
+  Checked c = check("import std.nexmark\nparam n: i64 = 500\n"
+                    "source bid: Bid = nexmark(events = n * 2, seed = 7) time dateTime watermark lag 4s\n"
+                    "table person: Person = nexmark(events = 1000)\n"
+                    "bid | filter price > 100 | sink null()\n");
+  INFO(c.diagnostics);
+  REQUIRE(c.program);
+  REQUIRE(c.program->sources.size() == 2);
+  const flow::sema::Source& bid = c.program->sources[0];
+  CHECK(bid.format == flow::sema::SourceFormat::Generated);
+  CHECK(bid.schema->name == "Bid");
+  CHECK(bid.schema->index_of("dateTime") == 5);
+  CHECK(bid.schema->fields[2].type.kind == flow::sema::Type::Kind::I64);  // price, in cents
+  // The path is a string expression the runtime evaluates (params apply at run time).
+  CHECK(bid.path.kind == flow::sema::Expr::Kind::Binary);
+  std::string explained = flow::plan::explain(flow::plan::build_plan(*c.program));
+  CHECK(explained.find("source `bid` (generated, typed values)") != std::string::npos);
+  CHECK(explained.find("source `bid`: each instance generates its parts of the event numbers") != std::string::npos);
+  // Without the import, nexmark is unknown and says which module has it.
+  Checked missing = check("source bid: Bid = nexmark(events = 10)\nbid | sink null()\n");
+  CHECK(missing.diagnostics.find("error[E0408]: `nexmark` needs `import std.nexmark`") != std::string::npos);
+}
+
 TEST_CASE("plan: explain says at which parallelism a job's checkpoints restore") {
   auto explained = [](const std::string& window) {
     Checked c = check("schema Bid { channel: string, ts: timestamp }\n"

@@ -1,0 +1,103 @@
+// GeneratedDecoder and the generator factory (io/generated_source.h).
+#include "io/generated_source.h"
+
+#include <charconv>
+#include <map>
+#include <sstream>
+
+#include "io/nexmark_generator.h"
+
+namespace flow {
+
+namespace {
+
+// "NAME KIND key=value ...": the compiler writes it, so a malformed one is a bug, but params
+// can still make a value out of range.
+struct GeneratorConfig {
+  std::string name, kind;
+  std::map<std::string, int64_t> values;
+};
+
+bool parse_config(const std::string& text, GeneratorConfig& out, std::string& error) {
+  std::istringstream in(text);
+  if (!(in >> out.name >> out.kind)) return error = "malformed generator description `" + text + "`", false;
+  for (std::string word; in >> word;) {
+    auto eq = word.find('=');
+    int64_t value = 0;
+    const char* end = word.data() + word.size();
+    if (eq == std::string::npos || std::from_chars(word.data() + eq + 1, end, value).ptr != end)
+      return error = "malformed generator argument `" + word + "`", false;
+    out.values[word.substr(0, eq)] = value;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::unique_ptr<EventGenerator> make_generator(const std::string& config, std::string& error) {
+  GeneratorConfig c;
+  if (!parse_config(config, c, error)) return nullptr;
+  auto value = [&](const char* key) { return c.values.count(key) ? c.values[key] : 0; };
+  if (c.name == "nexmark") {
+    NexmarkOptions options;
+    if (value("events") < 0) return error = "nexmark: `events` must be at least 0, not " + std::to_string(value("events")), nullptr;
+    if (value("rate") < 1) return error = "nexmark: `rate` must be at least 1 event per second, not " + std::to_string(value("rate")), nullptr;
+    options.events = static_cast<uint64_t>(value("events"));
+    options.seed = value("seed");
+    options.events_per_second = value("rate");
+    auto kind = nexmark_kind(c.kind);
+    if (!kind) return error = "nexmark makes no records of schema `" + c.kind + "`", nullptr;
+    return make_nexmark_source(options, *kind);
+  }
+  error = "unknown generator `" + c.name + "`";
+  return nullptr;
+}
+
+GeneratedDecoder::GeneratedDecoder(std::vector<SourceField> fields, Arena& arena, DecoderOptions options)
+    : RecordDecoder(std::move(fields), arena, options), numbers_(options.max_rows), max_rows_(options.max_rows) {
+  for (const SourceField& f : fields_) used_.push_back(f.used);
+}
+
+bool GeneratedDecoder::open(const std::string& config, std::string& reason) {
+  generator_ = make_generator(config, reason);
+  if (!generator_) return false;
+  next_ = 0;
+  end_ = generator_->event_count();
+  return true;
+}
+
+std::optional<uint64_t> GeneratedDecoder::size() const {
+  return generator_ ? std::optional<uint64_t>(generator_->event_count()) : std::nullopt;
+}
+
+DecodeStep GeneratedDecoder::next() {
+  batch_.num_rows = 0;
+  const std::size_t width = fields_.size();
+  std::size_t rows = 0;
+  for (uint64_t n = generator_->next_kept(next_); n < end_ && rows < max_rows_; n = generator_->next_kept(n + 1)) {
+    generator_->fill(n, &cells_[rows * width], used_, arena_);
+    origins_[rows] = RowOrigin{nullptr, 0, static_cast<int64_t>(n) + 1};
+    numbers_[rows++] = n;
+    next_ = n + 1;
+  }
+  if (rows == 0) {
+    next_ = end_;
+    return DecodeStep::end;
+  }
+  batch_.num_rows = static_cast<int64_t>(rows);
+  return DecodeStep::batch;
+}
+
+bool GeneratedDecoder::resume(const SourcePosition& p) {
+  next_ = p.offset;
+  return true;
+}
+
+bool GeneratedDecoder::read_range(uint64_t begin, uint64_t end) {
+  reads_parts_ = true;
+  next_ = begin;
+  end_ = std::min(end, generator_->event_count());
+  return true;
+}
+
+}  // namespace flow

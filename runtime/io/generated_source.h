@@ -1,0 +1,61 @@
+// Sources that generate their records (FLOW_FORMAT_GENERATED): the standard library's event
+// generators, such as `nexmark(events = N, seed = S)`. A generator numbers its events 0..N-1
+// and can make any event from its number alone, so parallel instances take ranges of numbers
+// as they take byte ranges of a file, a checkpoint keeps the next number, and a record's
+// "position" (for first/last) is its number. Cells hold typed values, not text (abi.h).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "io/record_decoder.h"
+
+namespace flow {
+
+class EventGenerator {
+ public:
+  virtual ~EventGenerator() = default;
+  // How many events the stream has (of every kind; a source keeps its own kind's).
+  virtual uint64_t event_count() const = 0;
+  // The first event at or after `n` of the kind this source keeps (event_count() if none).
+  virtual uint64_t next_kept(uint64_t n) const = 0;
+  // Writes event `n`'s fields into `cells` in schema order: those with `used[i]` set (the rest
+  // may be left as they are). Strings live in `arena`.
+  virtual void fill(uint64_t n, flow_cell* cells, const std::vector<bool>& used, Arena& arena) = 0;
+};
+
+// The generator a source's "path" describes ("nexmark Bid events=1000 seed=0 rate=10000", as
+// the compiler writes it), or nullptr with `error` set.
+std::unique_ptr<EventGenerator> make_generator(const std::string& config, std::string& error);
+
+// A RecordDecoder over a generator: batches of its kind's events in number order, within the
+// ranges it is given.
+class GeneratedDecoder : public RecordDecoder {
+ public:
+  GeneratedDecoder(std::vector<SourceField> fields, Arena& arena, DecoderOptions options);
+
+  bool open(const std::string& config, std::string& reason) override;
+  std::optional<uint64_t> size() const override;
+  DecodeStep next() override;
+  SourcePosition position() const override { return {next_, static_cast<int64_t>(next_) + 1}; }
+  bool resume(const SourcePosition& p) override;
+  bool read_range(uint64_t begin, uint64_t end) override;
+  int64_t file_line(int64_t line) override { return line; }
+  uint64_t file_offset(int64_t row) const override { return numbers_[static_cast<std::size_t>(row)]; }
+
+ protected:
+  Outcome decode_one() override { return Outcome::end; }  // (next() does the work)
+
+ private:
+  std::unique_ptr<EventGenerator> generator_;
+  std::vector<bool> used_;
+  std::vector<uint64_t> numbers_;  // each row's event number
+  uint64_t next_ = 0;              // the next event number to look at
+  uint64_t end_ = 0;               // where this range ends
+  std::size_t max_rows_;
+};
+
+}  // namespace flow
