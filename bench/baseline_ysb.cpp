@@ -4,6 +4,9 @@
 // window are dropped; end of input fires the rest). Written for speed: big reads,
 // std::from_chars, the ad table as a flat array, a flat counting table per open window.
 //   bench_baseline_ysb CAMPAIGNS EVENTS OUTPUT
+// or, over the events of std.ysb's generator (flowc's YsbGenerator, the input of
+// bench/ysb_generated.flow) and its campaigns, made in memory:
+//   bench_baseline_ysb --generate EVENTS OUTPUT
 #include <charconv>
 #include <cstdint>
 #include <cstdio>
@@ -11,6 +14,7 @@
 #include <vector>
 
 #include "bench_support.h"
+#include "io/ysb_generator.h"
 
 namespace {
 
@@ -66,7 +70,32 @@ int64_t number(std::string_view f) {
 
 }  // namespace
 
+// The generator's events: views counted per campaign (ad a is in campaign 1000 + a / 10).
+int run_generated(const char* count, const char* output) {
+  uint64_t events = 0;
+  std::string_view text(count);
+  if (std::from_chars(text.data(), text.data() + text.size(), events).ptr != text.data() + text.size()) {
+    std::fprintf(stderr, "bad event count `%s`\n", count);
+    return 2;
+  }
+  std::FILE* out = std::fopen(output, "wb");
+  if (!out) {
+    std::perror(output);
+    return 1;
+  }
+  Job job(out);
+  flow::YsbGenerator generator(flow::YsbOptions{events, 0, 10000});
+  flow::YsbEvent e;
+  for (uint64_t n = 0; n < events; ++n) {
+    generator.event(n, e);
+    if (e.event_type == "view") job.view(flow::YsbGenerator::kFirstCampaign + e.ad_id / flow::YsbGenerator::kAdsPerCampaign, e.event_time);
+    job.advance(e.event_time);
+  }
+  return job.finish() ? 0 : 1;
+}
+
 int main(int argc, char** argv) {
+  if (argc == 4 && std::string_view(argv[1]) == "--generate") return run_generated(argv[2], argv[3]);
   if (argc != 4) {
     std::fprintf(stderr, "usage: %s CAMPAIGNS EVENTS OUTPUT\n", argv[0]);
     return 2;

@@ -53,8 +53,27 @@ ModuleDef nexmark() {
   return m;
 }
 
+// The Yahoo Streaming Benchmark: ad events, and the table of which campaign each ad is in.
+ModuleDef ysb() {
+  ModuleDef m{"std.ysb", {}, {}};
+  m.schemas.push_back(record("AdEvent", {{"user_id", TK::I64},
+                                         {"page_id", TK::I64},
+                                         {"ad_id", TK::I64},
+                                         {"ad_type", TK::String},
+                                         {"event_type", TK::String},
+                                         {"event_time", TK::Timestamp},
+                                         {"ip_address", TK::String}}));
+  m.schemas.push_back(record("Campaign", {{"ad_id", TK::I64}, {"campaign_id", TK::I64}}));
+  // events: how many ad events (a Campaign source has the 1000 ads whatever it is);
+  // seed: varies every random choice; rate: events per second of event time.
+  m.generators.push_back(GeneratorDef{"ysb",
+                                      {"AdEvent", "Campaign"},
+                                      {{"events", true, 0, 0}, {"seed", false, 0, 0}, {"rate", false, 10000, 1}}});
+  return m;
+}
+
 const std::vector<ModuleDef>& modules() {
-  static const std::vector<ModuleDef> all{nexmark()};
+  static const std::vector<ModuleDef> all{nexmark(), ysb()};
   return all;
 }
 

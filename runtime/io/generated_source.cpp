@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "io/nexmark_generator.h"
+#include "io/ysb_generator.h"
 
 namespace flow {
 
@@ -38,10 +39,15 @@ std::unique_ptr<EventGenerator> make_generator(const std::string& config, std::s
   GeneratorConfig c;
   if (!parse_config(config, c, error)) return nullptr;
   auto value = [&](const char* key) { return c.values.count(key) ? c.values[key] : 0; };
+  if (value("events") < 0) return error = c.name + ": `events` must be at least 0, not " + std::to_string(value("events")), nullptr;
+  if (value("rate") < 1) return error = c.name + ": `rate` must be at least 1 event per second, not " + std::to_string(value("rate")), nullptr;
+  if (c.name == "ysb") {
+    auto source = make_ysb_source(YsbOptions{static_cast<uint64_t>(value("events")), value("seed"), value("rate")}, c.kind);
+    if (!source) error = "ysb makes no records of schema `" + c.kind + "`";
+    return source;
+  }
   if (c.name == "nexmark") {
     NexmarkOptions options;
-    if (value("events") < 0) return error = "nexmark: `events` must be at least 0, not " + std::to_string(value("events")), nullptr;
-    if (value("rate") < 1) return error = "nexmark: `rate` must be at least 1 event per second, not " + std::to_string(value("rate")), nullptr;
     options.events = static_cast<uint64_t>(value("events"));
     options.seed = value("seed");
     options.events_per_second = value("rate");

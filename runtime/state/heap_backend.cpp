@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/arena.h"
+#include "core/hash_mix.h"
 #include "state/state_backend.h"
 
 namespace flow {
@@ -27,6 +28,26 @@ std::string encode_state_key(uint32_t key_group, std::string_view key, int64_t n
 }
 
 namespace {
+
+// Key bytes equal to `key` (whose length the caller checked): one load for the common
+// fixed-width keys (an i64), memcmp otherwise.
+// The chain index's hash of a key: fixed-width 8-byte keys (an i64) mixed in a few cycles.
+inline uint64_t chain_hash(std::string_view key) {
+  if (key.size() != 8) return XXH3_64bits(key.data(), key.size());
+  uint64_t bits;
+  std::memcpy(&bits, key.data(), 8);
+  return mix64(bits);
+}
+
+inline bool same_bytes(const char* stored, std::string_view key) {
+  if (key.size() == 8) {
+    uint64_t a, b;
+    std::memcpy(&a, stored, 8);
+    std::memcpy(&b, key.data(), 8);
+    return a == b;
+  }
+  return std::memcmp(stored, key.data(), key.size()) == 0;
+}
 
 class HeapStateTable final : public StateTable {
  public:
@@ -89,7 +110,7 @@ class ChainIndex {
     for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
       const Entry& e = slots_[i];
       if (!e.key) return nullptr;
-      if (e.hash == hash && e.len == key.size() && std::memcmp(e.key, key.data(), key.size()) == 0) return &e;
+      if (e.hash == hash && e.len == key.size() && same_bytes(e.key, key)) return &e;
     }
   }
 
@@ -105,7 +126,7 @@ class ChainIndex {
         ++size_;
         return e;
       }
-      if (e.hash == hash && e.len == key.size() && std::memcmp(e.key, key.data(), key.size()) == 0) return e;
+      if (e.hash == hash && e.len == key.size() && same_bytes(e.key, key)) return e;
     }
   }
 
@@ -153,7 +174,7 @@ class HeapListStateTable final : public ListStateTable {
 
   uint8_t* append(int64_t name_space, std::string_view key) override {
     Namespace& ns = space(name_space);
-    ChainIndex::Entry& chain = ns.index.find_or_add(key, XXH3_64bits(key.data(), key.size()), ns.arena);
+    ChainIndex::Entry& chain = ns.index.find_or_add(key, chain_hash(key), ns.arena);
     std::size_t bytes = kNextOffset + static_cast<std::size_t>(record_size_);
     char* block = ns.arena.allocate(bytes, 8);
     std::memset(block, 0, bytes);
@@ -173,9 +194,13 @@ class HeapListStateTable final : public ListStateTable {
   }
 
   Records find(int64_t name_space, std::string_view key) const override {
-    auto ns = namespaces_.find(name_space);
-    if (ns == namespaces_.end()) return {};
-    const ChainIndex::Entry* e = ns->second->index.find(key, XXH3_64bits(key.data(), key.size()));
+    const Namespace* ns = cached_ && cached_key_ == name_space ? cached_ : nullptr;  // (a lookup table's one namespace)
+    if (!ns) {
+      auto it = namespaces_.find(name_space);
+      if (it == namespaces_.end()) return {};
+      ns = it->second.get();
+    }
+    const ChainIndex::Entry* e = ns->index.find(key, chain_hash(key));
     return e ? Records{e->first, e->count} : Records{};
   }
 
