@@ -15,6 +15,9 @@ namespace flow::codegen {
 
 struct Options {
   int optimization_level = 2;  // 0..3, LLVM's new pass manager
+  // `flowc run --profile`: the JIT's code is described to `perf` (LLVM's perf listener writes
+  // a jitdump file that `perf inject --jit` reads), so generated functions show by name.
+  bool profile = false;
 };
 
 // The optimized IR of the whole job, as `flowc explain --llvm` prints it. On failure returns

@@ -3,7 +3,10 @@
 // libflowrt into an executable. LLVM is built without exceptions, so CodegenError never
 // crosses LLVM frames: it is caught here, around module building only.
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
+#include <llvm/ExecutionEngine/JITEventListener.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
+#include <llvm/ExecutionEngine/Orc/RTDyldObjectLinkingLayer.h>
+#include <llvm/ExecutionEngine/SectionMemoryManager.h>
 #include <llvm/IR/LegacyPassManager.h>
 #include <llvm/MC/TargetRegistry.h>
 #include <llvm/Passes/PassBuilder.h>
@@ -119,7 +122,20 @@ int run_jit(const plan::PhysicalPlan& plan, const SourceFile& file, const Option
   if (!build_module(plan, file, options, machine->get(), built, error)) return -1;
 
   std::string missing;
-  auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*detected)).create();
+  llvm::orc::LLJITBuilder builder;
+  builder.setJITTargetMachineBuilder(std::move(*detected));
+  if (options.profile) {
+    // LLVM's perf listener hooks the RuntimeDyld linking layer: it writes a jitdump file
+    // with each function's name, address and code, which `perf inject --jit` merges.
+    builder.setObjectLinkingLayerCreator([](llvm::orc::ExecutionSession& session, const llvm::Triple&) {
+      auto layer = std::make_unique<llvm::orc::RTDyldObjectLinkingLayer>(
+          session, [] { return std::make_unique<llvm::SectionMemoryManager>(); });
+      if (llvm::JITEventListener* perf = llvm::JITEventListener::createPerfJITEventListener())
+        layer->registerJITEventListener(*perf);
+      return llvm::Expected<std::unique_ptr<llvm::orc::ObjectLayer>>(std::move(layer));
+    });
+  }
+  auto jit = builder.create();
   if (!jit) {
     error = llvm::toString(jit.takeError());
     return -1;

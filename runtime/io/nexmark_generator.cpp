@@ -103,16 +103,6 @@ int64_t reversed_channel_id(int32_t k) {
 
 }  // namespace
 
-int32_t JavaRandom::next_int(int32_t bound) {
-  int32_t r = next(31);
-  const int32_t m = bound - 1;
-  if ((bound & m) == 0) return static_cast<int32_t>((static_cast<int64_t>(bound) * r) >> 31);
-  for (int32_t u = r;; u = next(31)) {
-    r = u % bound;
-    if (static_cast<int64_t>(u) - r + m <= std::numeric_limits<int32_t>::max()) return r;
-  }
-}
-
 int64_t JavaRandom::next_long(int64_t n) {
   if (n < std::numeric_limits<int32_t>::max()) return next_int(static_cast<int32_t>(n));
   int64_t v = next_long() % n;

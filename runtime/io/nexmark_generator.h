@@ -38,7 +38,15 @@ class JavaRandom {
     return static_cast<int32_t>(static_cast<int64_t>(seed_) >> (48 - bits));
   }
   int32_t next_int() { return next(32); }
-  int32_t next_int(int32_t bound);
+  int32_t next_int(int32_t bound) {
+    int32_t r = next(31);
+    const int32_t m = bound - 1;
+    if ((bound & m) == 0) return static_cast<int32_t>((static_cast<int64_t>(bound) * r) >> 31);
+    for (int32_t u = r;; u = next(31)) {  // (rejects the top of the range, so that all are equally likely)
+      r = u % bound;
+      if (static_cast<int64_t>(u) - r + m <= INT32_MAX) return r;
+    }
+  }
   int64_t next_long() { return (static_cast<int64_t>(next(32)) << 32) + next(32); }
   // Beam's LongGenerator.nextLong: uniform on [0, n).
   int64_t next_long(int64_t n);

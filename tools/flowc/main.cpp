@@ -89,10 +89,14 @@ int main(int argc, char** argv) {
   std::string output;
   bool show_llvm = false;
   int opt_level = 2;
+  bool profile = false;
 
   auto* run = app.add_subcommand("run", "Compile JOB.flow with the JIT and run it");
   run->add_option("job", job, "The .flow program")->required();
   run->add_option("-O", opt_level, "Optimisation level 0-3 (default 2)")->check(CLI::Range(0, 3));
+  run->add_flag("--profile", profile,
+                "Describe the generated code to perf: run under `perf record -k 1`, then `perf inject --jit` "
+                "shows the pipelines by name (jitdump files go to $JITDUMPDIR, else ~/.debug/jit)");
   run->allow_extras();
   run->footer(kRuntimeOptionsHelp);
 
@@ -141,6 +145,7 @@ int main(int argc, char** argv) {
   if (!compiled) return exit_code;
   flow::codegen::Options options;
   options.optimization_level = opt_level;
+  options.profile = profile;
 
   if (check->parsed()) return kExitOk;
   if (explain->parsed()) {
