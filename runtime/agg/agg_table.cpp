@@ -19,11 +19,7 @@ flow_agg_table::flow_agg_table(int64_t row_size) : row_size_(row_size <= 0 ? 8 :
   mask_ = kInitialSlots - 1;
 }
 
-uint64_t flow_agg_table::hash_key(const uint8_t* key, std::size_t key_len, uint64_t& short_key) {
-  if (key_len > kShortKey) return XXH3_64bits(key, key_len);
-  if (key_len > 0) std::memcpy(&short_key, key, key_len);  // an empty key may come as a null pointer
-  return flow::mix64(short_key ^ (uint64_t{key_len} << 59));
-}
+uint64_t flow_agg_table::long_hash(const uint8_t* key, std::size_t key_len) { return XXH3_64bits(key, key_len); }
 
 uint8_t* flow_agg_table::find(const uint8_t* key, std::size_t key_len) const {
   uint64_t short_key = 0;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstring>
 #include <cstdint>
 #include <memory>
 #include <string_view>
@@ -12,6 +13,7 @@
 
 #include "agg/distinct_set.h"
 #include "core/arena.h"
+#include "core/hash_mix.h"
 #include "flow/abi.h"
 
 struct flow_agg_table {
@@ -134,7 +136,13 @@ struct flow_agg_table {
   };
   std::vector<Ranked> key_order() const;
   // The slot hash of a key; keys of up to kShortKey bytes are also returned zero-padded.
-  static uint64_t hash_key(const uint8_t* key, std::size_t key_len, uint64_t& short_key);
+  // Short keys (at most kShortKey bytes, an i64's) are hashed inline: every upsert hashes.
+  static uint64_t hash_key(const uint8_t* key, std::size_t key_len, uint64_t& short_key) {
+    if (key_len > kShortKey) return long_hash(key, key_len);
+    if (key_len > 0) std::memcpy(&short_key, key, key_len);  // an empty key may come as a null pointer
+    return flow::mix64(short_key ^ (uint64_t{key_len} << 59));
+  }
+  static uint64_t long_hash(const uint8_t* key, std::size_t key_len);
 
   int64_t row_size_;
   bool tracking_ = false;

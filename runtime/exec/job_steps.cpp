@@ -141,7 +141,8 @@ bool build_operators(flow_ctx& ctx, const std::string& state_dir) {
   ctx.time.build(spec, ctx, *ctx.state);
   for (std::size_t i = 0; i < spec.lookups.size(); ++i)
     ctx.lookups.push_back(
-        std::make_unique<flow_lookup>(ctx.state->list_table("lookup-" + std::to_string(i), spec.lookups[i].record_size)));
+        std::make_unique<flow_lookup>(ctx.state->list_table("lookup-" + std::to_string(i), spec.lookups[i].record_size),
+                                      ctx.state->persistent() == nullptr));
   return true;
 }
 

@@ -78,18 +78,13 @@ std::optional<uint64_t> GeneratedDecoder::size() const {
 
 DecodeStep GeneratedDecoder::next() {
   batch_.num_rows = 0;
-  const std::size_t width = fields_.size();
-  std::size_t rows = 0;
-  for (uint64_t n = generator_->next_kept(next_); n < end_ && rows < max_rows_; n = generator_->next_kept(n + 1)) {
-    generator_->fill(n, &cells_[rows * width], used_, arena_);
-    origins_[rows] = RowOrigin{nullptr, 0, static_cast<int64_t>(n) + 1};
-    numbers_[rows++] = n;
-    next_ = n + 1;
-  }
+  std::size_t rows = generator_->fill_rows(next_, end_, max_rows_, fields_.size(), cells_.data(), numbers_.data(), used_, arena_);
   if (rows == 0) {
     next_ = end_;
     return DecodeStep::end;
   }
+  for (std::size_t row = 0; row < rows; ++row) origins_[row] = RowOrigin{nullptr, 0, static_cast<int64_t>(numbers_[row]) + 1};
+  next_ = numbers_[rows - 1] + 1;
   batch_.num_rows = static_cast<int64_t>(rows);
   return DecodeStep::batch;
 }

@@ -25,6 +25,18 @@ class EventGenerator {
   // Writes event `n`'s fields into `cells` in schema order: those with `used[i]` set (the rest
   // may be left as they are). Strings live in `arena`.
   virtual void fill(uint64_t n, flow_cell* cells, const std::vector<bool>& used, Arena& arena) = 0;
+  // Fills up to `max_rows` rows (`width` cells each) with the kept events from `n` on, below
+  // `end`, their numbers into `numbers`; returns how many. (Generators override it with a
+  // loop that makes no virtual call per event.)
+  virtual std::size_t fill_rows(uint64_t n, uint64_t end, std::size_t max_rows, std::size_t width, flow_cell* cells,
+                                uint64_t* numbers, const std::vector<bool>& used, Arena& arena) {
+    std::size_t rows = 0;
+    for (n = next_kept(n); n < end && rows < max_rows; n = next_kept(n + 1)) {
+      fill(n, cells + rows * width, used, arena);
+      numbers[rows++] = n;
+    }
+    return rows;
+  }
 };
 
 // The generator a source's "path" describes ("nexmark Bid events=1000 seed=0 rate=10000", as

@@ -312,6 +312,17 @@ class NexmarkSource : public EventGenerator {
     }
   }
 
+  // (the default loop, without a virtual call per event)
+  std::size_t fill_rows(uint64_t n, uint64_t end, std::size_t max_rows, std::size_t width, flow_cell* cells, uint64_t* numbers,
+                        const std::vector<bool>& used, Arena& arena) override {
+    std::size_t rows = 0;
+    for (n = NexmarkSource::next_kept(n); n < end && rows < max_rows; n = NexmarkSource::next_kept(n + 1)) {
+      NexmarkSource::fill(n, cells + rows * width, used, arena);
+      numbers[rows++] = n;
+    }
+    return rows;
+  }
+
  private:
   NexmarkGenerator generator_;
   NexmarkKind kind_;

@@ -34,19 +34,32 @@ class YsbEvents : public EventGenerator {
   explicit YsbEvents(const YsbOptions& options) : generator_(options), count_(options.events) {}
   uint64_t event_count() const override { return count_; }
   uint64_t next_kept(uint64_t n) const override { return n; }
-  void fill(uint64_t n, flow_cell* cells, const std::vector<bool>&, Arena&) override {
-    YsbEvent e;
-    generator_.event(n, e);
-    set_number(cells[0], e.user_id);
-    set_number(cells[1], e.page_id);
-    set_number(cells[2], e.ad_id);
-    set_text(cells[3], e.ad_type);
-    set_text(cells[4], e.event_type);
-    set_number(cells[5], e.event_time);
-    set_text(cells[6], e.ip_address);
+  void fill(uint64_t n, flow_cell* cells, const std::vector<bool>&, Arena&) override { fill_one(n, cells); }
+  std::size_t fill_rows(uint64_t n, uint64_t end, std::size_t max_rows, std::size_t width, flow_cell* cells, uint64_t* numbers,
+                        const std::vector<bool>& used, Arena&) override {
+    unsigned mask = 0;  // the fields the program reads: only their cells are written
+    for (std::size_t i = 0; i < used.size() && i < 7; ++i) mask |= used[i] ? 1u << i : 0u;
+    std::size_t rows = std::min<uint64_t>(max_rows, end > n ? end - n : 0);
+    for (std::size_t row = 0; row < rows; ++row) {
+      fill_one(n + row, cells + row * width, mask);
+      numbers[row] = n + row;
+    }
+    return rows;
   }
 
  private:
+  void fill_one(uint64_t n, flow_cell* cells, unsigned mask = 0x7F) const {
+    YsbEvent e;
+    generator_.event(n, e);
+    if (mask & 1) set_number(cells[0], e.user_id);
+    if (mask & 2) set_number(cells[1], e.page_id);
+    if (mask & 4) set_number(cells[2], e.ad_id);
+    if (mask & 8) set_text(cells[3], e.ad_type);
+    if (mask & 16) set_text(cells[4], e.event_type);
+    if (mask & 32) set_number(cells[5], e.event_time);
+    if (mask & 64) set_text(cells[6], e.ip_address);
+  }
+
   YsbGenerator generator_;
   uint64_t count_;
 };

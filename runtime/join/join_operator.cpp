@@ -7,6 +7,7 @@
 
 #include "checkpoint/byte_io.h"
 #include "checkpoint/state_snapshot.h"
+#include "core/hash_mix.h"
 #include "exec/job_context.h"
 #include "time/watermark.h"
 
@@ -396,6 +397,43 @@ uint8_t* flow_join_insert(flow_join* j, int32_t side, const uint8_t* key, int64_
 
 int32_t flow_join_match(flow_join* j) { return j->match(); }
 
+}  // extern "C"
+
+bool flow_lookup::build_index() {
+  std::size_t keys = 0;
+  bool fixed = true;
+  records.for_each_key(0, [&](std::string_view key, flow::ListStateTable::Records) {
+    ++keys;
+    fixed = fixed && key.size() == 8;
+  });
+  if (!fixed) return indexable = false;
+  std::size_t slots = 16;
+  while (slots < keys * 2) slots *= 2;
+  index.assign(slots, Slot{0, nullptr, 0});
+  mask = slots - 1;
+  records.for_each_key(0, [&](std::string_view key, flow::ListStateTable::Records r) {
+    uint64_t bits;
+    std::memcpy(&bits, key.data(), 8);
+    std::size_t i = flow::mix64(bits) & mask;
+    while (index[i].first) i = (i + 1) & mask;
+    index[i] = Slot{bits, r.first, r.count};
+  });
+  return index_built = true;
+}
+
+flow::ListStateTable::Records flow_lookup::find(std::string_view key) {
+  if (key.size() != 8 || !indexable || (!index_built && !build_index())) return records.find(0, key);
+  uint64_t bits;
+  std::memcpy(&bits, key.data(), 8);
+  for (std::size_t i = flow::mix64(bits) & mask;; i = (i + 1) & mask) {
+    const Slot& s = index[i];
+    if (!s.first) return {};
+    if (s.key == bits) return {s.first, s.count};
+  }
+}
+
+extern "C" {
+
 int32_t flow_join_unmatched(flow_join* j, const void* left, int64_t t) {
   return j->unmatched(static_cast<const uint8_t*>(left), t);
 }
@@ -408,12 +446,12 @@ flow_lookup* flow_ctx_lookup(flow_ctx* ctx, int32_t index) { return ctx->lookups
 
 uint8_t* flow_lookup_insert(flow_lookup* l, const uint8_t* key, int64_t len, flow_state_owner** owner) {
   *owner = &l->owner;
+  l->inserted();
   return l->records.append(0, std::string_view(reinterpret_cast<const char*>(key), static_cast<std::size_t>(len)));
 }
 
 const uint8_t* flow_lookup_find(flow_lookup* l, const uint8_t* key, int64_t len, int64_t* count) {
-  flow::ListStateTable::Records records =
-      l->records.find(0, std::string_view(reinterpret_cast<const char*>(key), static_cast<std::size_t>(len)));
+  flow::ListStateTable::Records records = l->find(std::string_view(reinterpret_cast<const char*>(key), static_cast<std::size_t>(len)));
   *count = records.count;
   return records.first;
 }

@@ -90,9 +90,30 @@ struct flow_join {
 
 // A `table` hashed on the key of one lookup join: filled before any stream is read.
 struct flow_lookup {
-  explicit flow_lookup(flow::ListStateTable& records) : records(records) {}
+  // `stable`: the table's records never move once stored (heap state), so an index may point
+  // at them.
+  flow_lookup(flow::ListStateTable& records, bool stable) : records(records), indexable(stable) {}
+  flow::ListStateTable::Records find(std::string_view key);
+  void inserted() { index_built = false; }
+
   flow::ListStateTable& records;
   flow_state_owner owner{&records, 0};
+
+ private:
+  // Every key of a lookup table is read once, before the streams, and then only looked up: for
+  // 8-byte keys (an i64) a flat index, built at the first lookup, finds a key's records with
+  // one hash and, mostly, one probe, its key inline (the state table's chain index keeps keys
+  // in its arena, one more cache miss per lookup).
+  struct Slot {
+    uint64_t key;
+    uint8_t* first;  // nullptr: empty
+    int64_t count;
+  };
+  bool build_index();
+  std::vector<Slot> index;
+  uint64_t mask = 0;
+  bool indexable;
+  bool index_built = false;
 };
 
 namespace flow {
