@@ -66,11 +66,7 @@ int main(int argc, char** argv) {
   std::FILE* out = bench::open_output(argc, argv, "EVENTS OUTPUT", status);
   if (!out) return status;
   uint64_t events = 0;
-  std::string_view count(argv[1]);
-  if (std::from_chars(count.data(), count.data() + count.size(), events).ptr != count.data() + count.size()) {
-    std::fprintf(stderr, "bad event count `%s`\n", argv[1]);
-    return 2;
-  }
+  if (!bench::parse_count(argv[1], events)) return 2;
   flow::NexmarkGenerator generator(flow::NexmarkOptions{events, 0, 10000});
   HotItems job(out);
   flow::NexmarkBid bid;

@@ -73,11 +73,7 @@ int64_t number(std::string_view f) {
 // The generator's events: views counted per campaign (ad a is in campaign 1000 + a / 10).
 int run_generated(const char* count, const char* output) {
   uint64_t events = 0;
-  std::string_view text(count);
-  if (std::from_chars(text.data(), text.data() + text.size(), events).ptr != text.data() + text.size()) {
-    std::fprintf(stderr, "bad event count `%s`\n", count);
-    return 2;
-  }
+  if (!bench::parse_count(count, events)) return 2;
   std::FILE* out = std::fopen(output, "wb");
   if (!out) {
     std::perror(output);

@@ -207,6 +207,14 @@ class TextWriter {
   std::string text_;
 };
 
+// A count argument (EVENTS of a baseline): false, after saying why, when it is not a number.
+inline bool parse_count(const char* text, uint64_t& out) {
+  std::string_view s(text);
+  if (std::from_chars(s.data(), s.data() + s.size(), out).ptr == s.data() + s.size() && !s.empty()) return true;
+  std::fprintf(stderr, "bad event count `%s`\n", text);
+  return false;
+}
+
 // The output file argv[2] of a `PROGRAM ARG PATH` tool. Null, after saying why, with `status`
 // set to the exit code: 2 for a wrong command line, 1 for a file that cannot be created.
 inline std::FILE* open_output(int argc, char** argv, const char* usage, int& status) {

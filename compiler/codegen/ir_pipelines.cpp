@@ -82,6 +82,10 @@ llvm::Function* IrBuilder::build_pipeline(const plan::Pipeline& p) {
     auto* batch_type = llvm::StructType::get(context, {ptr, i64, i32, i32});
     llvm::Value* cells = b.CreateLoad(ptr, b.CreateStructGEP(batch_type, input, 0), "cells");
     llvm::Value* rows = b.CreateLoad(i64, b.CreateStructGEP(batch_type, input, 1), "rows");
+    const sema::EventTime& source_time = plan.program->sources[p.source].time;
+    llvm::Value* watermark_slot = source_time.kind == sema::EventTime::Kind::None
+                                      ? nullptr
+                                      : b.CreateCall(runtime("flow_source_watermark", ptr, {ptr, i32}), {ctx, b.getInt32(p.source)});
     auto* entry = b.GetInsertBlock();
     auto* header = block("row.header");
     auto* body = block("row.body");
@@ -105,8 +109,15 @@ llvm::Function* IrBuilder::build_pipeline(const plan::Pipeline& p) {
       event_time = time.kind == sema::EventTime::Kind::Field ? record[time.field].v
                                                              : b.CreateCall(runtime("flow_clock_ms", i64, {ptr}), {ctx});
       auto* advance = block("row.advance");
+      auto* moves = block("row.watermark");
       generate_stages(p, 0, record, {}, advance);
       b.SetInsertPoint(advance);
+      // Only a record that moves the watermark (t - lag > W) calls the runtime.
+      llvm::Value* lag = b.getInt64(time.lag_ms);
+      llvm::Value* low = b.CreateICmpSLT(event_time, b.CreateAdd(b.getInt64(INT64_MIN), lag));
+      llvm::Value* w = b.CreateSelect(low, b.getInt64(INT64_MIN), b.CreateSub(event_time, lag));
+      b.CreateCondBr(b.CreateICmpSGT(w, b.CreateLoad(i64, watermark_slot)), moves, next);
+      b.SetInsertPoint(moves);
       check_status(b.CreateCall(runtime("flow_source_advance", i32, {ptr, i32, i64}), {ctx, b.getInt32(p.source), event_time}));
       b.CreateBr(next);
     }

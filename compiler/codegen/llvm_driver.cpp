@@ -3,6 +3,8 @@
 // libflowrt into an executable. LLVM is built without exceptions, so CodegenError never
 // crosses LLVM frames: it is caught here, around module building only.
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
+#include <cstdio>
+
 #include <llvm/ExecutionEngine/JITEventListener.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/ExecutionEngine/Orc/RTDyldObjectLinkingLayer.h>
@@ -132,6 +134,8 @@ int run_jit(const plan::PhysicalPlan& plan, const SourceFile& file, const Option
           session, [] { return std::make_unique<llvm::SectionMemoryManager>(); });
       if (llvm::JITEventListener* perf = llvm::JITEventListener::createPerfJITEventListener())
         layer->registerJITEventListener(*perf);
+      else  // (an LLVM built without perf support)
+        std::fprintf(stderr, "warning: --profile: this LLVM cannot describe code to perf; the job runs unprofiled\n");
       return llvm::Expected<std::unique_ptr<llvm::orc::ObjectLayer>>(std::move(layer));
     });
   }

@@ -488,7 +488,7 @@ bool reads_clock(const sema::Expr& e) {
 // How an aggregate with first, last or arg_* orders its records (`flowc explain`).
 std::string order_text(const PhysicalPlan& plan, const AggregateOperator& a) {
   if (!a.ordered_by_position) return "the order records arrive in";
-  if (!a.ties_by_value) return "position in the source's file";
+  if (!a.ties_by_value) return "position in the source (a file's line, a generator's event number)";
   const Entry from = plan.pipelines[static_cast<std::size_t>(a.position_pipeline)].entry;
   if (from == Entry::AggregateEmit) return "the least value (the greatest for last): the rows of an aggregate all tie";
   return fmt::format("{}, then the least value on a tie (the greatest for last)", from == Entry::WindowEmit ? "window end" : "event time");

@@ -298,11 +298,12 @@ void Checker::declare_sources() {
       source.schema = schema->second;
     }
     const GeneratorDef* generator = nullptr;
+    const ModuleDef* module = nullptr;
     for (const ModuleDef* m : imports_)
       for (const GeneratorDef& g : m->generators)
-        if (s.connector.text == g.name) generator = &g;
+        if (s.connector.text == g.name) generator = &g, module = m;
     if (generator) {
-      ok = source.schema && check_generator(s, *generator, source) && ok;
+      ok = source.schema && check_generator(s, *module, *generator, source) && ok;
     } else if (s.connector.text != "file") {
       std::string module;  // a generator of a module not imported
       for (const std::string& name : module_names())
@@ -433,11 +434,12 @@ Expr as_text(Expr value) {
 // `nexmark(events = 1000, seed = 1)`: the schema must be one the generator makes, each argument
 // an i64 of constants and params. The runtime gets them as the source's "path", a string it
 // parses: "nexmark Bid events=1000 seed=1 rate=10000" (so params apply at run time).
-bool Checker::check_generator(const ast::SourceDecl& s, const GeneratorDef& generator, Source& source) {
+bool Checker::check_generator(const ast::SourceDecl& s, const ModuleDef& module, const GeneratorDef& generator, Source& source) {
   bool ok = true;
   const std::string& schema = source.schema->name;
+  auto declared_by = imported_schemas_.find(schema);  // (the module's schema, not one of the program's of that name)
   if (std::find(generator.schemas.begin(), generator.schemas.end(), schema) == generator.schemas.end() ||
-      imported_schemas_.count(schema) == 0) {
+      declared_by == imported_schemas_.end() || declared_by->second != module.name) {
     std::string made;
     for (const char* name : generator.schemas) made += (made.empty() ? "`" : ", `") + std::string(name) + "`";
     diagnostics_.error(code::kBadConnector, s.schema.span, fmt::format("`{}` makes no records of schema `{}`", generator.name, schema),

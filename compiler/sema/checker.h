@@ -89,7 +89,8 @@ class Checker {
   // ---- declarations and flows (check_program.cpp)
   void declare_imports();
   void declare_schemas();
-  bool check_generator(const ast::SourceDecl& s, const struct GeneratorDef& generator, Source& source);
+  bool check_generator(const ast::SourceDecl& s, const struct ModuleDef& module, const struct GeneratorDef& generator,
+                       Source& source);
   void declare_params();
   void declare_sources();
   void declare_functions_and_lets();

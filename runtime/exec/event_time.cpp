@@ -209,6 +209,8 @@ int32_t flow_source_advance(flow_ctx* ctx, int32_t source_index, int64_t t) {
   return ctx->time.source_record(source_index, t);
 }
 
+const int64_t* flow_source_watermark(flow_ctx* ctx, int32_t source_index) { return ctx->time.source_watermark_slot(source_index); }
+
 int64_t flow_clock_ms(flow_ctx* ctx) { return ctx->time.clock().now_ms(); }
 
 flow_window* flow_ctx_window(flow_ctx* ctx, int32_t index) { return ctx->time.window(index); }

@@ -56,6 +56,7 @@ class EventTimeGraph {
     return forward(s.downstream, w);
   }
   int64_t source_watermark(int32_t source) const { return sources_[static_cast<std::size_t>(source)].watermark; }
+  const int64_t* source_watermark_slot(int32_t source) const { return &sources_[static_cast<std::size_t>(source)].watermark; }
   // The source has been read to the end: its watermark becomes +infinity.
   int32_t end_of_source(int32_t source);
   // Between batches: early firings that processing time has made due.

@@ -41,7 +41,7 @@ bool inputs_are_readable(flow_ctx& ctx) {
     if (!evaluate_path(ctx, spec.path, what, path)) return false;
     if (spec.format == FLOW_FORMAT_GENERATED) {
       std::string error;
-      if (make_generator(path, error)) continue;
+      if (generated_event_count(path, error)) continue;
       ctx.failure.record(what + ": " + error);
       return false;
     }

@@ -795,8 +795,7 @@ int run_parallel_job(flow_ctx& job) {
     if (is_table(job, static_cast<int32_t>(i))) continue;
     if (spec.sources[i].format == FLOW_FORMAT_GENERATED) {
       std::string unused;  // (inputs_are_readable reported a bad one)
-      auto generator = make_generator(paths[i], unused);
-      const uint64_t count = generator ? generator->event_count() : 0;
+      const uint64_t count = generated_event_count(paths[i], unused).value_or(0);
       parts[i] = split_numbers(count, restored.split ? restored.sources[i].ranges : std::vector<ByteRange>{ByteRange{0, count}}, n,
                                job.options.part_bytes);
       continue;

@@ -33,14 +33,31 @@ bool parse_config(const std::string& text, GeneratorConfig& out, std::string& er
   return true;
 }
 
+// A description parsed and checked: what params may have made of it at run time.
+bool checked_config(const std::string& config, GeneratorConfig& c, std::string& error) {
+  if (!parse_config(config, c, error)) return false;
+  auto value = [&](const char* key) { return c.values.count(key) ? c.values[key] : 0; };
+  if (value("events") < 0) return error = c.name + ": `events` must be at least 0, not " + std::to_string(value("events")), false;
+  if (value("rate") < 1) return error = c.name + ": `rate` must be at least 1 event per second, not " + std::to_string(value("rate")), false;
+  if (c.name == "ysb" && c.kind != "AdEvent" && c.kind != "Campaign") return error = "ysb makes no records of schema `" + c.kind + "`", false;
+  if (c.name == "nexmark" && !nexmark_kind(c.kind)) return error = "nexmark makes no records of schema `" + c.kind + "`", false;
+  if (c.name != "ysb" && c.name != "nexmark") return error = "unknown generator `" + c.name + "`", false;
+  return true;
+}
+
 }  // namespace
+
+std::optional<uint64_t> generated_event_count(const std::string& config, std::string& error) {
+  GeneratorConfig c;
+  if (!checked_config(config, c, error)) return std::nullopt;
+  if (c.name == "ysb" && c.kind == "Campaign") return static_cast<uint64_t>(YsbGenerator::kAds);
+  return static_cast<uint64_t>(c.values["events"]);
+}
 
 std::unique_ptr<EventGenerator> make_generator(const std::string& config, std::string& error) {
   GeneratorConfig c;
-  if (!parse_config(config, c, error)) return nullptr;
+  if (!checked_config(config, c, error)) return nullptr;
   auto value = [&](const char* key) { return c.values.count(key) ? c.values[key] : 0; };
-  if (value("events") < 0) return error = c.name + ": `events` must be at least 0, not " + std::to_string(value("events")), nullptr;
-  if (value("rate") < 1) return error = c.name + ": `rate` must be at least 1 event per second, not " + std::to_string(value("rate")), nullptr;
   if (c.name == "ysb") {
     auto source = make_ysb_source(YsbOptions{static_cast<uint64_t>(value("events")), value("seed"), value("rate")}, c.kind);
     if (!source) error = "ysb makes no records of schema `" + c.kind + "`";
@@ -51,11 +68,8 @@ std::unique_ptr<EventGenerator> make_generator(const std::string& config, std::s
     options.events = static_cast<uint64_t>(value("events"));
     options.seed = value("seed");
     options.events_per_second = value("rate");
-    auto kind = nexmark_kind(c.kind);
-    if (!kind) return error = "nexmark makes no records of schema `" + c.kind + "`", nullptr;
-    return make_nexmark_source(options, *kind);
+    return make_nexmark_source(options, *nexmark_kind(c.kind));
   }
-  error = "unknown generator `" + c.name + "`";
   return nullptr;
 }
 

@@ -9,11 +9,31 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "io/record_decoder.h"
 
 namespace flow {
+
+// A typed cell (abi.h, FLOW_FORMAT_GENERATED): a number's bits in `ptr`, or a string.
+inline void set_number(flow_cell& cell, int64_t value) {
+  cell = flow_cell{reinterpret_cast<const char*>(static_cast<uintptr_t>(value)), 0, 0};
+}
+inline void set_text(flow_cell& cell, std::string_view text) { cell = flow_cell{text.data(), static_cast<int32_t>(text.size()), 0}; }
+
+// The rows of the kept events from `n` on, below `end` (EventGenerator::fill_rows), made by
+// G's next_kept and fill: for a final G, with no virtual call per event.
+template <typename G>
+std::size_t fill_kept_rows(G& generator, uint64_t n, uint64_t end, std::size_t max_rows, std::size_t width, flow_cell* cells,
+                           uint64_t* numbers, const std::vector<bool>& used, Arena& arena) {
+  std::size_t rows = 0;
+  for (n = generator.next_kept(n); n < end && rows < max_rows; n = generator.next_kept(n + 1)) {
+    generator.fill(n, cells + rows * width, used, arena);
+    numbers[rows++] = n;
+  }
+  return rows;
+}
 
 class EventGenerator {
  public:
@@ -30,18 +50,16 @@ class EventGenerator {
   // loop that makes no virtual call per event.)
   virtual std::size_t fill_rows(uint64_t n, uint64_t end, std::size_t max_rows, std::size_t width, flow_cell* cells,
                                 uint64_t* numbers, const std::vector<bool>& used, Arena& arena) {
-    std::size_t rows = 0;
-    for (n = next_kept(n); n < end && rows < max_rows; n = next_kept(n + 1)) {
-      fill(n, cells + rows * width, used, arena);
-      numbers[rows++] = n;
-    }
-    return rows;
+    return fill_kept_rows(*this, n, end, max_rows, width, cells, numbers, used, arena);
   }
 };
 
 // The generator a source's "path" describes ("nexmark Bid events=1000 seed=0 rate=10000", as
 // the compiler writes it), or nullptr with `error` set.
 std::unique_ptr<EventGenerator> make_generator(const std::string& config, std::string& error);
+// The same description checked, and the number of events it has, without building the
+// generator's tables; nullopt with `error` set when it is bad.
+std::optional<uint64_t> generated_event_count(const std::string& config, std::string& error);
 
 // A RecordDecoder over a generator: batches of its kind's events in number order, within the
 // ranges it is given.

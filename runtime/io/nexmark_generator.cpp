@@ -242,16 +242,8 @@ void NexmarkGenerator::bid(uint64_t event, NexmarkBid& out) const {
 
 namespace {
 
-void set_number(flow_cell& cell, int64_t value) {
-  cell = flow_cell{reinterpret_cast<const char*>(static_cast<uintptr_t>(value)), 0, 0};
-}
-
-void set_text(flow_cell& cell, std::string_view text) {
-  cell = flow_cell{text.data(), static_cast<int32_t>(text.size()), 0};
-}
-
 // One kind's events, as a source's records in its schema's field order (stdlib.cpp).
-class NexmarkSource : public EventGenerator {
+class NexmarkSource final : public EventGenerator {
  public:
   NexmarkSource(const NexmarkOptions& options, NexmarkKind kind) : generator_(options), kind_(kind) {}
 
@@ -312,15 +304,9 @@ class NexmarkSource : public EventGenerator {
     }
   }
 
-  // (the default loop, without a virtual call per event)
   std::size_t fill_rows(uint64_t n, uint64_t end, std::size_t max_rows, std::size_t width, flow_cell* cells, uint64_t* numbers,
                         const std::vector<bool>& used, Arena& arena) override {
-    std::size_t rows = 0;
-    for (n = NexmarkSource::next_kept(n); n < end && rows < max_rows; n = NexmarkSource::next_kept(n + 1)) {
-      NexmarkSource::fill(n, cells + rows * width, used, arena);
-      numbers[rows++] = n;
-    }
-    return rows;
+    return fill_kept_rows(*this, n, end, max_rows, width, cells, numbers, used, arena);
   }
 
  private:

@@ -22,11 +22,6 @@ uint64_t splitmix64(uint64_t x) {
 // A uniform choice in [0, n) from 16 random bits (multiply and shift, no division).
 int64_t pick(uint64_t bits16, int64_t n) { return static_cast<int64_t>(((bits16 & 0xFFFF) * static_cast<uint64_t>(n)) >> 16); }
 
-void set_number(flow_cell& cell, int64_t value) {
-  cell = flow_cell{reinterpret_cast<const char*>(static_cast<uintptr_t>(value)), 0, 0};
-}
-
-void set_text(flow_cell& cell, std::string_view text) { cell = flow_cell{text.data(), static_cast<int32_t>(text.size()), 0}; }
 
 // AdEvent { user_id, page_id, ad_id, ad_type, event_type, event_time, ip_address } (stdlib.cpp)
 class YsbEvents : public EventGenerator {
@@ -90,8 +85,9 @@ void YsbGenerator::event(uint64_t n, YsbEvent& out) const {
   out.event_type = kEventTypes[static_cast<std::size_t>(pick(h >> 16, kEventTypes.size()))];
   out.ad_type = kAdTypes[static_cast<std::size_t>(pick(h >> 32, kAdTypes.size()))];
   out.ip_address = kAddresses[(h >> 48) & 3];
-  out.user_id = static_cast<int64_t>((h >> 20) & 0xFFFFF);  // (about a million users and pages)
-  out.page_id = static_cast<int64_t>((h >> 40) & 0xFFFFF);
+  uint64_t who = splitmix64(h);  // (bits of their own: users and pages independent of the rest)
+  out.user_id = static_cast<int64_t>(who & 0xFFFFF);  // (about a million users and pages)
+  out.page_id = static_cast<int64_t>((who >> 20) & 0xFFFFF);
   out.event_time = timestamp(n);
 }
 

@@ -29,8 +29,6 @@ std::string encode_state_key(uint32_t key_group, std::string_view key, int64_t n
 
 namespace {
 
-// Key bytes equal to `key` (whose length the caller checked): one load for the common
-// fixed-width keys (an i64), memcmp otherwise.
 // The chain index's hash of a key: fixed-width 8-byte keys (an i64) mixed in a few cycles.
 inline uint64_t chain_hash(std::string_view key) {
   if (key.size() != 8) return XXH3_64bits(key.data(), key.size());
@@ -39,6 +37,8 @@ inline uint64_t chain_hash(std::string_view key) {
   return mix64(bits);
 }
 
+// Key bytes equal to `key` (whose length the caller checked): one load for the common
+// fixed-width keys (an i64), memcmp otherwise.
 inline bool same_bytes(const char* stored, std::string_view key) {
   if (key.size() == 8) {
     uint64_t a, b;

@@ -14,8 +14,12 @@ bid | aggregate by auction over tumbling(1s) late 0s drop { n = count() } | sink
 FLOW
 mkdir plain profiled
 JITDUMPDIR="$work/plain" "$flowc" run job.flow > plain.txt
-JITDUMPDIR="$work/profiled" "$flowc" run --profile job.flow > profiled.txt
+JITDUMPDIR="$work/profiled" "$flowc" run --profile job.flow > profiled.txt 2> profiled.err
 cmp plain.txt profiled.txt || { echo "FAIL: --profile changed the output" >&2; exit 1; }
+if grep -q "this LLVM cannot describe code to perf" profiled.err; then
+  echo "skipped: this LLVM was built without perf support"
+  exit 0
+fi
 if [ -n "$(find plain -type f)" ]; then echo "FAIL: a run without --profile wrote a jitdump" >&2; exit 1; fi
 dump=$(find profiled -name 'jit-*.dump' | head -1)
 [ -n "$dump" ] || { echo "FAIL: no jitdump file under JITDUMPDIR" >&2; exit 1; }

@@ -235,6 +235,9 @@ const uint8_t *flow_key_data(flow_key_buf *k, int64_t *len);
  * source's watermark becomes max(W, t - lag) and, if it moved, every window operator fed by
  * the source fires what is due (language.md "Time, precisely"). Returns a status. */
 int32_t flow_source_advance(flow_ctx *ctx, int32_t source_index, int64_t t);
+/* Where the source's watermark W is kept (it stays there for the whole job): generated code
+ * calls flow_source_advance only for a record with t - lag > W, the one that moves it. */
+const int64_t *flow_source_watermark(flow_ctx *ctx, int32_t source_index);
 /* Processing time in epoch milliseconds: the event time of `time ingestion` and `time
  * processing` records (the real clock, or the test clock of --test-clock). */
 int64_t flow_clock_ms(flow_ctx *ctx);

@@ -238,7 +238,7 @@ TEST_CASE("plan: explain says which operators shuffle records at --parallelism >
   CHECK_FALSE(ordered_plan.pipelines[static_cast<std::size_t>(ordered_plan.aggregates[1].update_pipeline)].carries_position);
   std::string ordered_text = flow::plan::explain(ordered_plan);
   CHECK(ordered_text.find("aggregate 1: shuffle: each record goes to the instance owning its key") != std::string::npos);
-  CHECK(ordered_text.find("    order (first, last, arg_* ties): position in the source's file\n") != std::string::npos);
+  CHECK(ordered_text.find("    order (first, last, arg_* ties): position in the source (a file's line, a generator's event number)\n") != std::string::npos);
   CHECK(ordered_text.find("    order (first, last, arg_* ties): the order records arrive in\n") != std::string::npos);
   // Over an aggregate's rows or a window's results the order does not depend on arrival either:
   // the rows all tie, the results go by window end; a tie goes by value.
