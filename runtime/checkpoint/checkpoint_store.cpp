@@ -2,6 +2,7 @@
 #include "checkpoint/checkpoint_store.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -407,6 +408,25 @@ std::string describe_checkpoints(const CheckpointStore& store) {
            (info.instances() > 1 ? "; taken by " + std::to_string(info.instances()) + " parallel instances" : "") + "\n";
   }
   return out;
+}
+
+CheckpointDirectoryLock::~CheckpointDirectoryLock() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool CheckpointDirectoryLock::acquire(const std::string& dir, std::string& error) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return error = "cannot create checkpoint directory `" + dir + "`: " + ec.message(), false;
+  std::string path = dir + "/.flowc-lock";
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0) return error = "cannot open `" + path + "`: " + std::strerror(errno), false;
+  if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) return true;
+  error = errno == EWOULDBLOCK ? "checkpoint directory `" + dir + "` is in use by another running job; give each job its own --checkpoint-dir"
+                               : "cannot lock `" + path + "`: " + std::strerror(errno);
+  ::close(fd_);
+  fd_ = -1;
+  return false;
 }
 
 }  // namespace flow

@@ -108,6 +108,23 @@ class CheckpointStore {
   std::string root_;
 };
 
+// Holds DIR/.flowc-lock (flock) while a job runs with --checkpoint-dir DIR, so that a second
+// job started on the same directory is refused instead of mixing its checkpoints, and its
+// sinks' staged output, with the first's. The lock goes with the process, however it ends.
+class CheckpointDirectoryLock {
+ public:
+  CheckpointDirectoryLock() = default;
+  CheckpointDirectoryLock(const CheckpointDirectoryLock&) = delete;
+  CheckpointDirectoryLock& operator=(const CheckpointDirectoryLock&) = delete;
+  ~CheckpointDirectoryLock();
+  // Creates DIR if needed and takes the lock; false with `error` set when another job holds it
+  // or the directory cannot be used.
+  bool acquire(const std::string& dir, std::string& error);
+
+ private:
+  int fd_ = -1;
+};
+
 // The report of `flowc checkpoints DIR`: one line per checkpoint, newest first.
 std::string describe_checkpoints(const CheckpointStore& store);
 

@@ -5,6 +5,7 @@
 #include <exception>
 #include <thread>
 
+#include "checkpoint/checkpoint_store.h"
 #include "exec/command_line.h"
 #include "exec/job_runner.h"
 #include "exec/restart_policy.h"
@@ -45,6 +46,12 @@ int run_main(int argc, char** argv, flow_job_setup_fn setup) {
       return 3;
     }
     std::fprintf(stderr, "note: metrics at http://127.0.0.1:%d/ (/metrics.json, /metrics)\n", metrics.port());
+  }
+  // One job per checkpoint directory, for the whole run, restarts included.
+  flow::CheckpointDirectoryLock checkpoint_lock;
+  if (!command_line.checkpoint_dir.empty() && !checkpoint_lock.acquire(command_line.checkpoint_dir, error)) {
+    std::fprintf(stderr, "error: %s\n", error.c_str());
+    return 3;
   }
   std::string restore = command_line.restore;
   for (;;) {
