@@ -10,6 +10,7 @@
 #include <charconv>
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <string_view>
 #include <vector>
 
@@ -70,7 +71,26 @@ int64_t number(std::string_view f) {
 
 }  // namespace
 
-// The generator's events: views counted per campaign (ad a is in campaign 1000 + a / 10).
+// The campaign of each ad (-1: none) from the generator's campaigns table (the `table` of
+// ysb_generated.flow), as a flat array by ad id: the same join as the CSV job's.
+std::vector<int64_t> generated_campaigns(const flow::YsbOptions& options) {
+  std::unique_ptr<flow::EventGenerator> table = flow::make_ysb_source(options, "Campaign");
+  std::vector<int64_t> campaign_of;
+  flow::Arena arena;
+  const std::vector<bool> used{true, true};
+  flow_cell cells[2];
+  auto number = [](const flow_cell& c) { return static_cast<int64_t>(reinterpret_cast<uintptr_t>(c.ptr)); };
+  for (uint64_t n = 0; n < table->event_count(); ++n) {
+    table->fill(n, cells, used, arena);
+    int64_t ad = number(cells[0]);
+    if (ad < 0) continue;
+    if (campaign_of.size() <= static_cast<size_t>(ad)) campaign_of.resize(static_cast<size_t>(ad) + 1, -1);
+    campaign_of[static_cast<size_t>(ad)] = number(cells[1]);
+  }
+  return campaign_of;
+}
+
+// The generator's events: views counted per campaign, the ads looked up in its campaigns table.
 int run_generated(const char* count, const char* output) {
   uint64_t events = 0;
   if (!bench::parse_count(count, events)) return 2;
@@ -80,11 +100,15 @@ int run_generated(const char* count, const char* output) {
     return 1;
   }
   Job job(out);
-  flow::YsbGenerator generator(flow::YsbOptions{events, 0, 10000});
+  const flow::YsbOptions options{events, 0, 10000};
+  const std::vector<int64_t> campaign_of = generated_campaigns(options);
+  flow::YsbGenerator generator(options);
   flow::YsbEvent e;
   for (uint64_t n = 0; n < events; ++n) {
     generator.event(n, e);
-    if (e.event_type == "view") job.view(flow::YsbGenerator::kFirstCampaign + e.ad_id / flow::YsbGenerator::kAdsPerCampaign, e.event_time);
+    if (e.event_type == "view" && e.ad_id >= 0 && static_cast<size_t>(e.ad_id) < campaign_of.size() &&
+        campaign_of[static_cast<size_t>(e.ad_id)] >= 0)
+      job.view(campaign_of[static_cast<size_t>(e.ad_id)], e.event_time);
     job.advance(e.event_time);
   }
   return job.finish() ? 0 : 1;

@@ -205,10 +205,15 @@ class IrBuilder {
   llvm::Function* build_join_condition(int join);
   std::vector<llvm::Function*> join_conditions_;  // per CheckedProgram::joins, or nullptr
   std::vector<llvm::Value*> join_handles_;        // per CheckedProgram::joins, valid in the current function
+  std::vector<llvm::Value*> lookup_dense_;        // the same: a lookup table's flow_lookup_dense, or nullptr
+  // A lookup's records (first, count) through its dense index, calling flow_lookup_find when
+  // the key is not in it; `data` holds the 8-byte encoded key.
+  std::pair<llvm::Value*, llvm::Value*> find_in_lookup(int join, llvm::Value* data, llvm::Value* length);
 
   std::map<std::string, llvm::Value*> strings_;
   std::vector<llvm::Value*> sink_handles_;  // per sink, valid inside the current function
   std::vector<llvm::Value*> aggregate_handles_;
+  std::vector<llvm::Value*> window_open_;  // per aggregate: a window's flow_window_open_slice, or nullptr
   llvm::Value* key_buffer_ = nullptr;  // flow_ctx_key_buf, fetched once per call
   llvm::Value* exchange_ = nullptr;    // flow_ctx_exchange in a route's pipeline, fetched once per call
   bool applying_route_ = false;        // generating a route's apply function: the record stays

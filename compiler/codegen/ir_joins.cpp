@@ -71,17 +71,53 @@ llvm::Function* IrBuilder::build_join_condition(int join) {
   return f;
 }
 
+std::pair<llvm::Value*, llvm::Value*> IrBuilder::find_in_lookup(int join, llvm::Value* data, llvm::Value* length) {
+  llvm::Value* table = join_handles_[static_cast<std::size_t>(join)];
+  llvm::Value* count_slot = entry_alloca(i64, "matches");
+  auto call_find = [&] {
+    llvm::Value* first = b.CreateCall(runtime("flow_lookup_find", ptr, {ptr, ptr, i64, ptr}), {table, data, length, count_slot});
+    return std::pair{first, static_cast<llvm::Value*>(b.CreateLoad(i64, count_slot))};
+  };
+  auto* fixed = llvm::dyn_cast<llvm::ConstantInt>(length);
+  llvm::Value* dense = lookup_dense_[static_cast<std::size_t>(join)];
+  if (!dense || !fixed || fixed->getZExtValue() != 8) return call_find();
+  // flow_lookup_dense { low, span, entries }, flow_lookup_entry { first, count } (abi.h)
+  auto* dense_type = llvm::StructType::get(context, {i64, i64, ptr});
+  auto* entry_type = llvm::StructType::get(context, {ptr, i64});
+  llvm::Value* key = b.CreateUnaryIntrinsic(llvm::Intrinsic::bswap, b.CreateLoad(i64, data));
+  llvm::Value* at = b.CreateSub(key, b.CreateLoad(i64, b.CreateStructGEP(dense_type, dense, 0)));
+  llvm::Value* inside = b.CreateICmpULT(at, b.CreateLoad(i64, b.CreateStructGEP(dense_type, dense, 1)));
+  auto* indexed = block("lookup.dense");
+  auto* called = block("lookup.call");
+  auto* found = block("lookup.found");
+  b.CreateCondBr(inside, indexed, called);
+  b.SetInsertPoint(indexed);
+  llvm::Value* entry = b.CreateGEP(entry_type, b.CreateLoad(ptr, b.CreateStructGEP(dense_type, dense, 2)), at);
+  llvm::Value* dense_first = b.CreateLoad(ptr, b.CreateStructGEP(entry_type, entry, 0));
+  llvm::Value* dense_count = b.CreateLoad(i64, b.CreateStructGEP(entry_type, entry, 1));
+  b.CreateBr(found);
+  b.SetInsertPoint(called);
+  auto [called_first, called_count] = call_find();
+  llvm::BasicBlock* called_end = b.GetInsertBlock();
+  b.CreateBr(found);
+  b.SetInsertPoint(found);
+  auto* first = b.CreatePHI(ptr, 2, "first");
+  first->addIncoming(dense_first, indexed);
+  first->addIncoming(called_first, called_end);
+  auto* count = b.CreatePHI(i64, 2, "count");
+  count->addIncoming(dense_count, indexed);
+  count->addIncoming(called_count, called_end);
+  return {first, count};
+}
+
 void IrBuilder::generate_lookup_join(const plan::Pipeline& p, size_t index, const sema::Stage& stage, const Environment& env,
                                      llvm::BasicBlock* next) {
   const sema::Join& j = plan.program->joins[static_cast<std::size_t>(stage.join)];
-  llvm::Value* table = join_handles_[static_cast<std::size_t>(stage.join)];
   const std::vector<Value>& left = *env.record;
   auto* unmatched = block("lookup.unmatched");
   std::vector<Value> keys = join_key_values(j.left_keys, env, unmatched);
   auto [data, length] = encode_key(plan::join_key_types(j), keys);
-  llvm::Value* count_slot = entry_alloca(i64, "matches");
-  llvm::Value* first = b.CreateCall(runtime("flow_lookup_find", ptr, {ptr, ptr, i64, ptr}), {table, data, length, count_slot});
-  llvm::Value* count = b.CreateLoad(i64, count_slot);
+  auto [first, count] = find_in_lookup(stage.join, data, length);
   llvm::Value* matched = nullptr;
   if (j.left_outer) {
     matched = entry_alloca(i1, "matched");

@@ -41,6 +41,7 @@ llvm::Function* IrBuilder::declare_pipeline(const plan::Pipeline& p) {
 void IrBuilder::fetch_handles(const plan::Pipeline& p) {
   sink_handles_.assign(plan.sinks.size(), nullptr);
   aggregate_handles_.assign(plan.aggregates.size(), nullptr);
+  window_open_.assign(plan.aggregates.size(), nullptr);
   if (p.sink >= 0)
     sink_handles_[p.sink] = b.CreateCall(runtime("flow_ctx_sink", ptr, {ptr, i32}), {ctx, b.getInt32(p.sink)});
   if (p.updates_aggregate >= 0) {
@@ -48,14 +49,21 @@ void IrBuilder::fetch_handles(const plan::Pipeline& p) {
     aggregate_handles_[p.updates_aggregate] =
         op.windowed() ? b.CreateCall(runtime("flow_ctx_window", ptr, {ptr, i32}), {ctx, b.getInt32(op.window)})
                       : b.CreateCall(runtime("flow_ctx_agg", ptr, {ptr, i32}), {ctx, b.getInt32(op.table)});
+    if (op.windowed())
+      window_open_[p.updates_aggregate] =
+          b.CreateCall(runtime("flow_window_open", ptr, {ptr}), {aggregate_handles_[p.updates_aggregate]});
     key_buffer_ = b.CreateCall(runtime("flow_ctx_key_buf", ptr, {ptr}), {ctx});
   }
   // Join operators and lookup tables this pipeline stores into or probes.
   join_handles_.assign(plan.joins.size(), nullptr);
+  lookup_dense_.assign(plan.joins.size(), nullptr);
   auto join_handle = [&](int j) {
     const plan::JoinOperator& op = plan.joins[static_cast<std::size_t>(j)];
-    join_handles_[static_cast<std::size_t>(j)] =
+    llvm::Value* handle =
         b.CreateCall(runtime(op.lookup() ? "flow_ctx_lookup" : "flow_ctx_join", ptr, {ptr, i32}), {ctx, b.getInt32(op.runtime)});
+    join_handles_[static_cast<std::size_t>(j)] = handle;
+    if (op.lookup())
+      lookup_dense_[static_cast<std::size_t>(j)] = b.CreateCall(runtime("flow_lookup_dense_index", ptr, {ptr}), {handle});
     key_buffer_ = b.CreateCall(runtime("flow_ctx_key_buf", ptr, {ptr}), {ctx});
   };
   if (p.inserts_join >= 0) join_handle(p.inserts_join);

@@ -64,7 +64,40 @@ void IrBuilder::generate_window_update(int aggregate, const std::vector<Value>& 
   llvm::Value* hit = entry_alloca(hit_type, "hit");
   // `aggregate local`: into this instance's partial rows, merged at the key's instance later.
   const char* upsert = combinable(aggregate) ? "flow_window_upsert_local" : "flow_window_upsert";
-  llvm::Value* row = b.CreateCall(runtime(upsert, ptr, {ptr, ptr, i64, i64, ptr}), {window, data, length, event_time, hit});
+  llvm::Value* row = nullptr;
+  if (combinable(aggregate)) {
+    row = b.CreateCall(runtime(upsert, ptr, {ptr, ptr, i64, i64, ptr}), {window, data, length, event_time, hit});
+  } else {
+    // A record of the open slice is placed here; any other goes to the runtime.
+    auto* open_type = llvm::StructType::get(context, {i64, i64, ptr, i64, i64});  // flow_window_open_slice
+    llvm::Value* open = window_open_[aggregate];
+    auto field = [&](unsigned i) { return b.CreateStructGEP(open_type, open, i); };
+    llvm::Value* offset = b.CreateSub(event_time, b.CreateLoad(i64, field(0)));
+    auto* in_open = block("window.open");
+    auto* by_runtime = block("window.runtime");
+    auto* have_row = block("window.row");
+    b.CreateCondBr(b.CreateICmpULT(offset, b.CreateLoad(i64, field(1))), in_open, by_runtime);
+    b.SetInsertPoint(in_open);
+    llvm::Value* rows = b.CreateLoad(ptr, field(2));
+    llvm::Value* open_row = b.CreateCall(runtime("flow_agg_upsert_key", ptr, {ptr, ptr, i64, ptr}),
+                                         {rows, data, length, b.CreateStructGEP(hit_type, hit, 2)});
+    llvm::Value* seq = b.CreateAdd(b.CreateLoad(i64, field(3)), b.getInt64(1));
+    b.CreateStore(seq, field(3));
+    b.CreateStore(b.CreateAdd(b.CreateLoad(i64, field(4)), b.getInt64(1)), field(4));
+    b.CreateStore(rows, b.CreateStructGEP(hit_type, hit, 0));
+    b.CreateStore(seq, b.CreateStructGEP(hit_type, hit, 1));
+    b.CreateStore(b.getInt32(0), b.CreateStructGEP(hit_type, hit, 3));
+    b.CreateBr(have_row);
+    b.SetInsertPoint(by_runtime);
+    llvm::Value* runtime_row =
+        b.CreateCall(runtime(upsert, ptr, {ptr, ptr, i64, i64, ptr}), {window, data, length, event_time, hit});
+    b.CreateBr(have_row);
+    b.SetInsertPoint(have_row);
+    auto* phi = b.CreatePHI(ptr, 2, "row");
+    phi->addIncoming(open_row, in_open);
+    phi->addIncoming(runtime_row, by_runtime);
+    row = phi;
+  }
   auto* placed = block("window.placed");
   auto* late = block("window.late");
   auto* after = block("window.after");

@@ -227,4 +227,6 @@ uint8_t* flow_window_upsert_local(flow_window* w, const uint8_t* key, int64_t le
 
 int32_t flow_window_refire(flow_window* w) { return w->refire(); }
 
+flow_window_open_slice* flow_window_open(flow_window* w) { return &w->open_; }
+
 }  // extern "C"

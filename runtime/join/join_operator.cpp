@@ -399,14 +399,29 @@ int32_t flow_join_match(flow_join* j) { return j->match(); }
 
 }  // extern "C"
 
+namespace {
+// An 8-byte encoded key as a number that orders like it: consecutive ids are consecutive.
+uint64_t big_endian_key(std::string_view key) {
+  uint64_t bits;
+  std::memcpy(&bits, key.data(), 8);
+  return __builtin_bswap64(bits);
+}
+}  // namespace
+
 bool flow_lookup::build_index() {
   std::size_t keys = 0;
   bool fixed = true;
+  uint64_t low = UINT64_MAX, high = 0;  // the keys' bytes read big-endian
   records.for_each_key(0, [&](std::string_view key, flow::ListStateTable::Records) {
     ++keys;
     fixed = fixed && key.size() == 8;
+    if (!fixed) return;
+    uint64_t k = big_endian_key(key);
+    low = std::min(low, k);
+    high = std::max(high, k);
   });
   if (!fixed) return indexable = false;
+  build_dense_index(low, high, keys);
   std::size_t slots = 16;
   while (slots < keys * 2) slots *= 2;
   index.assign(slots, Slot{0, nullptr, 0});
@@ -421,8 +436,24 @@ bool flow_lookup::build_index() {
   return index_built = true;
 }
 
+void flow_lookup::build_dense_index(uint64_t low, uint64_t high, std::size_t keys) {
+  dense = flow_lookup_dense{0, 0, nullptr};
+  dense_entries.clear();
+  if (keys == 0 || high - low >= kDenseFactor * keys) return;
+  dense_entries.assign(high - low + 1, flow_lookup_entry{nullptr, 0});
+  records.for_each_key(0, [&](std::string_view key, flow::ListStateTable::Records r) {
+    dense_entries[big_endian_key(key) - low] = flow_lookup_entry{r.first, r.count};
+  });
+  dense = flow_lookup_dense{low, dense_entries.size(), dense_entries.data()};
+}
+
 flow::ListStateTable::Records flow_lookup::find(std::string_view key) {
   if (key.size() != 8 || !indexable || (!index_built && !build_index())) return records.find(0, key);
+  if (dense.span != 0) {
+    uint64_t at = big_endian_key(key) - dense.low;
+    if (at >= dense.span) return {};
+    return {const_cast<uint8_t*>(dense.entries[at].first), dense.entries[at].count};
+  }
   uint64_t bits;
   std::memcpy(&bits, key.data(), 8);
   for (std::size_t i = flow::mix64(bits) & mask;; i = (i + 1) & mask) {
@@ -449,6 +480,8 @@ uint8_t* flow_lookup_insert(flow_lookup* l, const uint8_t* key, int64_t len, flo
   l->inserted();
   return l->records.append(0, std::string_view(reinterpret_cast<const char*>(key), static_cast<std::size_t>(len)));
 }
+
+const flow_lookup_dense* flow_lookup_dense_index(flow_lookup* l) { return &l->dense; }
 
 const uint8_t* flow_lookup_find(flow_lookup* l, const uint8_t* key, int64_t len, int64_t* count) {
   flow::ListStateTable::Records records = l->find(std::string_view(reinterpret_cast<const char*>(key), static_cast<std::size_t>(len)));

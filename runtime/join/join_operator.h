@@ -94,7 +94,10 @@ struct flow_lookup {
   // at them.
   flow_lookup(flow::ListStateTable& records, bool stable) : records(records), indexable(stable) {}
   flow::ListStateTable::Records find(std::string_view key);
-  void inserted() { index_built = false; }
+  void inserted() {
+    index_built = false;
+    dense.span = 0;
+  }
 
   flow::ListStateTable& records;
   flow_state_owner owner{&records, 0};
@@ -110,7 +113,16 @@ struct flow_lookup {
     int64_t count;
   };
   bool build_index();
+  // Keys k in [low, low + span) with span at most kDenseFactor per key: one entry per k.
+  static constexpr uint64_t kDenseFactor = 4;
+  void build_dense_index(uint64_t low, uint64_t high, std::size_t keys);
   std::vector<Slot> index;
+  std::vector<flow_lookup_entry> dense_entries;
+
+ public:
+  flow_lookup_dense dense{0, 0, nullptr};  // read by generated code (abi.h)
+
+ private:
   uint64_t mask = 0;
   bool indexable;
   bool index_built = false;

@@ -72,7 +72,7 @@ class SessionWindows final : public flow_window {
     std::string address = row_key(k, target->id);
     uint8_t* result = rows.upsert(reinterpret_cast<const uint8_t*>(address.data()), address.size(), &hit->is_new);
     hit->state = &rows;
-    hit->seq = ++seq_;
+    hit->seq = ++open_.seq;
     hit->refire = !emit_final() && target->end <= watermark_;
     schedule(k, *target);
     last_key_ = k;

@@ -69,9 +69,10 @@ class SliceWindows final : public flow_window {
     if (!slice) return nullptr;
     uint8_t* row = slice->rows->upsert(key, len, &hit->is_new);
     hit->state = slice->rows;
-    hit->seq = ++seq_;
+    hit->seq = ++open_.seq;
     hit->refire = !emit_final() && slice->first_end <= watermark_;
     last_slice_ = slice->start;
+    open(*slice);
     return row;
   }
 
@@ -88,7 +89,7 @@ class SliceWindows final : public flow_window {
     if (!rows) rows = std::make_unique<flow_agg_table>(state_.row_size());
     uint8_t* row = rows->upsert(key, len, &hit->is_new);
     hit->state = rows.get();
-    hit->seq = ++seq_;
+    hit->seq = ++open_.seq;
     hit->refire = 0;
     return row;
   }
@@ -153,6 +154,7 @@ class SliceWindows final : public flow_window {
 
  protected:
   int32_t on_watermark() override {
+    if (open_.width != 0 && !still_open(opened_)) open_.width = 0;
     if (watermark_ >= next_due_) {
       for (;;) {
         int64_t end = next_window_end();
@@ -205,6 +207,7 @@ class SliceWindows final : public flow_window {
       if (!r.done()) return error = "trailing bytes after a window snapshot", false;
     }
     for (CachedSlice& c : cache_) c = CachedSlice{};
+    open_.width = 0;
     return true;
   }
 
@@ -241,6 +244,19 @@ class SliceWindows final : public flow_window {
     next_cached_ = (next_cached_ + 1) % kCachedSlices;
     c = entry;
     return &c;
+  }
+
+  // Records of a slice none of whose windows has fired or passed its lateness are placed by
+  // generated code (flow_window_open_slice): nothing but the row is to be decided for them.
+  bool still_open(const CachedSlice& c) const {
+    return c.rows && !past_lateness(c.last_end) && (emit_final() || c.first_end > watermark_);
+  }
+  void open(const CachedSlice& c) {
+    if (!still_open(c)) return;
+    opened_ = c;
+    open_.start = c.start;
+    open_.width = static_cast<uint64_t>(geometry_.width);
+    open_.rows = c.rows;
   }
 
   flow_agg_table& slice(int64_t a) {
@@ -341,6 +357,7 @@ class SliceWindows final : public flow_window {
   };
   static constexpr int kCachedSlices = 4;
   CachedSlice cache_[kCachedSlices];
+  CachedSlice opened_;  // the slice open_ describes while its width is not 0
   int next_cached_ = 0;  // the entry replaced next
 };
 
@@ -360,7 +377,7 @@ void flow_window::snapshot(std::string& out) const {
   w.raw("FLOWWIN1", 8);
   w.i64(watermark_);
   w.i64(dropped_);
-  w.i64(seq_);
+  w.i64(open_.seq);
   std::string part;
   snapshot_own(part);
   w.bytes(part);
@@ -381,7 +398,7 @@ bool flow_window::restore(const std::vector<std::string_view>& parts, const flow
       return error = "truncated window snapshot", false;
     watermark_ = std::min(watermark_, watermark);
     if (owner.counts(k)) dropped_ += dropped;
-    seq_ = std::max(seq_, seq);
+    open_.seq = std::max(open_.seq, seq);
     owns.push_back(own);
     if (rows.empty()) {
       if (!state_.kept_by_backend()) return error = "its window rows are not in the snapshot: the state backend keeps them", false;

@@ -68,8 +68,10 @@ struct flow_window {
   const flow::WindowOperatorSpec& spec() const { return spec_; }
   std::size_t state_rows() const { return state_.size(); }
   // Metrics: records in, results (firings) out.
-  void count_record_in() { ++records_in_; }
-  int64_t records_in() const { return records_in_; }
+  void count_record_in() { ++open_.records_in; }
+  int64_t records_in() const { return open_.records_in; }
+  // Read and updated by generated code (flow_window_open); the kind keeps start, width, rows.
+  flow_window_open_slice open_{0, 0, nullptr, 0, 0};
   int64_t records_out() const { return records_out_; }
 
  protected:
@@ -97,8 +99,7 @@ struct flow_window {
   flow::StateTable& state_;
   int64_t watermark_ = INT64_MIN;
   int64_t dropped_ = 0;
-  int64_t seq_ = 0;
-  int64_t records_in_ = 0, records_out_ = 0;  // not checkpointed: a run's own counts
+  int64_t records_out_ = 0;  // not checkpointed: a run's own count (as open_.records_in)
   int32_t index_ = 0;                          // among the job's windows (flow_ctx_window)
   int64_t own_watermark_ = INT64_MIN;          // own_watermark()
 };

@@ -259,6 +259,21 @@ flow_window *flow_ctx_window(flow_ctx *ctx, int32_t index);
  * (otherwise the runtime has counted it as dropped). */
 uint8_t *flow_window_upsert(flow_window *w, const uint8_t *key, int64_t len, int64_t t,
                             flow_window_hit *hit);
+/* The slice of a tumbling, sliding or cumulating window that records are going to, while
+ * placing a record in it needs no decision of the runtime (none of the slice's windows has
+ * fired or passed its lateness): generated code places a record whose event time t has
+ * t - start < width (unsigned) itself, as flow_window_upsert would: its row from
+ * flow_agg_upsert_key(rows, ...), hit.state = rows, hit.seq = ++seq, no refire, and
+ * ++records_in. Any other record goes to flow_window_upsert. width is 0 while there is no such
+ * slice (and always for session windows). The address stays valid for the whole job. */
+typedef struct flow_window_open_slice {
+  int64_t start;
+  uint64_t width;
+  flow_agg_table *rows;
+  int64_t seq;        /* the operator's last arrival number (flow_window_hit.seq) */
+  int64_t records_in; /* records placed (metrics) */
+} flow_window_open_slice;
+flow_window_open_slice *flow_window_open(flow_window *w);
 /* The same for `aggregate local`: at --parallelism N > 1 the row is one of this instance's
  * partial rows (per key and slice), which go to the key's instance and are merged there before
  * the slice's first window falls due; at N = 1 it is flow_window_upsert. */
@@ -305,6 +320,22 @@ int32_t flow_join_unmatched(flow_join *j, const void *left, int64_t t);
 flow_lookup *flow_ctx_lookup(flow_ctx *ctx, int32_t index);
 uint8_t *flow_lookup_insert(flow_lookup *l, const uint8_t *key, int64_t len, flow_state_owner **owner);
 const uint8_t *flow_lookup_find(flow_lookup *l, const uint8_t *key, int64_t len, int64_t *count);
+/* A lookup table whose keys are 8 bytes and nearly consecutive (ids) is also indexed densely:
+ * the key whose encoded bytes read big-endian are k has its records at entries[k - low] when
+ * k - low < span (unsigned; first NULL and count 0 when it has none), so generated code finds
+ * them without a call. span is 0 until the runtime builds the index (at the first
+ * flow_lookup_find) and whenever it has none; then generated code calls flow_lookup_find. */
+typedef struct flow_lookup_entry {
+  const uint8_t *first;
+  int64_t count;
+} flow_lookup_entry;
+typedef struct flow_lookup_dense {
+  uint64_t low;
+  uint64_t span;
+  const flow_lookup_entry *entries;
+} flow_lookup_dense;
+/* Where the table's dense index is described; the address stays valid for the whole job. */
+const flow_lookup_dense *flow_lookup_dense_index(flow_lookup *l);
 /* ---------------------------------------------------------------- job description */
 
 /* Generated code defines `void flow_job_setup(flow_job_builder *b)` that describes the whole
