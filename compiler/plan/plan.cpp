@@ -24,12 +24,19 @@ void mark_fields(const sema::Expr& e, std::vector<bool>& used) {
 }
 
 // The fields of the source record read by the stages that see it: every stage up to and
-// including the first one that builds a new record (map, flatmap, aggregate), through filters
-// and partitioning stages; a sink that
-// sees the source record writes all of it.
-std::vector<bool> source_fields_used(const sema::Source& source, const sema::Flow& flow) {
+// including the first one that builds a new record (map, flatmap, aggregate), through filters,
+// partitioning stages and lookup joins (whose record is the source record's fields, then the
+// table's: its first fields are the source's, at their indexes); a sink that sees the source
+// record writes all of it.
+std::vector<bool> source_fields_used(const sema::CheckedProgram& program, const sema::Source& source, const sema::Flow& flow) {
   std::vector<bool> used(source.schema->fields.size(), false);
   for (const Stage& s : flow.stages) {
+    if (s.kind == Stage::Kind::Join && program.joins[static_cast<std::size_t>(s.join)].kind == sema::Join::Kind::Lookup) {
+      const sema::Join& j = program.joins[static_cast<std::size_t>(s.join)];
+      for (const auto& k : j.left_keys) mark_fields(k, used);
+      if (j.residual) mark_fields(*j.residual, used);
+      continue;
+    }
     if (s.predicate) mark_fields(*s.predicate, used);
     if (s.list) mark_fields(*s.list, used);
     for (const auto& a : s.assignments) mark_fields(a.value, used);
@@ -40,7 +47,7 @@ std::vector<bool> source_fields_used(const sema::Source& source, const sema::Flo
     }
     for (const auto& b : s.branches)
       if (b.when) mark_fields(*b.when, used);
-    // A record written out, handed on to other flows or joined is read whole.
+    // A record written out, handed on to other flows or stored by a stream join is read whole.
     if (s.kind == Stage::Kind::Sink || s.kind == Stage::Kind::Emit || s.kind == Stage::Kind::Split || s.kind == Stage::Kind::Join)
       used.assign(used.size(), true);
     // A window's late stream carries its input records whole.
@@ -115,7 +122,7 @@ PhysicalPlan build_plan(const sema::CheckedProgram& program) {
       current.entry = Entry::SourceBatch;
       current.input = program.sources[source].schema;
       plan.source_pipeline[source] = current.id;
-      plan.fields_used[source] = source_fields_used(program.sources[source], flow);
+      plan.fields_used[source] = source_fields_used(program, program.sources[source], flow);
       if (program.sources[source].time.kind != sema::EventTime::Kind::None) current.time.push_back(TimeInput{source, -1});
     } else if (flow.origin.kind == sema::Origin::Kind::Late) {
       // The window that declared the stream is in an earlier flow.

@@ -118,12 +118,13 @@ void JobCheckpoints::listen_for_signals() {
 
 JobCheckpoints::Due JobCheckpoints::due() {
   Due due;
-  due.at = std::chrono::steady_clock::now();
   if (in_flight_ && background_.finished() && !collect(false)) {
     due.failed = true;
     return due;
   }
   due.savepoint = g_savepoint_requested != 0;
+  if (!enabled() && !due.savepoint) return due;  // asked after every batch: no clock read then
+  due.at = std::chrono::steady_clock::now();
   due.checkpoint = enabled() && !in_flight_ && due.at - last_ >= std::chrono::milliseconds(options_.interval_ms);
   return due;
 }

@@ -190,7 +190,7 @@ bool step_source(flow_ctx& ctx, ActiveSource& source) {
       int32_t status = spec.consume(&ctx, &batch);
       if (status == 0) status = ctx.time.tick();
       ctx.call_arena.reset();
-      return check_status(ctx, status, "the pipeline of " + describe());
+      return status == 0 || check_status(ctx, status, "the pipeline of " + describe());  // (no string per batch)
     }
     case DecodeStep::bad_record: {
       const BadRecord& bad = decoder->bad_record();
@@ -212,7 +212,7 @@ bool step_source(flow_ctx& ctx, ActiveSource& source) {
       // End of a bounded input: the final watermark fires every open window.
       int32_t status = ctx.time.end_of_source(source.index);
       ctx.call_arena.reset();
-      return check_status(ctx, status, "the windows fed by " + describe());
+      return status == 0 || check_status(ctx, status, "the windows fed by " + describe());
     }
   }
   return true;

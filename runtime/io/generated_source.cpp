@@ -97,7 +97,6 @@ DecodeStep GeneratedDecoder::next() {
     next_ = end_;
     return DecodeStep::end;
   }
-  for (std::size_t row = 0; row < rows; ++row) origins_[row] = RowOrigin{nullptr, 0, static_cast<int64_t>(numbers_[row]) + 1};
   next_ = numbers_[rows - 1] + 1;
   batch_.num_rows = static_cast<int64_t>(rows);
   return DecodeStep::batch;

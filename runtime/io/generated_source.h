@@ -75,6 +75,10 @@ class GeneratedDecoder : public RecordDecoder {
   bool read_range(uint64_t begin, uint64_t end) override;
   int64_t file_line(int64_t line) override { return line; }
   uint64_t file_offset(int64_t row) const override { return numbers_[static_cast<std::size_t>(row)]; }
+  // A row's "line" is its event number + 1 (its cells are typed: never a bad record, no origin).
+  FieldPosition field_position(int64_t row, int32_t) const override {
+    return {static_cast<int64_t>(numbers_[static_cast<std::size_t>(row)]) + 1, 1};
+  }
 
  protected:
   Outcome decode_one() override { return Outcome::end; }  // (next() does the work)

@@ -170,7 +170,7 @@ class SliceWindows final : public flow_window {
     fired_upto_ = std::max(fired_upto_, settled);
     if (watermark_ >= next_due_) next_due_ = due_time(next_window_end());
     // Slices whose every window is past its lateness are freed.
-    while (!slices_.empty() && past_lateness(geometry_.last_end(slices_.begin()->first))) {
+    while (!slices_.empty() && past_lateness(slices_.begin()->second)) {
       for (CachedSlice& c : cache_)
         if (c.start == slices_.begin()->first) c.rows = nullptr;
       state_.drop(slices_.begin()->first);
@@ -202,7 +202,7 @@ class SliceWindows final : public flow_window {
       for (uint64_t i = 0; i < n; ++i) {
         int64_t a = 0;
         if (!r.number(a)) return error = "truncated window snapshot", false;
-        slices_.emplace(a, 0);
+        slices_.emplace(a, geometry_.last_end(a));
       }
       if (!r.done()) return error = "trailing bytes after a window snapshot", false;
     }
@@ -260,7 +260,7 @@ class SliceWindows final : public flow_window {
   }
 
   flow_agg_table& slice(int64_t a) {
-    auto [it, created] = slices_.try_emplace(a, 0);
+    auto [it, created] = slices_.try_emplace(a, geometry_.last_end(a));
     if (created) next_due_ = std::min(next_due_, due_time(geometry_.first_end_after(a, fired_upto_)));
     return state_.rows(a);
   }
@@ -276,7 +276,7 @@ class SliceWindows final : public flow_window {
     for (auto it = from; it != slices_.end(); ++it) {
       int64_t a = it->first;
       if (a >= best) break;
-      if (geometry_.last_end(a) <= fired_upto_) continue;
+      if (it->second <= fired_upto_) continue;
       best = std::min(best, geometry_.first_end_after(a, fired_upto_));
     }
     return best;
@@ -341,7 +341,9 @@ class SliceWindows final : public flow_window {
   }
 
   SliceGeometry geometry_;
-  std::map<int64_t, int> slices_;  // the live slices (their rows are state namespaces)
+  // The live slices (their rows are state namespaces), each with the end of the last window
+  // holding it (the watermark checks it at every step: no division then).
+  std::map<int64_t, int64_t> slices_;
   // `aggregate local`: this instance's partial rows per slice, not yet handed over.
   std::map<int64_t, std::unique_ptr<flow_agg_table>> local_;
   int64_t fired_upto_ = INT64_MIN;  // every window ending at or before it has fired

@@ -382,6 +382,27 @@ TEST_CASE("plan: a lookup join is fused into its pipeline and its table fills th
   CHECK(flow::plan::explain(plan).find("lookup join with table `campaigns` as `c` on 1 key part") != std::string::npos);
 }
 
+TEST_CASE("plan: the stages after a lookup join read the source's fields they name, not all of them") {
+  auto used = [](const std::string& flow) {
+    Checked c = check(
+        "schema E { ad: i64, kind: string, user: i64, ts: timestamp, note: string }\nschema C { ad: i64, campaign: i64 }\n"
+        "source events: E = file(\"e.csv\", format = csv) time ts watermark lag 1s\ntable campaigns: C = file(\"c.csv\", format = csv)\n" +
+        flow);
+    INFO(c.diagnostics);
+    REQUIRE(c.program);
+    return flow::plan::build_plan(*c.program).fields_used[0];
+  };
+  // The key, the filter's field and the event time; then what the residual and the map name.
+  CHECK(used("events | filter kind == \"view\" | join table campaigns as c on ad == c.ad "
+             "| aggregate by campaign = c.campaign over tumbling(10s) { n = count() } | sink stdout()\n") ==
+        std::vector<bool>{true, true, false, true, false});
+  CHECK(used("events | join table campaigns as c on ad == c.ad and user > c.campaign | map { campaign = c.campaign, note } "
+             "| sink stdout()\n") == std::vector<bool>{true, false, true, true, true});
+  // A sink after the join writes the source's fields too.
+  CHECK(used("events | join table campaigns as c on ad == c.ad | sink stdout()\n") ==
+        std::vector<bool>{true, true, true, true, true});
+}
+
 TEST_CASE("plan: the dataflow graph follows pipelines through streams, splits, lookups and joins") {
   Checked c = check(
       "schema O { id: i64, user: i64, ts: timestamp }\n"
