@@ -408,43 +408,48 @@ uint64_t big_endian_key(std::string_view key) {
 }
 }  // namespace
 
+// One pass over the keys (the table orders them for it, which costs more than the rest):
+// a dense index when they are close together, else the hashed one.
 bool flow_lookup::build_index() {
-  std::size_t keys = 0;
+  std::vector<Slot> keyed;
   bool fixed = true;
-  uint64_t low = UINT64_MAX, high = 0;  // the keys' bytes read big-endian
-  records.for_each_key(0, [&](std::string_view key, flow::ListStateTable::Records) {
-    ++keys;
+  records.for_each_key(0, [&](std::string_view key, flow::ListStateTable::Records r) {
     fixed = fixed && key.size() == 8;
     if (!fixed) return;
-    uint64_t k = big_endian_key(key);
-    low = std::min(low, k);
-    high = std::max(high, k);
-  });
-  if (!fixed) return indexable = false;
-  build_dense_index(low, high, keys);
-  std::size_t slots = 16;
-  while (slots < keys * 2) slots *= 2;
-  index.assign(slots, Slot{0, nullptr, 0});
-  mask = slots - 1;
-  records.for_each_key(0, [&](std::string_view key, flow::ListStateTable::Records r) {
     uint64_t bits;
     std::memcpy(&bits, key.data(), 8);
-    std::size_t i = flow::mix64(bits) & mask;
-    while (index[i].first) i = (i + 1) & mask;
-    index[i] = Slot{bits, r.first, r.count};
+    keyed.push_back(Slot{bits, r.first, r.count});
   });
-  return index_built = true;
+  if (!fixed) return indexable = false;
+  index_built = true;
+  if (build_dense_index(keyed)) return true;
+  std::size_t slots = 16;
+  while (slots < keyed.size() * 2) slots *= 2;
+  index.assign(slots, Slot{0, nullptr, 0});
+  mask = slots - 1;
+  for (const Slot& k : keyed) {
+    std::size_t i = flow::mix64(k.key) & mask;
+    while (index[i].first) i = (i + 1) & mask;
+    index[i] = k;
+  }
+  return true;
 }
 
-void flow_lookup::build_dense_index(uint64_t low, uint64_t high, std::size_t keys) {
+bool flow_lookup::build_dense_index(const std::vector<Slot>& keyed) {
   dense = flow_lookup_dense{0, 0, nullptr};
   dense_entries.clear();
-  if (keys == 0 || high - low >= kDenseFactor * keys) return;
+  if (keyed.empty()) return false;
+  uint64_t low = UINT64_MAX, high = 0;  // the keys' bytes read big-endian
+  for (const Slot& k : keyed) {
+    low = std::min(low, __builtin_bswap64(k.key));
+    high = std::max(high, __builtin_bswap64(k.key));
+  }
+  if (high - low >= kDenseFactor * keyed.size()) return false;
   dense_entries.assign(high - low + 1, flow_lookup_entry{nullptr, 0});
-  records.for_each_key(0, [&](std::string_view key, flow::ListStateTable::Records r) {
-    dense_entries[big_endian_key(key) - low] = flow_lookup_entry{r.first, r.count};
-  });
+  for (const Slot& k : keyed) dense_entries[__builtin_bswap64(k.key) - low] = flow_lookup_entry{k.first, k.count};
   dense = flow_lookup_dense{low, dense_entries.size(), dense_entries.data()};
+  index.clear();
+  return true;
 }
 
 flow::ListStateTable::Records flow_lookup::find(std::string_view key) {

@@ -115,7 +115,7 @@ struct flow_lookup {
   bool build_index();
   // Keys k in [low, low + span) with span at most kDenseFactor per key: one entry per k.
   static constexpr uint64_t kDenseFactor = 4;
-  void build_dense_index(uint64_t low, uint64_t high, std::size_t keys);
+  bool build_dense_index(const std::vector<Slot>& keyed);
   std::vector<Slot> index;
   std::vector<flow_lookup_entry> dense_entries;
 
