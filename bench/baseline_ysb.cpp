@@ -104,8 +104,11 @@ int run_generated(const char* count, const char* output) {
   const std::vector<int64_t> campaign_of = generated_campaigns(options);
   flow::YsbGenerator generator(options);
   flow::YsbEvent e;
+  // The fields read, as the job's source makes only those (users, pages, ad types and
+  // addresses are not read).
+  const unsigned read = flow::YsbGenerator::kAdId | flow::YsbGenerator::kEventType | flow::YsbGenerator::kEventTime;
   for (uint64_t n = 0; n < events; ++n) {
-    generator.event(n, e);
+    generator.event(n, e, read);
     if (e.event_type == "view" && e.ad_id >= 0 && static_cast<size_t>(e.ad_id) < campaign_of.size() &&
         campaign_of[static_cast<size_t>(e.ad_id)] >= 0)
       job.view(campaign_of[static_cast<size_t>(e.ad_id)], e.event_time);

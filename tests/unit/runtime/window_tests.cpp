@@ -254,34 +254,29 @@ TEST_CASE("windows: records placed through the open slice fire as records placed
     auto by_runtime = flow::make_window_operator(s, ctx, backend->table("r", 8));
     auto by_generated = flow::make_window_operator(s, ctx, backend->table("g", 8));
     std::vector<Firing> expected, got;
+    // What one step fires, appended to `to`.
+    auto into = [](std::vector<Firing>& to, auto step) {
+      firings.clear();
+      step();
+      to.insert(to.end(), firings.begin(), firings.end());
+    };
     int64_t watermark = INT64_MIN;
     placed_in_open = 0;
     for (int i = 0; i < 4000; ++i) {
       // Mostly in order, some records up to 80 ms late (some past the lateness).
       int64_t t = i * 3 - (random() % 5 == 0 ? static_cast<int64_t>(random() % 80) : 0);
       std::string key = "k" + std::to_string(random() % 4);
-      firings.clear();
-      bool placed = add(*by_runtime, key, t);
-      expected.insert(expected.end(), firings.begin(), firings.end());
-      firings.clear();
-      CHECK(add_as_generated(*by_generated, key, t) == placed);
-      got.insert(got.end(), firings.begin(), firings.end());
+      bool placed = false;
+      into(expected, [&] { placed = add(*by_runtime, key, t); });
+      into(got, [&] { CHECK(add_as_generated(*by_generated, key, t) == placed); });
       if (random() % 3 == 0) {
         watermark = std::max(watermark, t - static_cast<int64_t>(random() % 10));
-        firings.clear();
-        CHECK(by_runtime->advance(watermark) == 0);
-        expected.insert(expected.end(), firings.begin(), firings.end());
-        firings.clear();
-        CHECK(by_generated->advance(watermark) == 0);
-        got.insert(got.end(), firings.begin(), firings.end());
+        into(expected, [&] { CHECK(by_runtime->advance(watermark) == 0); });
+        into(got, [&] { CHECK(by_generated->advance(watermark) == 0); });
       }
     }
-    firings.clear();
-    CHECK(by_runtime->advance(INT64_MAX) == 0);
-    expected.insert(expected.end(), firings.begin(), firings.end());
-    firings.clear();
-    CHECK(by_generated->advance(INT64_MAX) == 0);
-    got.insert(got.end(), firings.begin(), firings.end());
+    into(expected, [&] { CHECK(by_runtime->advance(INT64_MAX) == 0); });
+    into(got, [&] { CHECK(by_generated->advance(INT64_MAX) == 0); });
     CHECK(got.size() > 100);
     CHECK(got == expected);
     CHECK(by_generated->records_in() == 4000);  // late ones too
