@@ -1,6 +1,5 @@
 // The aggregate hash table and the flow_agg_* / flow_distinct_new entry points.
 #include "agg/agg_table.h"
-#include "core/hash_mix.h"
 
 #include <xxhash.h>
 
@@ -17,6 +16,7 @@ constexpr std::size_t kInitialSlots = 16;  // a window slice may hold a single r
 flow_agg_table::flow_agg_table(int64_t row_size) : row_size_(row_size <= 0 ? 8 : (row_size + 7) / 8 * 8) {
   slots_.assign(kInitialSlots, Slot{});
   mask_ = kInitialSlots - 1;
+  shift_ = 64 - static_cast<unsigned>(std::countr_zero(kInitialSlots));
 }
 
 uint64_t flow_agg_table::long_hash(const uint8_t* key, std::size_t key_len) { return XXH3_64bits(key, key_len); }
@@ -25,7 +25,7 @@ uint8_t* flow_agg_table::find(const uint8_t* key, std::size_t key_len) const {
   uint64_t short_key = 0;
   uint64_t hash = hash_key(key, key_len, short_key);
   uint32_t check = check_word(hash, key_len);
-  for (std::size_t i = hash & mask_;; i = (i + 1) & mask_) {
+  for (std::size_t i = home(hash);; i = (i + 1) & mask_) {
     const Slot& slot = slots_[i];
     if (slot.entry_plus_one == 0) return nullptr;
     if (slot.check != check) continue;
@@ -40,7 +40,7 @@ uint8_t* flow_agg_table::upsert(const uint8_t* key, std::size_t key_len, int32_t
   uint64_t short_key = 0;
   uint64_t hash = hash_key(key, key_len, short_key);
   uint32_t check = check_word(hash, key_len);
-  for (std::size_t i = hash & mask_;; i = (i + 1) & mask_) {
+  for (std::size_t i = home(hash);; i = (i + 1) & mask_) {
     const Slot& slot = slots_[i];
     if (slot.entry_plus_one == 0) break;
     if (slot.check != check) continue;
@@ -61,7 +61,7 @@ uint8_t* flow_agg_table::upsert(const uint8_t* key, std::size_t key_len, int32_t
   entries_.push_back(Entry{hash, stored_key, key_len});
   if (tracking_) changed_.resize(entries_.size(), 0), changed_.back() = 1;
   uint8_t* row = new_row();
-  std::size_t i = hash & mask_;
+  std::size_t i = home(hash);
   while (slots_[i].entry_plus_one != 0) i = (i + 1) & mask_;
   slots_[i] = Slot{short_key, static_cast<uint32_t>(entries_.size()), check};
   *is_new = 1;
@@ -84,9 +84,10 @@ uint8_t* flow_agg_table::new_row() {
 void flow_agg_table::grow() {
   std::vector<Slot> bigger(slots_.size() * 2, Slot{});
   mask_ = bigger.size() - 1;
+  --shift_;
   for (const Slot& slot : slots_) {
     if (slot.entry_plus_one == 0) continue;
-    std::size_t i = entries_[slot.entry_plus_one - 1].hash & mask_;
+    std::size_t i = home(entries_[slot.entry_plus_one - 1].hash);
     while (bigger[i].entry_plus_one != 0) i = (i + 1) & mask_;
     bigger[i] = slot;
   }

@@ -13,7 +13,6 @@
 
 #include "agg/distinct_set.h"
 #include "core/arena.h"
-#include "core/hash_mix.h"
 #include "flow/abi.h"
 
 struct flow_agg_table {
@@ -99,8 +98,9 @@ struct flow_agg_table {
     uint32_t entry_plus_one;
     uint32_t check;
   };
+  // (From the low hash bits: the high ones pick the slot.)
   static uint32_t check_word(uint64_t hash, std::size_t key_len) {
-    return (static_cast<uint32_t>(hash >> 32) & ~uint32_t{0xF}) | static_cast<uint32_t>(key_len < 0xF ? key_len : 0xF);
+    return (static_cast<uint32_t>(hash) & ~uint32_t{0xF}) | static_cast<uint32_t>(key_len < 0xF ? key_len : 0xF);
   }
   // Rows live in chunks, so a row's address follows from its entry index and rows never move.
   // The chunks double from 16 rows to 1024 (a window slice may hold a handful of rows), then
@@ -137,11 +137,18 @@ struct flow_agg_table {
   std::vector<Ranked> key_order() const;
   // The slot hash of a key; keys of up to kShortKey bytes are also returned zero-padded.
   // Short keys (at most kShortKey bytes, an i64's) are hashed inline: every upsert hashes.
+  // Their bytes read as a big-endian number (an encoded id is the id, sign bit flipped) times
+  // 2^64 / golden ratio: the top bits of the product, which pick the slot (home()), spread
+  // consecutive ids evenly over the slots, so ids close together (the common key) rarely
+  // share one, and strided numbers (times in ms) spread as well as random ones.
   static uint64_t hash_key(const uint8_t* key, std::size_t key_len, uint64_t& short_key) {
     if (key_len > kShortKey) return long_hash(key, key_len);
-    if (key_len > 0) std::memcpy(&short_key, key, key_len);  // an empty key may come as a null pointer
-    return flow::mix64(short_key ^ (uint64_t{key_len} << 59));
+    if (key_len == 0) return 0;  // an empty key may come as a null pointer
+    std::memcpy(&short_key, key, key_len);
+    uint64_t number = __builtin_bswap64(short_key) >> (8 * (kShortKey - key_len));
+    return (number ^ (uint64_t{key_len} << 56)) * 0x9E3779B97F4A7C15ULL;
   }
+  std::size_t home(uint64_t hash) const { return static_cast<std::size_t>(hash >> shift_); }
   static uint64_t long_hash(const uint8_t* key, std::size_t key_len);
 
   int64_t row_size_;
@@ -152,6 +159,7 @@ struct flow_agg_table {
   std::vector<Entry> entries_;
   std::vector<Slot> slots_;
   std::size_t mask_ = 0;
+  unsigned shift_ = 64;  // 64 - log2(slots): home() is the hash's top bits
   flow::Arena storage_{4 * 1024, 256 * 1024};  // small at first: a window slice may hold few rows
   std::vector<std::unique_ptr<uint8_t[]>> row_chunks_;
   std::vector<std::unique_ptr<flow_distinct_set>> distinct_sets_;
