@@ -1,9 +1,12 @@
 // Windowed aggregates to IR: the record's key is encoded inline and handed with its event time
 // to flow_window_upsert, which picks the state row (slice, window or session) or says the
-// record is late; the accumulators are then updated inline exactly as for an unwindowed
-// aggregate. Late records go straight into the late stream's pipeline. The merge function
+// record is late — unless its time falls in the slice the operator has published as open,
+// whose row generated code finds itself; the accumulators are then updated inline exactly as
+// for an unwindowed aggregate. Late records go straight into the late stream's pipeline. The merge function
 // lets the runtime combine slices and merge sessions without knowing the row layout.
 #include "ir_builder.h"
+
+#include <array>
 
 namespace flow::codegen {
 
@@ -64,44 +67,41 @@ void IrBuilder::generate_window_update(int aggregate, const std::vector<Value>& 
   llvm::Value* hit = entry_alloca(hit_type, "hit");
   // `aggregate local`: into this instance's partial rows, merged at the key's instance later.
   const char* upsert = combinable(aggregate) ? "flow_window_upsert_local" : "flow_window_upsert";
-  llvm::Value* row = nullptr;
-  if (combinable(aggregate)) {
-    row = b.CreateCall(runtime(upsert, ptr, {ptr, ptr, i64, i64, ptr}), {window, data, length, event_time, hit});
-  } else {
-    // A record of the open slice is placed here; any other goes to the runtime.
+  auto* placed = block("window.placed");
+  auto* late = block("window.late");
+  auto* after = block("window.after");
+  // Where the record is placed: row, state, seq, is_new, refire, from each way to `placed`.
+  std::vector<std::pair<llvm::BasicBlock*, std::array<llvm::Value*, 5>>> ways;
+  if (!combinable(aggregate)) {
+    // A record of the open slice is placed here: never late, never a refiring.
     auto* open_type = llvm::StructType::get(context, {i64, i64, ptr, i64, i64});  // flow_window_open_slice
     llvm::Value* open = window_open_[aggregate];
     auto field = [&](unsigned i) { return b.CreateStructGEP(open_type, open, i); };
     llvm::Value* offset = b.CreateSub(event_time, b.CreateLoad(i64, field(0)));
     auto* in_open = block("window.open");
     auto* by_runtime = block("window.runtime");
-    auto* have_row = block("window.row");
     b.CreateCondBr(b.CreateICmpULT(offset, b.CreateLoad(i64, field(1))), in_open, by_runtime);
     b.SetInsertPoint(in_open);
     llvm::Value* rows = b.CreateLoad(ptr, field(2));
-    llvm::Value* open_row = b.CreateCall(runtime("flow_agg_upsert_key", ptr, {ptr, ptr, i64, ptr}),
-                                         {rows, data, length, b.CreateStructGEP(hit_type, hit, 2)});
+    llvm::Value* is_new_slot = b.CreateStructGEP(hit_type, hit, 2);
+    llvm::Value* row = b.CreateCall(runtime("flow_agg_upsert_key", ptr, {ptr, ptr, i64, ptr}), {rows, data, length, is_new_slot});
     llvm::Value* seq = b.CreateAdd(b.CreateLoad(i64, field(3)), b.getInt64(1));
     b.CreateStore(seq, field(3));
     b.CreateStore(b.CreateAdd(b.CreateLoad(i64, field(4)), b.getInt64(1)), field(4));
-    b.CreateStore(rows, b.CreateStructGEP(hit_type, hit, 0));
-    b.CreateStore(seq, b.CreateStructGEP(hit_type, hit, 1));
-    b.CreateStore(b.getInt32(0), b.CreateStructGEP(hit_type, hit, 3));
-    b.CreateBr(have_row);
+    llvm::Value* is_new = b.CreateICmpNE(b.CreateLoad(i32, is_new_slot), b.getInt32(0));
+    ways.push_back({b.GetInsertBlock(), {row, rows, seq, is_new, b.getFalse()}});
+    b.CreateBr(placed);
     b.SetInsertPoint(by_runtime);
-    llvm::Value* runtime_row =
-        b.CreateCall(runtime(upsert, ptr, {ptr, ptr, i64, i64, ptr}), {window, data, length, event_time, hit});
-    b.CreateBr(have_row);
-    b.SetInsertPoint(have_row);
-    auto* phi = b.CreatePHI(ptr, 2, "row");
-    phi->addIncoming(open_row, in_open);
-    phi->addIncoming(runtime_row, by_runtime);
-    row = phi;
   }
-  auto* placed = block("window.placed");
-  auto* late = block("window.late");
-  auto* after = block("window.after");
-  b.CreateCondBr(b.CreateIsNull(row), late, placed);
+  llvm::Value* row = b.CreateCall(runtime(upsert, ptr, {ptr, ptr, i64, i64, ptr}), {window, data, length, event_time, hit});
+  auto* by_runtime_placed = block("window.runtime.placed");
+  b.CreateCondBr(b.CreateIsNull(row), late, by_runtime_placed);
+  b.SetInsertPoint(by_runtime_placed);
+  ways.push_back({by_runtime_placed,
+                  {row, b.CreateLoad(ptr, b.CreateStructGEP(hit_type, hit, 0)), b.CreateLoad(i64, b.CreateStructGEP(hit_type, hit, 1)),
+                   b.CreateICmpNE(b.CreateLoad(i32, b.CreateStructGEP(hit_type, hit, 2)), b.getInt32(0)),
+                   b.CreateICmpNE(b.CreateLoad(i32, b.CreateStructGEP(hit_type, hit, 3)), b.getInt32(0))}});
+  b.CreateBr(placed);
 
   b.SetInsertPoint(late);
   if (op.late_pipeline >= 0) {
@@ -112,13 +112,17 @@ void IrBuilder::generate_window_update(int aggregate, const std::vector<Value>& 
   b.CreateBr(after);
 
   b.SetInsertPoint(placed);
-  llvm::Value* state = b.CreateLoad(ptr, b.CreateStructGEP(hit_type, hit, 0));
-  llvm::Value* seq = b.CreateLoad(i64, b.CreateStructGEP(hit_type, hit, 1));
-  llvm::Value* is_new = b.CreateICmpNE(b.CreateLoad(i32, b.CreateStructGEP(hit_type, hit, 2)), b.getInt32(0));
-  init_new_row(aggregate, row, state, keys, is_new);
-  update_accumulators(aggregate, row, state, position_or(seq), env);
+  std::array<llvm::Value*, 5> got{};
+  const std::array<llvm::Type*, 5> types{ptr, ptr, i64, i1, i1};
+  for (std::size_t k = 0; k < got.size(); ++k) {
+    auto* phi = b.CreatePHI(types[k], static_cast<unsigned>(ways.size()));
+    for (const auto& [from, values] : ways) phi->addIncoming(values[k], from);
+    got[k] = phi;
+  }
+  auto [placed_row, state, seq, is_new, fired] = got;
+  init_new_row(aggregate, placed_row, state, keys, is_new);
+  update_accumulators(aggregate, placed_row, state, position_or(seq), env);
   auto* refire = block("window.refire");
-  llvm::Value* fired = b.CreateICmpNE(b.CreateLoad(i32, b.CreateStructGEP(hit_type, hit, 3)), b.getInt32(0));
   b.CreateCondBr(fired, refire, after);
   b.SetInsertPoint(refire);
   check_status(b.CreateCall(runtime("flow_window_refire", i32, {ptr}), {window}));
