@@ -24,6 +24,10 @@ void CombinedWatermark::update(int input, int64_t w, int64_t now_ms) {
   in.watermark = std::max(in.watermark, w);
   in.last_record_ms = now_ms;
   in.idle = false;
+  if (inputs_.size() == 1) {  // most operators: recompute() would come to this
+    current_ = std::max(current_, in.watermark);
+    return;
+  }
   recompute();
 }
 
