@@ -36,7 +36,8 @@ uint8_t* flow_agg_table::find(const uint8_t* key, std::size_t key_len) const {
   }
 }
 
-uint8_t* flow_agg_table::upsert(const uint8_t* key, std::size_t key_len, int32_t* is_new) {
+// Every case: a key past its home slot, a new key, changes tracked, a long key.
+uint8_t* flow_agg_table::upsert_probing(const uint8_t* key, std::size_t key_len, int32_t* is_new) {
   uint64_t short_key = 0;
   uint64_t hash = hash_key(key, key_len, short_key);
   uint32_t check = check_word(hash, key_len);

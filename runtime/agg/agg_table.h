@@ -19,8 +19,21 @@ struct flow_agg_table {
  public:
   explicit flow_agg_table(int64_t row_size);
 
-  // The row of `key`, created zero-filled (and *is_new = 1) when the key is new.
-  uint8_t* upsert(const uint8_t* key, std::size_t key_len, int32_t* is_new);
+  // The row of `key`, created zero-filled (and *is_new = 1) when the key is new. Inline, the
+  // common case: a short key in its home slot while no changes are tracked.
+  uint8_t* upsert(const uint8_t* key, std::size_t key_len, int32_t* is_new) {
+    if (key_len <= kShortKey && !tracking_) {
+      uint64_t short_key = 0;
+      uint64_t hash = hash_key(key, key_len, short_key);
+      const Slot& slot = slots_[home(hash)];
+      if (slot.short_key == short_key && slot.check == check_word(hash, key_len) && slot.entry_plus_one != 0) {
+        *is_new = 0;
+        last_entry_ = slot.entry_plus_one - 1;
+        return row_at(last_entry_);
+      }
+    }
+    return upsert_probing(key, key_len, is_new);
+  }
   // The row of `key`, or nullptr.
   uint8_t* find(const uint8_t* key, std::size_t key_len) const;
   std::size_t size() const { return entries_.size(); }
@@ -126,6 +139,7 @@ struct flow_agg_table {
     std::size_t chunk = chunk_of(entry, index);
     return row_chunks_[chunk].get() + index * static_cast<std::size_t>(row_size_);
   }
+  uint8_t* upsert_probing(const uint8_t* key, std::size_t key_len, int32_t* is_new);
   uint8_t* new_row();
   void grow();
 
