@@ -1,6 +1,7 @@
-// flow_agg_table: the keyed accumulator rows of one unwindowed aggregate. An open-addressing
-// hash table (a mix of short encoded keys, XXH3 of long ones; linear probing) maps encoded keys to fixed-size rows
-// whose layout the compiler chose; rows live in an arena so they never move.
+// flow_agg_table: the keyed accumulator rows of one unwindowed aggregate (or of one window
+// slice). An open-addressing hash table (short encoded keys hashed as numbers by a multiply,
+// XXH3 of long ones; linear probing) maps encoded keys to fixed-size rows whose layout the
+// compiler chose; rows live in chunks so they never move.
 #pragma once
 
 #include <algorithm>
