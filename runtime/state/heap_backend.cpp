@@ -130,14 +130,29 @@ class ChainIndex {
     }
   }
 
+  // In key byte order. Sorted on the first 8 key bytes read big-endian (zero-padded), which
+  // order like the bytes, then on the whole key among equal prefixes: most keys are one
+  // number, and a comparison then reads no key.
   std::vector<const Entry*> sorted() const {
-    std::vector<const Entry*> out;
-    out.reserve(size_);
-    for (const Entry& e : slots_)
-      if (e.key) out.push_back(&e);
-    std::sort(out.begin(), out.end(), [](const Entry* a, const Entry* b) {
-      return std::string_view(a->key, a->len) < std::string_view(b->key, b->len);
+    struct Ranked {
+      uint64_t prefix;
+      const Entry* entry;
+    };
+    std::vector<Ranked> ranked;
+    ranked.reserve(size_);
+    for (const Entry& e : slots_) {
+      if (!e.key) continue;
+      uint64_t prefix = 0;
+      std::memcpy(&prefix, e.key, std::min<std::size_t>(e.len, sizeof prefix));
+      ranked.push_back(Ranked{__builtin_bswap64(prefix), &e});
+    }
+    std::sort(ranked.begin(), ranked.end(), [](const Ranked& a, const Ranked& b) {
+      if (a.prefix != b.prefix) return a.prefix < b.prefix;
+      return std::string_view(a.entry->key, a.entry->len) < std::string_view(b.entry->key, b.entry->len);
     });
+    std::vector<const Entry*> out;
+    out.reserve(ranked.size());
+    for (const Ranked& r : ranked) out.push_back(r.entry);
     return out;
   }
 
