@@ -25,12 +25,7 @@ bool evaluate_path(flow_ctx& ctx, flow_string_fn fn, const std::string& what, st
   return status == 0;
 }
 
-// Makes sure a failed generated function leaves a message even if it recorded none.
-bool check_status(flow_ctx& ctx, int32_t status, const std::string& what) {
-  if (status == 0) return true;
-  ctx.failure.record(what + " failed");
-  return false;
-}
+void record_failed(flow_ctx& ctx, const std::string& what) { ctx.failure.record(what + " failed"); }
 
 // Every input must be readable before any output is opened: a typo in an input path must not
 // truncate the output file of the previous run.
@@ -190,13 +185,13 @@ bool step_source(flow_ctx& ctx, ActiveSource& source) {
       int32_t status = spec.consume(&ctx, &batch);
       if (status == 0) status = ctx.time.tick();
       ctx.call_arena.reset();
-      return status == 0 || check_status(ctx, status, "the pipeline of " + describe());  // (no string per batch)
+      return check_status(ctx, status, [&] { return "the pipeline of " + describe(); });
     }
     case DecodeStep::bad_record: {
       const BadRecord& bad = decoder->bad_record();
       int32_t status = handle_bad_record(&ctx, source, decoder->file_line(bad.line), bad.column, bad.raw, bad.message);
       ctx.call_arena.reset();
-      return check_status(ctx, status, "the bad-record handling of " + describe());
+      return check_status(ctx, status, [&] { return "the bad-record handling of " + describe(); });
     }
     case DecodeStep::failed:
       ctx.failure.record(decoder_failure(source, decoder->error()));
@@ -212,7 +207,7 @@ bool step_source(flow_ctx& ctx, ActiveSource& source) {
       // End of a bounded input: the final watermark fires every open window.
       int32_t status = ctx.time.end_of_source(source.index);
       ctx.call_arena.reset();
-      return status == 0 || check_status(ctx, status, "the windows fed by " + describe());
+      return check_status(ctx, status, [&] { return "the windows fed by " + describe(); });
     }
   }
   return true;
@@ -248,7 +243,7 @@ bool emit_aggregate(flow_ctx& ctx, std::size_t index) {
     ++ctx.aggregates[index]->records_out;
     int32_t status = spec.emit(&ctx, row);
     ctx.call_arena.reset();
-    if (!check_status(ctx, status, "aggregate " + std::to_string(index))) return false;
+    if (!check_status(ctx, status, [&] { return "aggregate " + std::to_string(index); })) return false;
   }
   return true;
 }

@@ -12,8 +12,15 @@ namespace flow {
 
 // Evaluates a path expression.
 bool evaluate_path(flow_ctx& ctx, flow_string_fn fn, const std::string& what, std::string& path);
-// Makes sure a failed generated function leaves a message even if it recorded none.
-bool check_status(flow_ctx& ctx, int32_t status, const std::string& what);
+// Makes sure a failed generated function leaves a message even if it recorded none: "WHAT
+// failed", with `what()` called only then (a status is checked after every batch).
+void record_failed(flow_ctx& ctx, const std::string& what);
+template <typename What>
+bool check_status(flow_ctx& ctx, int32_t status, What&& what) {
+  if (status == 0) return true;
+  record_failed(ctx, what());
+  return false;
+}
 // Every input must be readable before any output is opened: a typo in an input path must not
 // truncate the output file of the previous run.
 bool inputs_are_readable(flow_ctx& ctx);

@@ -322,14 +322,16 @@ class Instance final : public ExchangeReceiver {
   // told the restored one.
   bool announce_restored_watermarks() {
     if (!restored_.restored) return true;
-    return check_status(ctx, ctx.time.announce_to_peers(), "the watermarks of instance " + std::to_string(self_));
+    return check_status(ctx, ctx.time.announce_to_peers(),
+                        [&] { return "the watermarks of instance " + std::to_string(self_); });
   }
 
   bool start_streams() {
     for (ActiveSource& source : sources) {
       if (is_table(ctx, source.index)) continue;
       if (source.ended) {  // a pipe another instance reads: its watermark here is the end
-        if (!check_status(ctx, ctx.time.end_of_source(source.index), "the windows fed by source `" + source.spec->name + "`"))
+        if (!check_status(ctx, ctx.time.end_of_source(source.index),
+                          [&] { return "the windows fed by source `" + source.spec->name + "`"; }))
           return false;
         continue;
       }
@@ -350,7 +352,8 @@ class Instance final : public ExchangeReceiver {
       } else if (!exchange_.blocked() && !step_streams(progressed)) {
         return false;
       }
-      if (!check_status(ctx, ctx.time.flush_local(false), "the local pre-aggregation of instance " + std::to_string(self_)))
+      if (!check_status(ctx, ctx.time.flush_local(false),
+                        [&] { return "the local pre-aggregation of instance " + std::to_string(self_); }))
         return false;
       bool finished = false;
       if (round_ < 0 && !advance_stages(progressed, finished)) return false;
@@ -392,7 +395,8 @@ class Instance final : public ExchangeReceiver {
         if (status == -1 && !ctx.failure.failed)
           ctx.failure.record("internal error: instance " + std::to_string(self_) + " cannot decode what instance " +
                              std::to_string(from) + " sent");
-        if (!check_status(ctx, status, "a keyed operator of instance " + std::to_string(self_))) return false;
+        if (!check_status(ctx, status, [&] { return "a keyed operator of instance " + std::to_string(self_); }))
+          return false;
       }
     }
     return true;
@@ -444,7 +448,8 @@ class Instance final : public ExchangeReceiver {
   // Partial rows (`aggregate local`) are not in the snapshot: before each barrier they go to
   // their keys (rows made during the rounds, by firings upstream, too), counted in the round.
   bool send_barrier() {
-    if (!check_status(ctx, ctx.time.flush_local(true), "the local pre-aggregation of instance " + std::to_string(self_)))
+    if (!check_status(ctx, ctx.time.flush_local(true),
+                      [&] { return "the local pre-aggregation of instance " + std::to_string(self_); }))
       return false;
     sent_in_round_.push_back(exchange_.send_barrier(round_));
     exchange_.flush();
@@ -565,7 +570,7 @@ class Instance final : public ExchangeReceiver {
       ++table.records_out;
       int32_t status = spec.emit(&ctx, entry.row);
       ctx.call_arena.reset();
-      if (!check_status(ctx, status, "aggregate " + std::to_string(aggregate))) return false;
+      if (!check_status(ctx, status, [&] { return "aggregate " + std::to_string(aggregate); })) return false;
     }
     return true;
   }
