@@ -2,8 +2,9 @@
 // to flow_window_upsert, which picks the state row (slice, window or session) or says the
 // record is late — unless its time falls in the slice the operator has published as open,
 // whose row generated code finds itself; the accumulators are then updated inline exactly as
-// for an unwindowed aggregate. Late records go straight into the late stream's pipeline. The merge function
-// lets the runtime combine slices and merge sessions without knowing the row layout.
+// for an unwindowed aggregate. Late records go straight into the late stream's pipeline. The
+// merge function lets the runtime combine slices and merge sessions without knowing the row
+// layout.
 #include "ir_builder.h"
 
 #include <array>

@@ -39,7 +39,7 @@ class YsbGenerator {
       : options_(options), inter_event_delay_us_(1'000'000.0 / static_cast<double>(options.events_per_second)) {}
   // Event n's fields, those of `fields` only (the rest are left as they are): a reader that
   // needs no user or page skips a hash, one that needs no time a conversion. Inline, so that a
-  // loop over events makes no call and tests `fields` once.
+  // loop over events makes no call (and, when `fields` is a constant, tests nothing).
   void event(uint64_t n, YsbEvent& out, unsigned fields = kAllFields) const {
     static constexpr std::array<std::string_view, 3> kEventTypes{"view", "click", "purchase"};
     static constexpr std::array<std::string_view, 5> kAdTypes{"banner", "modal", "sponsored-search", "mail", "mobile"};

@@ -99,9 +99,9 @@ struct flow_window {
   flow::StateTable& state_;
   int64_t watermark_ = INT64_MIN;
   int64_t dropped_ = 0;
-  int64_t records_out_ = 0;  // not checkpointed: a run's own count (as open_.records_in)
-  int32_t index_ = 0;                          // among the job's windows (flow_ctx_window)
-  int64_t own_watermark_ = INT64_MIN;          // own_watermark()
+  int64_t records_out_ = 0;            // not checkpointed: a run's own count (as open_.records_in)
+  int32_t index_ = 0;                  // among the job's windows (flow_ctx_window)
+  int64_t own_watermark_ = INT64_MIN;  // own_watermark()
 };
 
 namespace flow {
